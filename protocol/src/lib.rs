@@ -1,0 +1,57 @@
+//! The Kessai wire protocol: everything the settling server, shop servers,
+//! the checkout widget and the web wallet must agree on, byte for byte.
+//!
+//! The contract is `docs/PROTOCOL.md`; this crate is its executable form and
+//! is checked against the shared test vectors. It has no I/O, no clock and
+//! no randomness (callers pass times and random bytes in), so it builds for
+//! `wasm32-unknown-unknown` and runs in the browser apps as well as the
+//! server.
+//!
+//! The main types:
+//!
+//! - [`Order`] and [`Item`] ([`order`]): the order both requests carry.
+//!   [`Order::validate`] applies every rule of section 3 and
+//!   [`Order::digest`] computes `order_digest` over its RFC 8785 canonical
+//!   JSON ([`jcs`]).
+//! - [`FieldError`] ([`error`]): the one failure of every request check, with
+//!   the protocol's `code` and `param`; [`api::ErrorBody`] is its wire form.
+//! - [`jws`]: HS256 compact JWS ([`jws::sign`], [`jws::verify`]) and the
+//!   claims of result tokens ([`jws::ResultClaims`]) and payer
+//!   authenticators ([`jws::PayerClaims`]).
+//! - [`webhooks`]: Standard Webhooks signatures.
+//! - [`keys`] and [`ids`]: how keys and identifiers are written.
+//! - [`money`] and [`card`]: amounts in minor units with ISO 4217 currencies,
+//!   and card number, expiry and CVC checks.
+//! - [`Secret`] ([`secret`]): sensitive text whose `Debug` and `Display` print
+//!   `[redacted]`.
+//! - [`api`]: request and response bodies of the HTTP API. With the
+//!   `openapi` feature they derive `utoipa::ToSchema`.
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+// Request and response bodies of the HTTP API.
+pub mod api;
+// Card number, network, expiry and CVC checks.
+pub mod card;
+// The one validation error type.
+pub mod error;
+// Prefixed random identifiers.
+pub mod ids;
+// RFC 8785 JSON canonicalization.
+pub mod jcs;
+// HS256 compact JWS authenticators.
+pub mod jws;
+// Prefixed key encodings.
+pub mod keys;
+// Amounts in minor units and ISO 4217 currencies.
+pub mod money;
+// The order, its rules and its digest.
+pub mod order;
+// Redacting wrapper for sensitive values.
+pub mod secret;
+// Standard Webhooks signatures.
+pub mod webhooks;
+
+pub use error::FieldError;
+pub use order::{Item, Order};
+pub use secret::Secret;

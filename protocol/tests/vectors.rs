@@ -1,0 +1,252 @@
+//! The shared test vectors (`shared/vectors/`), produced with independent
+//! libraries (Python `jcs`, PyJWT, `standardwebhooks`). PROTOCOL.md requires
+//! the implementation to reproduce every one of them.
+
+#![allow(clippy::unwrap_used)]
+
+use kessai_protocol::jws::{self, JwsError, PayerClaims, ResultClaims};
+use kessai_protocol::keys::{self, RESULT_KEY_PREFIX, USER_KEY_PREFIX};
+use kessai_protocol::{jcs, webhooks, Order};
+use serde_json::Value;
+
+fn load(name: &str) -> Value {
+    let path = format!("{}/../../shared/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"));
+    serde_json::from_str(&text).unwrap()
+}
+
+fn text<'a>(value: &'a Value, field: &str) -> &'a str {
+    value[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("vector field {field} is not a string"))
+}
+
+/// Order digest: JCS bytes, digest and validity of every case.
+mod order_digest {
+    use super::*;
+
+    fn cases() -> Vec<Value> {
+        let vectors = load("order_digest.json");
+        let cases = vectors["cases"].as_array().unwrap().clone();
+        assert!(cases.len() >= 4, "the vector file lost cases");
+        cases
+    }
+
+    #[test]
+    fn generic_jcs_reproduces_every_case() {
+        for case in cases() {
+            assert_eq!(
+                jcs::canonicalize(&case["order"]).unwrap(),
+                text(&case, "jcs")
+            );
+        }
+    }
+
+    #[test]
+    fn order_canonical_json_and_digest_reproduce_every_case() {
+        for case in cases() {
+            let order: Order = serde_json::from_value(case["order"].clone()).unwrap();
+            assert_eq!(order.canonical_json(), text(&case, "jcs"));
+            assert_eq!(order.digest(), text(&case, "order_digest"));
+            kessai_protocol::order::check_digest_format(&order.digest(), "order_digest").unwrap();
+        }
+    }
+
+    #[test]
+    fn validity_matches_every_case() {
+        for case in cases() {
+            let order: Order = serde_json::from_value(case["order"].clone()).unwrap();
+            let valid = case["valid"].as_bool().unwrap();
+            assert_eq!(
+                order.validate("order").is_ok(),
+                valid,
+                "{:?}",
+                order.validate("order")
+            );
+        }
+    }
+}
+
+/// JWS: PyJWT's tokens are reproduced by `sign` and accepted by `verify`.
+mod jws_vectors {
+    use super::*;
+
+    fn key(case: &Value, prefix: &str) -> [u8; 32] {
+        keys::parse_key(prefix, text(case, "key")).unwrap()
+    }
+
+    #[test]
+    fn keys_parse_and_format_round_trip() {
+        let vectors = load("jws.json");
+        for (name, prefix) in [
+            ("result_token", RESULT_KEY_PREFIX),
+            ("payer_authenticator", USER_KEY_PREFIX),
+        ] {
+            let case = &vectors[name];
+            let bytes = key(case, prefix);
+            assert_eq!(keys::format_key(prefix, &bytes), text(case, "key"));
+        }
+    }
+
+    #[test]
+    fn result_token_is_reproduced_and_verifies() {
+        let case = &load("jws.json")["result_token"];
+        let key = key(case, RESULT_KEY_PREFIX);
+        let claims: ResultClaims = serde_json::from_value(case["claims"].clone()).unwrap();
+        assert_eq!(jws::sign(&key, &claims), text(case, "token"));
+        assert_eq!(
+            jws::verify::<ResultClaims>(&key, text(case, "token")),
+            Ok(claims)
+        );
+        // As generic JSON too, so a claim this crate does not model would show up.
+        assert_eq!(
+            jws::verify::<Value>(&key, text(case, "token")).unwrap(),
+            case["claims"]
+        );
+    }
+
+    #[test]
+    fn payer_authenticator_is_reproduced_and_verifies() {
+        let case = &load("jws.json")["payer_authenticator"];
+        let key = key(case, USER_KEY_PREFIX);
+        let claims: PayerClaims = serde_json::from_value(case["claims"].clone()).unwrap();
+        assert_eq!(claims.sid.as_deref(), Some("stl_test"));
+        assert_eq!(jws::sign(&key, &claims), text(case, "token"));
+        assert_eq!(
+            jws::verify::<PayerClaims>(&key, text(case, "token")),
+            Ok(claims)
+        );
+    }
+
+    #[test]
+    fn tampered_token_fails_signature() {
+        let case = &load("jws.json")["tampered_result_token"];
+        assert!(!case["valid"].as_bool().unwrap());
+        let key = key(case, RESULT_KEY_PREFIX);
+        assert_eq!(
+            jws::verify::<ResultClaims>(&key, text(case, "token")),
+            Err(JwsError::Signature)
+        );
+    }
+
+    #[test]
+    fn token_under_another_key_fails_signature() {
+        let vectors = load("jws.json");
+        let user_key = key(&vectors["payer_authenticator"], USER_KEY_PREFIX);
+        let token = text(&vectors["result_token"], "token");
+        assert_eq!(
+            jws::verify::<ResultClaims>(&user_key, token),
+            Err(JwsError::Signature)
+        );
+    }
+}
+
+/// Webhooks: the standardwebhooks signature verifies with the clock at 1700000000.
+mod webhook_vectors {
+    use super::*;
+    use kessai_protocol::webhooks::WebhookError;
+
+    const NOW: i64 = 1_700_000_000;
+
+    struct Case {
+        secret: String,
+        id: String,
+        timestamp: String,
+        signature: String,
+        body: String,
+    }
+
+    fn case() -> Case {
+        let vector = load("webhook.json");
+        let headers = &vector["headers"];
+        Case {
+            secret: text(&vector, "secret").to_owned(),
+            id: text(headers, "webhook-id").to_owned(),
+            timestamp: text(headers, "webhook-timestamp").to_owned(),
+            signature: text(headers, "webhook-signature").to_owned(),
+            body: text(&vector, "body").to_owned(),
+        }
+    }
+
+    #[test]
+    fn sign_reproduces_the_signature() {
+        let c = case();
+        let secret = keys::parse_webhook_secret(&c.secret).unwrap();
+        assert_eq!(secret.len(), 32);
+        assert_eq!(
+            keys::format_webhook_secret(&secret.clone().try_into().unwrap()),
+            c.secret
+        );
+        let timestamp: i64 = c.timestamp.parse().unwrap();
+        assert_eq!(
+            webhooks::sign(&secret, &c.id, timestamp, &c.body),
+            c.signature
+        );
+    }
+
+    #[test]
+    fn verify_accepts_the_vector() {
+        let c = case();
+        assert_eq!(
+            webhooks::verify(&c.secret, &c.id, &c.timestamp, &c.signature, &c.body, NOW),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn verify_refuses_another_body() {
+        let c = case();
+        let body = c.body.replace("1155", "1156");
+        assert_eq!(
+            webhooks::verify(&c.secret, &c.id, &c.timestamp, &c.signature, &body, NOW),
+            Err(WebhookError::Signature)
+        );
+    }
+
+    #[test]
+    fn verify_refuses_a_stale_or_future_timestamp() {
+        let c = case();
+        for now in [NOW + 3600, NOW - 3600, 0] {
+            assert_eq!(
+                webhooks::verify(&c.secret, &c.id, &c.timestamp, &c.signature, &c.body, now),
+                Err(WebhookError::Timestamp)
+            );
+        }
+        // A timestamp header changed to fit the clock breaks the signature instead.
+        assert_eq!(
+            webhooks::verify(&c.secret, &c.id, "1700000001", &c.signature, &c.body, NOW),
+            Err(WebhookError::Signature)
+        );
+    }
+
+    #[test]
+    fn any_of_several_signatures_may_match() {
+        let c = case();
+        let other = webhooks::sign(&[1; 32], &c.id, NOW, &c.body);
+        for header in [
+            format!("{other} {}", c.signature),
+            format!("{} {other}", c.signature),
+            format!("v1a,abc {other}  {}", c.signature),
+        ] {
+            assert_eq!(
+                webhooks::verify(&c.secret, &c.id, &c.timestamp, &header, &c.body, NOW),
+                Ok(()),
+                "{header}"
+            );
+        }
+        assert_eq!(
+            webhooks::verify(&c.secret, &c.id, &c.timestamp, &other, &c.body, NOW),
+            Err(WebhookError::Signature)
+        );
+    }
+
+    #[test]
+    fn verify_refuses_a_malformed_secret() {
+        let c = case();
+        let secret = c.secret.replacen("whsec_", "", 1);
+        assert_eq!(
+            webhooks::verify(&secret, &c.id, &c.timestamp, &c.signature, &c.body, NOW),
+            Err(WebhookError::Secret)
+        );
+    }
+}

@@ -1,0 +1,198 @@
+//! The `kessai` command line (PROTOCOL section 9). Admin commands print one
+//! JSON object on stdout and exit 0; errors go to stderr with exit 1.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+
+use crate::db::DEFAULT_DATABASE_URL;
+use crate::keyring::{default_key_path, Keyring};
+use crate::startup::{Application, Config};
+
+#[derive(Debug, Parser)]
+#[command(name = "kessai", version, about = "Kessai settling server: dual-request payment settlement with a double-entry ledger")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// sqlite://FILE (embedded, the default) or postgres://…
+    #[arg(long = "database", env = "KESSAI_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database: String,
+    /// The master key file (default: FILE.key beside an SQLite database, else ./kessai.key).
+    #[arg(long, env = "KESSAI_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the settling server.
+    Serve {
+        #[arg(long, env = "KESSAI_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        #[command(flatten)]
+        db: DbArgs,
+        /// Divide the webhook retry schedule (tests only).
+        #[arg(long, hide = true, default_value_t = 1)]
+        webhook_retry_divisor: u64,
+    },
+    /// Manage merchants.
+    #[command(subcommand)]
+    Merchant(MerchantCommand),
+    /// Issue test cards.
+    #[command(subcommand)]
+    Card(CardCommand),
+    /// Manage wallet users (accounts held at the settling server).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Inspect the ledger.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+    /// Drive concurrent shop+buyer pairs against a server and report throughput and latency.
+    Bench(crate::bench::BenchArgs),
+    /// A bare axum JSON echo server, the benchmark's baseline.
+    #[command(hide = true)]
+    EchoServer {
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MerchantCommand {
+    /// Register a merchant; prints its keys (shown only this once).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Web origin of the shop's pages (scheme://host[:port]); repeat for several.
+        #[arg(long = "origin", required = true)]
+        origins: Vec<String>,
+        /// Default webhook URL for result events.
+        #[arg(long)]
+        notify_url: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CardCommand {
+    /// Issue a test card backed by a ledger account with this available balance.
+    Issue {
+        #[arg(long)]
+        brand: String,
+        #[arg(long)]
+        holder: String,
+        /// Opening balance in minor units of the currency.
+        #[arg(long)]
+        balance: i64,
+        #[arg(long)]
+        currency: String,
+        /// Expiry month (default: December four years from now).
+        #[arg(long, requires = "exp_year")]
+        exp_month: Option<u32>,
+        #[arg(long, requires = "exp_month")]
+        exp_year: Option<u32>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a wallet user with a funded account; prints the user key.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long)]
+        balance: i64,
+        #[arg(long)]
+        currency: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Verify every ledger invariant; exit 1 listing violations.
+    Check {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+/// Runs a command; returns the process exit code.
+pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Serve { listen, db, webhook_retry_divisor } => {
+            let mut config = Config::new(listen, db.database.clone(), db.key_file.clone());
+            config.webhook_retry_divisor = webhook_retry_divisor;
+            let app = Application::build(config).await?;
+            let addr = app.local_addr()?;
+            // One line for people and scripts: the address once ready.
+            print_json(&serde_json::json!({
+                "listen": addr.to_string(),
+                "url": format!("http://{addr}"),
+                "database": crate::db::redact_url(&db.database),
+                "openapi": format!("http://{addr}/openapi.json"),
+            }))?;
+            app.run().await?;
+            Ok(0)
+        }
+        Command::Merchant(MerchantCommand::Create { name, origins, notify_url, db }) => {
+            let (pool, keyring) = open(&db).await?;
+            print_json(&crate::merchants::create(&pool, &keyring, &name, &origins, notify_url.as_deref()).await?)?;
+            Ok(0)
+        }
+        Command::Card(CardCommand::Issue { brand, holder, balance, currency, exp_month, exp_year, db }) => {
+            let (pool, keyring) = open(&db).await?;
+            let expiry = exp_month.zip(exp_year);
+            print_json(&crate::instruments::issue_card(&pool, &keyring, &brand, &holder, balance, &currency, expiry).await?)?;
+            Ok(0)
+        }
+        Command::User(UserCommand::Create { name, password, balance, currency, db }) => {
+            let (pool, keyring) = open(&db).await?;
+            print_json(&crate::instruments::create_user(&pool, &keyring, &name, &password, balance, &currency).await?)?;
+            Ok(0)
+        }
+        Command::Ledger(LedgerCommand::Check { db }) => {
+            let (pool, _) = open(&db).await?;
+            let mut conn = pool.acquire().await?;
+            let report = crate::ledger::check(&mut conn).await?;
+            print_json(&report)?;
+            Ok(if report.ok { 0 } else { 1 })
+        }
+        Command::Bench(args) => {
+            crate::bench::run(args).await?;
+            Ok(0)
+        }
+        Command::EchoServer { listen } => {
+            crate::bench::echo_server(listen).await?;
+            Ok(0)
+        }
+    }
+}
+
+async fn open(db: &DbArgs) -> anyhow::Result<(sqlx::AnyPool, Keyring)> {
+    let key_path = db.key_file.clone().unwrap_or_else(|| default_key_path(&db.database));
+    let keyring = Keyring::load_or_create(&key_path)?;
+    let pool = crate::db::pool(&db.database, 2).await?;
+    crate::db::migrate(&pool).await?;
+    Ok((pool, keyring))
+}
+
+fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, value)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}

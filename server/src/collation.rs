@@ -1,0 +1,111 @@
+//! Collation (seed 003, 照合): the settling server settles only when the
+//! shop's first request and the buyer's second request agree on the order.
+//! Pure: no I/O, so every rule is unit-tested here.
+
+use kessai_protocol::Order;
+
+/// What the shop said about the order in its first request.
+#[derive(Debug, Clone)]
+pub struct MerchantSide<'a> {
+    pub order_id: &'a str,
+    pub currency: &'a str,
+    pub total: u64,
+    pub order_digest: &'a str,
+    /// Present in the full form; absent in the digest-only form.
+    pub order: Option<&'a Order>,
+}
+
+/// The names of the fields on which the two requests differ; empty means
+/// they agree and the settlement may proceed (A4).
+pub fn collate(merchant: &MerchantSide<'_>, payer: &Order) -> Vec<&'static str> {
+    let mut differ = Vec::new();
+    if merchant.order_id != payer.order_id {
+        differ.push("order_id");
+    }
+    if merchant.currency != payer.currency {
+        differ.push("currency");
+    }
+    if merchant.total != payer.total {
+        differ.push("total");
+    }
+    if let Some(order) = merchant.order {
+        if order.items != payer.items {
+            differ.push("items");
+        }
+        if order.tax != payer.tax {
+            differ.push("tax");
+        }
+    }
+    // The digest covers everything, including names and codes the shop did
+    // not reveal in the digest-only form.
+    if merchant.order_digest != payer.digest() {
+        differ.push("order_digest");
+    }
+    differ
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kessai_protocol::Item;
+
+    fn order() -> Order {
+        Order {
+            order_id: "1234567890".into(),
+            currency: "JPY".into(),
+            items: vec![
+                Item { code: "XXXX".into(), name: "Peanut butter".into(), unit_price: 500, quantity: 1 },
+                Item { code: "YYYY".into(), name: "Grape jelly".into(), unit_price: 600, quantity: 1 },
+            ],
+            tax: 55,
+            total: 1155,
+        }
+    }
+
+    fn side(o: &Order) -> MerchantSide<'_> {
+        MerchantSide { order_id: &o.order_id, currency: &o.currency, total: o.total, order_digest: "", order: Some(o) }
+    }
+
+    #[test]
+    fn identical_orders_agree() {
+        // A4
+        let o = order();
+        let digest = o.digest();
+        let m = MerchantSide { order_digest: &digest, ..side(&o) };
+        assert!(collate(&m, &o).is_empty());
+    }
+
+    #[test]
+    fn other_quantity_with_same_total_is_a_mismatch() {
+        let o = order();
+        let digest = o.digest();
+        let mut p = o.clone();
+        p.items[0].quantity = 2;
+        p.items[1].unit_price = 100;
+        assert_eq!(p.total, o.total);
+        let m = MerchantSide { order_digest: &digest, ..side(&o) };
+        assert_eq!(collate(&m, &p), vec!["items", "order_digest"]);
+    }
+
+    #[test]
+    fn digest_only_form_catches_changed_names() {
+        // A13: the shop sent only the digest; a renamed item still differs.
+        let o = order();
+        let digest = o.digest();
+        let m = MerchantSide { order: None, order_digest: &digest, ..side(&o) };
+        let mut p = o.clone();
+        p.items[1].name = "Strawberry jam".into();
+        assert_eq!(collate(&m, &p), vec!["order_digest"]);
+    }
+
+    #[test]
+    fn other_total_and_currency_are_named() {
+        let o = order();
+        let digest = o.digest();
+        let m = MerchantSide { order_digest: &digest, ..side(&o) };
+        let mut p = o.clone();
+        p.total = 1;
+        p.currency = "USD".into();
+        assert_eq!(collate(&m, &p), vec!["currency", "total", "order_digest"]);
+    }
+}

@@ -1,0 +1,365 @@
+//! Payment instruments held at the institution: test cards (issued by
+//! `kessai card issue`) and wallet users (`kessai user create`), and how a
+//! second request's payment method is resolved to a ledger account.
+//!
+//! The PAN is stored only as a keyed hash plus brand and last four digits;
+//! the CVC is computed from the PAN and expiry, never stored; passwords are
+//! argon2 hashes; user keys are sealed with the master key.
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use kessai_protocol::api::{decline, CardDetails};
+use kessai_protocol::jws::{self, PayerClaims, PAYER_AUTHENTICATOR_TTL_S};
+use kessai_protocol::{card, keys, money, Order};
+use rand::Rng;
+use serde::Serialize;
+use sqlx::{AnyPool, Row};
+
+use crate::error::{ApiError, ApiResult};
+use crate::keyring::{self, Keyring};
+use crate::ledger;
+
+/// How far ahead of our clock an authenticator's `iat` may be.
+const CLOCK_SKEW_S: i64 = 60;
+
+#[derive(Debug, Serialize)]
+pub struct IssuedCard {
+    pub card_number: String,
+    pub exp_month: u32,
+    pub exp_year: u32,
+    pub cvc: String,
+    pub account_id: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CreatedUser {
+    pub user_id: String,
+    pub user_key: String,
+    pub account_id: String,
+}
+
+fn check_opening_balance(balance: i64, currency: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(money::minor_units(currency).is_some(), "--currency {currency:?} is not an ISO 4217 code");
+    anyhow::ensure!(
+        (0..=money::AMOUNT_MAX as i64).contains(&balance),
+        "--balance must be 0 to {} (minor units)",
+        money::AMOUNT_MAX
+    );
+    Ok(())
+}
+
+/// Issues a test card backed by a funded ledger account.
+pub async fn issue_card(
+    pool: &AnyPool,
+    keyring: &Keyring,
+    brand: &str,
+    holder: &str,
+    balance: i64,
+    currency: &str,
+    expiry: Option<(u32, u32)>,
+) -> anyhow::Result<IssuedCard> {
+    check_opening_balance(balance, currency)?;
+    anyhow::ensure!(!brand.is_empty() && brand.len() <= 64, "--brand must be 1 to 64 characters");
+    let now = crate::clock::now();
+    let (exp_month, exp_year) = match expiry {
+        Some((m, y)) => {
+            card::check_expiry_fields(m, y, "card").map_err(|e| anyhow::anyhow!(e.message))?;
+            (m, y)
+        }
+        None => (12, civil_year(now) + 4),
+    };
+    let mut tx = pool.begin().await?;
+    let account_id = ledger::open_funded_account(&mut tx, holder, currency, balance, now).await?;
+    // 16 digits: a Visa-range IIN, 14 random digits, a Luhn check digit.
+    // Retry on the (astronomically unlikely) collision with an issued card.
+    for _ in 0..8 {
+        let payload: String = std::iter::once('4')
+            .chain((0..14).map(|_| char::from(b'0' + rand::thread_rng().gen_range(0..10u8))))
+            .collect();
+        let number = card::with_check_digit(&payload);
+        let inserted = sqlx::query(
+            "INSERT INTO cards (pan_hash, account_id, brand, last4, exp_month, exp_year, holder, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (pan_hash) DO NOTHING",
+        )
+        .bind(keyring.pan_hash(&number))
+        .bind(&account_id)
+        .bind(brand)
+        .bind(card::last4(&number))
+        .bind(i64::from(exp_month))
+        .bind(i64::from(exp_year))
+        .bind(holder)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            tx.commit().await?;
+            let cvc = keyring.cvc(&number, exp_month, exp_year);
+            return Ok(IssuedCard { card_number: number, exp_month, exp_year, cvc, account_id });
+        }
+    }
+    anyhow::bail!("could not find an unused card number")
+}
+
+fn civil_year(unix_s: i64) -> u32 {
+    // Days to civil year (Howard Hinnant's algorithm), integer only.
+    let z = unix_s.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    year as u32
+}
+
+pub async fn create_user(
+    pool: &AnyPool,
+    keyring: &Keyring,
+    name: &str,
+    password: &str,
+    balance: i64,
+    currency: &str,
+) -> anyhow::Result<CreatedUser> {
+    check_opening_balance(balance, currency)?;
+    anyhow::ensure!(password.chars().count() >= 8, "--password must be at least 8 characters");
+    anyhow::ensure!(!name.trim().is_empty() && name.len() <= 200, "--name must be 1 to 200 characters");
+    let salt = SaltString::generate(&mut OsRng);
+    let password_hash = Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))?
+        .to_string();
+    let user_key = keyring::random32();
+    let user_id = crate::ids::new(kessai_protocol::ids::USER);
+    let now = crate::clock::now();
+    let mut tx = pool.begin().await?;
+    let account_id = ledger::open_funded_account(&mut tx, &user_id, currency, balance, now).await?;
+    sqlx::query(
+        "INSERT INTO users (id, name, password_hash, user_key_sealed, account_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&user_id)
+    .bind(name)
+    .bind(&password_hash)
+    .bind(keyring.seal(&user_key)?)
+    .bind(&account_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(CreatedUser { user_id, user_key: keys::format_key(keys::USER_KEY_PREFIX, &user_key), account_id })
+}
+
+/// What the payment method in a second request resolved to, before any
+/// money moves. A decline here is still recorded by the writer (the
+/// settlement becomes `declined`), but only if the orders agree.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub payment_type: &'static str,
+    pub account_id: Option<String>,
+    pub decline: Option<&'static str>,
+    pub card: Option<(String, String)>,
+    pub user: Option<PayerUser>,
+    /// A payer authenticator's `jti`, consumed atomically with the step.
+    pub jti: Option<(String, i64)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PayerUser {
+    pub id: String,
+    pub key: [u8; 32],
+}
+
+impl Resolved {
+    fn declined(payment_type: &'static str, code: &'static str) -> Self {
+        Self { payment_type, account_id: None, decline: Some(code), card: None, user: None, jti: None }
+    }
+}
+
+/// Whose order the authenticator must name: a settlement, or (payer-first)
+/// an order id at a merchant.
+pub enum Subject<'a> {
+    Settlement(&'a str),
+    PayerFirst { merchant_id: &'a str },
+}
+
+pub async fn resolve_card(
+    pool: &AnyPool,
+    keyring: &Keyring,
+    details: &CardDetails,
+    currency: &str,
+    now: i64,
+) -> ApiResult<Resolved> {
+    let param = "payment_method.card";
+    let number = card::normalize_number(details.number.expose(), &format!("{param}.number"))?;
+    card::check_expiry_fields(details.exp_month, details.exp_year, param)?;
+    card::check_cvc(details.cvc.expose(), param)?;
+    let summary = Some((String::new(), card::last4(&number)));
+    if card::is_expired(details.exp_month, details.exp_year, now) {
+        return Ok(Resolved { card: summary, ..Resolved::declined("card", decline::EXPIRED_CARD) });
+    }
+    let row = sqlx::query("SELECT c.account_id, c.brand, c.exp_month, c.exp_year, a.currency FROM cards c JOIN accounts a ON a.id = c.account_id WHERE c.pan_hash = $1")
+        .bind(keyring.pan_hash(&number))
+        .fetch_optional(pool)
+        .await?;
+    let Some(row) = row else {
+        return Ok(Resolved { card: summary, ..Resolved::declined("card", decline::CARD_DECLINED) });
+    };
+    let brand: String = row.try_get("brand")?;
+    let card_summary = Some((brand, card::last4(&number)));
+    let exp_month: i64 = row.try_get("exp_month")?;
+    let exp_year: i64 = row.try_get("exp_year")?;
+    let account_currency: String = row.try_get("currency")?;
+    let code = if i64::from(details.exp_month) != exp_month || i64::from(details.exp_year) != exp_year {
+        Some(decline::CARD_DECLINED)
+    } else if !Keyring::secret_matches(&keyring.cvc(&number, details.exp_month, details.exp_year), details.cvc.expose()) {
+        Some(decline::INCORRECT_CVC)
+    } else if account_currency != currency {
+        // No foreign exchange: a card pays only in its account's currency.
+        Some(decline::CARD_DECLINED)
+    } else {
+        None
+    };
+    Ok(Resolved {
+        payment_type: "card",
+        account_id: Some(row.try_get("account_id")?),
+        decline: code,
+        card: card_summary,
+        user: None,
+        jti: None,
+    })
+}
+
+struct UserRow {
+    key: [u8; 32],
+    password_hash: String,
+    account_id: String,
+}
+
+async fn load_user(pool: &AnyPool, keyring: &Keyring, user_id: &str) -> ApiResult<Option<UserRow>> {
+    let row = sqlx::query("SELECT password_hash, user_key_sealed, account_id FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(UserRow {
+        key: keyring.open_key32(&row.try_get::<String, _>("user_key_sealed")?)?,
+        password_hash: row.try_get("password_hash")?,
+        account_id: row.try_get("account_id")?,
+    }))
+}
+
+pub async fn user_key(pool: &AnyPool, keyring: &Keyring, user_id: &str) -> ApiResult<Option<[u8; 32]>> {
+    Ok(load_user(pool, keyring, user_id).await?.map(|u| u.key))
+}
+
+fn check_user_id(user_id: &str) -> ApiResult<()> {
+    if kessai_protocol::ids::is_id(kessai_protocol::ids::USER, user_id) {
+        Ok(())
+    } else {
+        Err(ApiError::field("user_id_invalid", "payment_method.user_id", "payment_method.user_id must be a wallet user id (usr_…)."))
+    }
+}
+
+/// Account held at the settling server, authorized by an HS256 JWS made
+/// with the user's key (A10, A12).
+pub async fn resolve_account(
+    pool: &AnyPool,
+    keyring: &Keyring,
+    user_id: &str,
+    authenticator: &str,
+    order: &Order,
+    subject: Subject<'_>,
+    now: i64,
+) -> ApiResult<Resolved> {
+    check_user_id(user_id)?;
+    let Some(user) = load_user(pool, keyring, user_id).await? else {
+        return Ok(Resolved::declined("account", decline::AUTHENTICATION_FAILED));
+    };
+    let claims: PayerClaims = match jws::verify(&user.key, authenticator) {
+        Ok(c) => c,
+        Err(jws::JwsError::Malformed) => {
+            return Err(ApiError::field(
+                "authenticator_malformed",
+                "payment_method.authenticator",
+                "payment_method.authenticator is not a compact JWS.",
+            ))
+        }
+        Err(_) => return Ok(Resolved::declined("account", decline::AUTHENTICATION_FAILED)),
+    };
+    // The signature is good: from here on, problems are the client's to fix
+    // (a stale or reused token), so they are errors and nothing is recorded.
+    if claims.iat + PAYER_AUTHENTICATOR_TTL_S < now || claims.iat > now + CLOCK_SKEW_S {
+        return Err(ApiError::unauthorized("authenticator_expired", "The payer authenticator is older than 5 minutes; make a new one."));
+    }
+    let names_subject = match subject {
+        Subject::Settlement(id) => claims.sid.as_deref() == Some(id),
+        Subject::PayerFirst { merchant_id } => {
+            claims.merchant_id.as_deref() == Some(merchant_id) && claims.order_id.as_deref() == Some(order.order_id.as_str())
+        }
+    };
+    if claims.sub != user_id || !names_subject || claims.order_digest != order.digest() || claims.total != order.total || claims.currency != order.currency {
+        return Err(ApiError::unauthorized(
+            "authenticator_mismatch",
+            "The payer authenticator was made for another user, settlement or order.",
+        ));
+    }
+    if claims.jti.is_empty() || claims.jti.len() > 255 {
+        return Err(ApiError::field("authenticator_malformed", "payment_method.authenticator", "The authenticator's jti must be 1 to 255 characters."));
+    }
+    Ok(Resolved {
+        payment_type: "account",
+        account_id: Some(user.account_id),
+        decline: None,
+        card: None,
+        user: Some(PayerUser { id: user_id.to_string(), key: user.key }),
+        jti: Some((claims.jti, claims.iat + PAYER_AUTHENTICATOR_TTL_S)),
+    })
+}
+
+/// Account held at the settling server, authorized by id and password (A11).
+pub async fn resolve_password(pool: &AnyPool, keyring: &Keyring, user_id: &str, password: String) -> ApiResult<Resolved> {
+    check_user_id(user_id)?;
+    if password.is_empty() || password.len() > 1024 {
+        return Err(ApiError::field("password_invalid", "payment_method.password", "payment_method.password must be 1 to 1024 bytes."));
+    }
+    let user = load_user(pool, keyring, user_id).await?;
+    // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+    let (verified, user) = tokio::task::spawn_blocking(move || {
+        let ok = match &user {
+            Some(u) => PasswordHash::new(&u.password_hash)
+                .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+                .unwrap_or(false),
+            None => {
+                // Spend the same time for an unknown user, so timing does not tell.
+                let salt = SaltString::generate(&mut OsRng);
+                let _ = Argon2::default().hash_password(password.as_bytes(), &salt);
+                false
+            }
+        };
+        (ok, user)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("password check task: {e}")))?;
+    match (verified, user) {
+        (true, Some(user)) => Ok(Resolved {
+            payment_type: "password",
+            account_id: Some(user.account_id),
+            decline: None,
+            card: None,
+            user: Some(PayerUser { id: user_id.to_string(), key: user.key }),
+            jti: None,
+        }),
+        _ => Ok(Resolved::declined("password", decline::AUTHENTICATION_FAILED)),
+    }
+}
+
+/// Records a payer authenticator's jti; false if it was used before.
+pub async fn consume_jti(conn: &mut sqlx::AnyConnection, user_id: &str, jti: &str, expires_at: i64) -> sqlx::Result<bool> {
+    let r = sqlx::query("INSERT INTO used_jtis (user_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        .bind(user_id)
+        .bind(jti)
+        .bind(expires_at)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}

@@ -1,0 +1,22 @@
+//! `kessai`: see `kessai --help` and the README.
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = kessai_server::cli::Cli::parse();
+    let default_level = if matches!(cli.command, kessai_server::cli::Command::Serve { .. }) { "info" } else { "warn" };
+    // Logs go to stderr so that stdout carries only the commands' JSON.
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)))
+        .with_writer(std::io::stderr)
+        .init();
+    match kessai_server::cli::run(cli).await {
+        Ok(code) => std::process::ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(e) => {
+            eprintln!("kessai: {e:#}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Merchants: their keys, registered origins, and authentication of the
+//! shop server by its secret key.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use kessai_protocol::keys;
+use serde::Serialize;
+use sqlx::{AnyPool, Row};
+
+use crate::error::ApiError;
+use crate::keyring::{self, Keyring};
+use crate::state::AppState;
+
+/// A merchant with its keys opened: kept in memory once loaded (merchants
+/// are never modified, so the cache cannot go stale).
+#[derive(Clone)]
+pub struct Merchant {
+    pub id: String,
+    pub name: String,
+    pub result_key: [u8; 32],
+    pub webhook_secret: Vec<u8>,
+    pub notify_url: Option<String>,
+    pub origins: Vec<String>,
+}
+
+impl std::fmt::Debug for Merchant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Merchant").field("id", &self.id).field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+/// What `kessai merchant create` prints: the only time the keys are shown.
+#[derive(Debug, Serialize)]
+pub struct CreatedMerchant {
+    pub merchant_id: String,
+    pub secret_key: String,
+    pub result_key: String,
+    pub webhook_secret: String,
+}
+
+/// `scheme://host[:port]`, lower-case, as browsers send in `Origin`.
+pub fn normalize_origin(text: &str) -> Result<String, String> {
+    let t = text.trim().trim_end_matches('/').to_ascii_lowercase();
+    let rest = t
+        .strip_prefix("https://")
+        .or_else(|| t.strip_prefix("http://"))
+        .ok_or_else(|| format!("origin {text:?} must start with http:// or https://"))?;
+    if rest.is_empty() || rest.contains('/') || rest.contains('?') || rest.contains('#') || rest.contains('@') {
+        return Err(format!("origin {text:?} must be scheme://host[:port] with no path"));
+    }
+    Ok(t)
+}
+
+pub fn check_url(text: &str, param: &str) -> Result<(), ApiError> {
+    let ok = (text.starts_with("https://") || text.starts_with("http://"))
+        && text.len() <= 2048
+        && text.len() > "http://".len()
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::field("url_invalid", param, format!("{param} must be an http(s) URL of at most 2048 characters")))
+    }
+}
+
+pub async fn create(
+    pool: &AnyPool,
+    keyring: &Keyring,
+    name: &str,
+    origins: &[String],
+    notify_url: Option<&str>,
+) -> anyhow::Result<CreatedMerchant> {
+    anyhow::ensure!(!name.trim().is_empty() && name.len() <= 200, "--name must be 1 to 200 characters");
+    let origins: Vec<String> = origins
+        .iter()
+        .map(|o| normalize_origin(o))
+        .collect::<Result<_, _>>()
+        .map_err(anyhow::Error::msg)?;
+    if let Some(url) = notify_url {
+        check_url(url, "notify_url").map_err(|e| anyhow::anyhow!("--notify-url: {e}"))?;
+    }
+    let id = crate::ids::new(kessai_protocol::ids::MERCHANT);
+    let secret = keyring::random32();
+    let result_key = keyring::random32();
+    let webhook_secret = keyring::random32();
+    let secret_key = keys::format_key(keys::SECRET_KEY_PREFIX, &secret);
+    let now = crate::clock::now();
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO merchants (id, name, secret_key_hash, result_key_sealed, webhook_secret_sealed, notify_url, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&id)
+    .bind(name)
+    .bind(keyring::sha256_hex(secret_key.as_bytes()))
+    .bind(keyring.seal(&result_key)?)
+    .bind(keyring.seal(&webhook_secret)?)
+    .bind(notify_url)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    for origin in &origins {
+        sqlx::query("INSERT INTO merchant_origins (merchant_id, origin) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(&id)
+            .bind(origin)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(CreatedMerchant {
+        merchant_id: id,
+        secret_key,
+        result_key: keys::format_key(keys::RESULT_KEY_PREFIX, &result_key),
+        webhook_secret: keys::format_webhook_secret(&webhook_secret),
+    })
+}
+
+/// Merchants by id and by secret-key hash, loaded on first use.
+#[derive(Default, Clone)]
+pub struct MerchantCache {
+    by_id: Arc<RwLock<HashMap<String, Arc<Merchant>>>>,
+    by_key_hash: Arc<RwLock<HashMap<String, Arc<Merchant>>>>,
+}
+
+impl MerchantCache {
+    pub async fn by_id(&self, pool: &AnyPool, keyring: &Keyring, id: &str) -> Result<Option<Arc<Merchant>>, ApiError> {
+        if let Some(m) = self.by_id.read().map_err(poisoned)?.get(id) {
+            return Ok(Some(m.clone()));
+        }
+        let row = sqlx::query(
+            "SELECT id, name, secret_key_hash, result_key_sealed, webhook_secret_sealed, notify_url FROM merchants WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+        match row {
+            Some(row) => Ok(Some(self.insert(pool, keyring, row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn by_secret_key(&self, pool: &AnyPool, keyring: &Keyring, key: &str) -> Result<Option<Arc<Merchant>>, ApiError> {
+        let hash = keyring::sha256_hex(key.as_bytes());
+        if let Some(m) = self.by_key_hash.read().map_err(poisoned)?.get(&hash) {
+            return Ok(Some(m.clone()));
+        }
+        let row = sqlx::query(
+            "SELECT id, name, secret_key_hash, result_key_sealed, webhook_secret_sealed, notify_url FROM merchants WHERE secret_key_hash = $1",
+        )
+        .bind(&hash)
+        .fetch_optional(pool)
+        .await?;
+        match row {
+            Some(row) => Ok(Some(self.insert(pool, keyring, row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn insert(&self, pool: &AnyPool, keyring: &Keyring, row: sqlx::any::AnyRow) -> Result<Arc<Merchant>, ApiError> {
+        let id: String = row.try_get("id")?;
+        let key_hash: String = row.try_get("secret_key_hash")?;
+        let origins = sqlx::query("SELECT origin FROM merchant_origins WHERE merchant_id = $1")
+            .bind(&id)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>("origin"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let merchant = Arc::new(Merchant {
+            name: row.try_get("name")?,
+            result_key: keyring.open_key32(&row.try_get::<String, _>("result_key_sealed")?)?,
+            webhook_secret: keyring.open(&row.try_get::<String, _>("webhook_secret_sealed")?)?,
+            notify_url: row.try_get("notify_url")?,
+            origins,
+            id: id.clone(),
+        });
+        self.by_id.write().map_err(poisoned)?.insert(id, merchant.clone());
+        self.by_key_hash.write().map_err(poisoned)?.insert(key_hash, merchant.clone());
+        Ok(merchant)
+    }
+
+    /// Whether any merchant registered this origin (CORS preflight for
+    /// payer-first, where the merchant is only named in the body).
+    pub async fn origin_known(&self, pool: &AnyPool, origin: &str) -> Result<bool, ApiError> {
+        let row = sqlx::query("SELECT merchant_id FROM merchant_origins WHERE origin = $1 LIMIT 1")
+            .bind(origin)
+            .fetch_optional(pool)
+            .await?;
+        Ok(row.is_some())
+    }
+}
+
+fn poisoned<T>(_: T) -> ApiError {
+    ApiError::Internal(anyhow::anyhow!("merchant cache lock poisoned"))
+}
+
+/// The merchant whose secret key authenticated this request.
+pub struct AuthedMerchant(pub Arc<Merchant>);
+
+impl FromRequestParts<AppState> for AuthedMerchant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                ApiError::unauthorized("secret_key_missing", "Send your secret key as Authorization: Bearer sk_….")
+            })?;
+        let key = header.strip_prefix("Bearer ").unwrap_or("").trim();
+        if keys::parse_key(keys::SECRET_KEY_PREFIX, key).is_none() {
+            return Err(ApiError::unauthorized(
+                "secret_key_invalid",
+                "The Authorization header does not hold a Kessai secret key (Bearer sk_…).",
+            ));
+        }
+        match state.merchants.by_secret_key(&state.pool, &state.keyring, key).await? {
+            Some(m) => Ok(AuthedMerchant(m)),
+            None => Err(ApiError::unauthorized("secret_key_invalid", "No merchant has this secret key.")),
+        }
+    }
+}

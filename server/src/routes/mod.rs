@@ -1,0 +1,92 @@
+//! HTTP routes, one module per resource, merged here; and the OpenAPI
+//! document generated from the handlers' annotations.
+
+pub mod events;
+pub mod payer;
+pub mod settlements;
+
+use std::sync::atomic::Ordering;
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::Router;
+use serde::Serialize;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Request bodies larger than this are refused (500 items of 200-character
+/// names fit comfortably).
+const BODY_LEN_MAX: usize = 512 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Kessai settling server", version = "1", description = "Dual-request settlement: the shop's first request and the buyer's second request are collated; money moves only when they agree. See PROTOCOL.md. Webhook retry schedule after a failed attempt: 5 s, 5 min, 30 min, 2 h, 5 h, then every 10 h, 12 attempts after the first (77 h 35 min in all)."),
+    paths(
+        settlements::create, settlements::list, settlements::retrieve, settlements::cancel, settlements::refund,
+        payer::confirm, payer::confirm_payer_first, payer::status_of, payer::events,
+        events::list, events::retrieve, events::redeliver, healthz,
+    ),
+    modifiers(&SecretKeyAuth),
+    tags((name = "merchant", description = "Shop server → settling server, with the secret key"),
+         (name = "payer", description = "Browser → settling server, with the client or payer secret"))
+)]
+pub struct ApiDoc;
+
+struct SecretKeyAuth;
+
+impl Modify for SecretKeyAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "secret_key",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("sk_…").build()),
+        );
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(settlements::router())
+        .merge(events::router())
+        .merge(payer::router(state.clone()))
+        .route("/healthz", get(healthz))
+        .route("/openapi.json", get(openapi))
+        .fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LEN_MAX))
+        // Logs method, path and status only: bodies may hold card data.
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Health {
+    pub status: String,
+    /// Writer transactions committed since start, and the steps they held:
+    /// steps / batches is the mean group-commit size.
+    pub writer_batches: u64,
+    pub writer_steps: u64,
+}
+
+/// 200 when the server is ready (database reachable).
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
+pub async fn healthz(State(state): State<AppState>) -> Result<axum::Json<Health>, ApiError> {
+    sqlx::query("SELECT 1").execute(&state.pool).await?;
+    let stats = state.writer.stats();
+    Ok(axum::Json(Health {
+        status: "ok".into(),
+        writer_batches: stats.batches.load(Ordering::Relaxed),
+        writer_steps: stats.steps.load(Ordering::Relaxed),
+    }))
+}
+
+async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(ApiDoc::openapi())
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("route_not_found", "No such endpoint; see /openapi.json.")
+}

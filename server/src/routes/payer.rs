@@ -1,0 +1,292 @@
+//! Payer endpoints (user terminal → settling server, directly; the shop
+//! never sees this traffic): the second settlement request (A3), payer-first
+//! ordering (PROTOCOL section 5), and the payer's view of the outcome.
+//! No merchant credential: the browser proves it was handed the settlement
+//! by the client secret (or, payer-first, the payer secret). CORS admits
+//! only the origins the settlement's merchant registered.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use futures_util::stream::{self, Stream};
+use kessai_protocol::api::{status, ConfirmResult, ConfirmSettlement, ErrorBody, PaymentMethod};
+use kessai_protocol::Order;
+use serde::Deserialize;
+
+use crate::error::{ApiError, ApiResult};
+use crate::instruments::{self, Resolved, Subject};
+use crate::keyring::Keyring;
+use crate::merchants::Merchant;
+use crate::routes::settlements::{parse_body, wait_for_change};
+use crate::settlements::{self, Record};
+use crate::state::AppState;
+
+/// How long an unmatched payer-first request holds the buyer's funds.
+const PAYER_FIRST_EXPIRES_S: i64 = 900;
+const WAIT_MAX_S: u64 = 30;
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/v1/payer/settlements/{id}/confirm", post(confirm))
+        .route("/v1/payer/orders/confirm", post(confirm_payer_first))
+        .route("/v1/payer/settlements/{id}", get(status_of))
+        .route("/v1/payer/settlements/{id}/events", get(events))
+        .layer(axum::middleware::from_fn_with_state(state, cors))
+}
+
+/// A request with an `Origin` must come from one the merchant registered;
+/// requests without one (servers, curl) are judged by their secrets alone.
+fn check_origin(headers: &HeaderMap, merchant: &Merchant) -> ApiResult<()> {
+    match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        None => Ok(()),
+        Some(origin) if merchant.origins.iter().any(|o| o == &origin.to_ascii_lowercase()) => Ok(()),
+        Some(_) => Err(ApiError::forbidden("origin_not_allowed", "This page's origin is not registered for the merchant.")),
+    }
+}
+
+async fn merchant_of(state: &AppState, merchant_id: &str) -> ApiResult<std::sync::Arc<Merchant>> {
+    state
+        .merchants
+        .by_id(&state.pool, &state.keyring, merchant_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("merchant_not_found", "No such merchant."))
+}
+
+async fn resolve(state: &AppState, method: PaymentMethod, order: &Order, subject: Subject<'_>, now: i64) -> ApiResult<Resolved> {
+    match method {
+        PaymentMethod::Card { card } => instruments::resolve_card(&state.pool, &state.keyring, &card, &order.currency, now).await,
+        PaymentMethod::Account { user_id, authenticator } => {
+            instruments::resolve_account(&state.pool, &state.keyring, &user_id, authenticator.expose(), order, subject, now).await
+        }
+        PaymentMethod::Password { user_id, password } => {
+            instruments::resolve_password(&state.pool, &state.keyring, &user_id, password.into_inner()).await
+        }
+    }
+}
+
+async fn answer(state: &AppState, rec: &Record, merchant: &Merchant, payer_key: Option<[u8; 32]>) -> ApiResult<ConfirmResult> {
+    let key = match (payer_key, &rec.user_id) {
+        (Some(k), _) => Some(k),
+        (None, Some(user)) => instruments::user_key(&state.pool, &state.keyring, user).await?,
+        (None, None) => None,
+    };
+    Ok(settlements::confirm_result(rec, merchant, key.as_ref()))
+}
+
+/// Second settlement request (A3 to A5, A10 to A12).
+#[utoipa::path(post, path = "/v1/payer/settlements/{id}/confirm", tag = "payer",
+    params(("id" = String, Path)), request_body = ConfirmSettlement,
+    responses(
+        (status = 200, description = "The outcome: succeeded, declined or mismatched; a repeat gets the first outcome", body = ConfirmResult),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn confirm(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> ApiResult<axum::Json<ConfirmResult>> {
+    let req: ConfirmSettlement = parse_body(&body)?;
+    if req.merchant_id.is_some() {
+        return Err(ApiError::field("parameter_unexpected", "merchant_id", "merchant_id is only for payer-first requests (/v1/payer/orders/confirm)."));
+    }
+    let secret = req.client_secret.as_ref().ok_or_else(|| {
+        ApiError::field("parameter_missing", "client_secret", "client_secret is required: the shop hands it to the page with the settlement id.")
+    })?;
+    // Derived from the id: checked before any lookup, so a wrong secret
+    // learns nothing about which settlements exist.
+    if !Keyring::secret_matches(&state.keyring.client_secret(&id), secret.expose()) {
+        return Err(ApiError::unauthorized("client_secret_invalid", "The client secret does not belong to this settlement."));
+    }
+    req.order.validate("order")?;
+    let rec = settlements::get_pooled(&state.pool, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("settlement_not_found", "No such settlement."))?;
+    let merchant = merchant_of(&state, &rec.merchant_id).await?;
+    check_origin(&headers, &merchant)?;
+    if status::is_final(&rec.status) && rec.status != status::EXPIRED && rec.status != status::CANCELED {
+        // A repeat: the first outcome, without touching payment data again.
+        return Ok(axum::Json(answer(&state, &rec, &merchant, None).await?));
+    }
+    let now = crate::clock::now();
+    let resolved = resolve(&state, req.payment_method, &req.order, Subject::Settlement(&id), now).await?;
+    let payer_key = resolved.user.as_ref().map(|u| u.key);
+    let m = merchant.clone();
+    let order = req.order;
+    let sid = id.clone();
+    let rec = state
+        .writer
+        .run(move |conn| Box::pin(async move { settlements::confirm(conn, &m, &sid, &order, &resolved, now).await }))
+        .await?;
+    state.announce([id.as_str()]);
+    if rec.notify_url.is_some() {
+        state.webhook_wake.notify_one();
+    }
+    Ok(axum::Json(answer(&state, &rec, &merchant, payer_key).await?))
+}
+
+/// Payer-first second request: arrives before the shop's first request.
+#[utoipa::path(post, path = "/v1/payer/orders/confirm", tag = "payer", request_body = ConfirmSettlement,
+    responses(
+        (status = 202, description = "Funds held; waiting for the shop's first request", body = ConfirmResult),
+        (status = 200, description = "Declined at once", body = ConfirmResult),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn confirm_payer_first(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+    let req: ConfirmSettlement = parse_body(&body)?;
+    if req.client_secret.is_some() {
+        return Err(ApiError::field(
+            "parameter_unexpected",
+            "client_secret",
+            "With a client secret, confirm at /v1/payer/settlements/{id}/confirm instead.",
+        ));
+    }
+    let merchant_id = req
+        .merchant_id
+        .clone()
+        .ok_or_else(|| ApiError::field("parameter_missing", "merchant_id", "merchant_id is required for a payer-first request."))?;
+    req.order.validate("order")?;
+    let merchant = merchant_of(&state, &merchant_id).await?;
+    check_origin(&headers, &merchant)?;
+    let now = crate::clock::now();
+    let resolved = resolve(&state, req.payment_method, &req.order, Subject::PayerFirst { merchant_id: &merchant_id }, now).await?;
+    let payer_key = resolved.user.as_ref().map(|u| u.key);
+    let m = merchant.clone();
+    let order = req.order;
+    let rec = state
+        .writer
+        .run(move |conn| {
+            Box::pin(async move { settlements::payer_first(conn, &m, &order, &resolved, PAYER_FIRST_EXPIRES_S, now).await })
+        })
+        .await?;
+    let mut result = answer(&state, &rec, &merchant, payer_key).await?;
+    result.payer_secret = Some(state.keyring.payer_secret(&rec.id));
+    let code = if rec.status == status::AWAITING_MERCHANT { StatusCode::ACCEPTED } else { StatusCode::OK };
+    Ok((code, axum::Json(result)).into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PayerQuery {
+    /// The payer secret from a payer-first answer.
+    pub payer_secret: Option<String>,
+    /// Or the client secret the shop handed the page.
+    pub client_secret: Option<String>,
+    /// Long-poll: hold the answer until the status changes, at most 30 s.
+    pub wait: Option<u64>,
+}
+
+/// Checks either secret and loads the settlement.
+async fn authorized(state: &AppState, id: &str, q: &PayerQuery) -> ApiResult<(Record, std::sync::Arc<Merchant>)> {
+    let ok = match (&q.payer_secret, &q.client_secret) {
+        (Some(p), _) => Keyring::secret_matches(&state.keyring.payer_secret(id), p),
+        (None, Some(c)) => Keyring::secret_matches(&state.keyring.client_secret(id), c),
+        (None, None) => return Err(ApiError::field("parameter_missing", "payer_secret", "Give payer_secret or client_secret.")),
+    };
+    if !ok {
+        return Err(ApiError::unauthorized("payer_secret_invalid", "The secret does not belong to this settlement."));
+    }
+    let rec = settlements::get_pooled(&state.pool, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("settlement_not_found", "No such settlement."))?;
+    let merchant = merchant_of(state, &rec.merchant_id).await?;
+    Ok((rec, merchant))
+}
+
+/// The outcome as the payer sees it (also after a page reload).
+#[utoipa::path(get, path = "/v1/payer/settlements/{id}", tag = "payer", params(("id" = String, Path), PayerQuery),
+    responses((status = 200, body = ConfirmResult), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn status_of(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: Result<Query<PayerQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<axum::Json<ConfirmResult>> {
+    let Query(q) = query.map_err(|e| ApiError::field("query_invalid", "query", e.body_text()))?;
+    let (mut rec, merchant) = authorized(&state, &id, &q).await?;
+    match q.wait {
+        Some(w) if w > WAIT_MAX_S => return Err(ApiError::field("wait_out_of_range", "wait", "wait must be 0 to 30 seconds.")),
+        Some(w) if w > 0 => rec = wait_for_change(&state, &id, rec, Duration::from_secs(w)).await?,
+        _ => {}
+    }
+    Ok(axum::Json(answer(&state, &rec, &merchant, None).await?))
+}
+
+/// Server-sent events: the current status at once, then each change, until final.
+#[utoipa::path(get, path = "/v1/payer/settlements/{id}/events", tag = "payer", params(("id" = String, Path), PayerQuery),
+    responses((status = 200, description = "text/event-stream of `status` events carrying a ConfirmResult")))]
+pub async fn events(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: Result<Query<PayerQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let Query(q) = query.map_err(|e| ApiError::field("query_invalid", "query", e.body_text()))?;
+    let (rec, merchant) = authorized(&state, &id, &q).await?;
+    // Bounded: a stream ends at a final status or after an hour.
+    let rounds_max = 3600 / 25;
+    let stream = stream::unfold((Some(rec), 0u32), move |(pending, round)| {
+        let (state, id, merchant) = (state.clone(), id.clone(), merchant.clone());
+        async move {
+            let rec = pending?;
+            let done = status::is_final(&rec.status) || round >= rounds_max;
+            let event = match answer(&state, &rec, &merchant, None).await {
+                Ok(result) => Event::default().event("status").json_data(result).unwrap_or_default(),
+                Err(_) => Event::default().event("error").data("lookup failed"),
+            };
+            let next = if done { None } else { wait_for_change(&state, &id, rec, Duration::from_secs(25)).await.ok() };
+            Some((Ok(event), (next, round + 1)))
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// CORS for the payer endpoints: only the origins the merchant registered.
+async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(origin) = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_ascii_lowercase) else {
+        return next.run(req).await;
+    };
+    let allowed = match origin_allowed(&state, req.uri().path(), &origin).await {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
+    if req.method() == Method::OPTIONS {
+        if !allowed {
+            return ApiError::forbidden("origin_not_allowed", "This page's origin is not registered for the merchant.").into_response();
+        }
+        let mut resp = StatusCode::NO_CONTENT.into_response();
+        add_cors_headers(resp.headers_mut(), &origin);
+        let h = resp.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST"));
+        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type"));
+        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        return resp;
+    }
+    let mut resp = next.run(req).await;
+    if allowed {
+        add_cors_headers(resp.headers_mut(), &origin);
+    }
+    resp
+}
+
+fn add_cors_headers(headers: &mut HeaderMap, origin: &str) {
+    if let Ok(v) = HeaderValue::from_str(origin) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+        headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    }
+}
+
+/// For a settlement path, the settlement's merchant decides; for payer-first
+/// (merchant named only in the body) any registered origin passes the
+/// preflight and the handler checks the named merchant.
+async fn origin_allowed(state: &AppState, path: &str, origin: &str) -> ApiResult<bool> {
+    let settlement_id = path.strip_prefix("/v1/payer/settlements/").and_then(|rest| rest.split('/').next());
+    match settlement_id {
+        Some(id) => {
+            let Some(rec) = settlements::get_pooled(&state.pool, id).await? else { return Ok(false) };
+            let merchant = merchant_of(state, &rec.merchant_id).await?;
+            Ok(merchant.origins.iter().any(|o| o == origin))
+        }
+        None => state.merchants.origin_known(&state.pool, origin).await,
+    }
+}

@@ -1,0 +1,325 @@
+//! Merchant endpoints (shop server → settling server), authenticated by the
+//! secret key: the first settlement request (A1, A13), polling with
+//! long-poll (A8), cancellation and refunds (A14).
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use kessai_protocol::api::{self, status, CreateRefund, CreateSettlement, ErrorBody};
+use kessai_protocol::{money, order};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiError, ApiResult};
+use crate::idempotency;
+use crate::merchants::{check_url, AuthedMerchant};
+use crate::settlements::{self, NewSettlement, Record};
+use crate::state::AppState;
+
+/// Bounds on a settlement's life before the buyer confirms it.
+const EXPIRES_IN_DEFAULT_S: u64 = 900;
+const EXPIRES_IN_MIN_S: u64 = 60;
+const EXPIRES_IN_MAX_S: u64 = 7 * 24 * 3600;
+const WAIT_MAX_S: u64 = 30;
+const LIST_LIMIT_MAX: i64 = 100;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/settlements", post(create).get(list))
+        .route("/v1/settlements/{id}", get(retrieve))
+        .route("/v1/settlements/{id}/cancel", post(cancel))
+        .route("/v1/settlements/{id}/refunds", post(refund))
+}
+
+/// Parses a JSON body with the protocol's error shape.
+pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
+    serde_json::from_slice(body).map_err(|e| ApiError::BadJson {
+        message: format!("The body is not valid JSON of the expected shape: {}", crate::error::redact(&e.to_string())),
+    })
+}
+
+fn validate(req: CreateSettlement) -> ApiResult<NewSettlement> {
+    let expires_in = req.expires_in.unwrap_or(EXPIRES_IN_DEFAULT_S);
+    if !(EXPIRES_IN_MIN_S..=EXPIRES_IN_MAX_S).contains(&expires_in) {
+        return Err(ApiError::field(
+            "expires_in_out_of_range",
+            "expires_in",
+            format!("expires_in must be {EXPIRES_IN_MIN_S} to {EXPIRES_IN_MAX_S} seconds."),
+        ));
+    }
+    for (url, param) in [(&req.notify_url, "notify_url"), (&req.return_url, "return_url")] {
+        if let Some(u) = url {
+            check_url(u, param)?;
+        }
+    }
+    if let Some(brands) = &req.brands {
+        if brands.is_empty() || brands.len() > 20 || brands.iter().any(|b| b.is_empty() || b.len() > 64) {
+            return Err(ApiError::field("brands_invalid", "brands", "brands must list 1 to 20 brand names of 1 to 64 characters."));
+        }
+    }
+    if let Some(r) = &req.restrictions {
+        if r.cooling_off_s.is_some() || r.min_age.is_some() {
+            return Err(ApiError::field(
+                "restriction_unsupported",
+                "restrictions",
+                "This server does not yet enforce cooling-off periods or age limits; send the request without restrictions.",
+            ));
+        }
+    }
+    let base = |order_id, currency, total, order_digest, order| NewSettlement {
+        order_id,
+        currency,
+        total,
+        order_digest,
+        order,
+        brands: req.brands.clone(),
+        notify_url: req.notify_url.clone(),
+        return_url: req.return_url.clone(),
+        expires_in_s: i64::try_from(expires_in).unwrap_or(i64::MAX),
+    };
+    match req.order {
+        Some(o) => {
+            if req.order_id.is_some() || req.currency.is_some() || req.total.is_some() || req.order_digest.is_some() {
+                return Err(ApiError::field(
+                    "order_form_ambiguous",
+                    "order",
+                    "Send either order (full form) or order_id, currency, total and order_digest (digest-only form), not both.",
+                ));
+            }
+            o.validate("order")?;
+            let digest = o.digest();
+            Ok(base(Some(o.order_id.clone()), o.currency.clone(), o.total, digest, Some(o)))
+        }
+        None => {
+            let missing = |p: &str| ApiError::field("parameter_missing", p, format!("{p} is required (or send the full order)."));
+            let currency = req.currency.clone().ok_or_else(|| missing("currency"))?;
+            let total = req.total.ok_or_else(|| missing("total"))?;
+            let digest = req.order_digest.clone().ok_or_else(|| missing("order_digest"))?;
+            if let Some(id) = &req.order_id {
+                order::check_order_id(id, "order_id")?;
+            }
+            money::check_currency(&currency, "currency")?;
+            money::check_amount(total, "total")?;
+            order::check_digest_format(&digest, "order_digest")?;
+            Ok(base(req.order_id.clone(), currency, total, digest, None))
+        }
+    }
+}
+
+/// First settlement request.
+#[utoipa::path(post, path = "/v1/settlements", tag = "merchant",
+    request_body = CreateSettlement,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body")),
+    responses(
+        (status = 201, description = "Created; when the buyer's request came first, already final", body = api::Settlement),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("secret_key" = [])))]
+pub async fn create(State(state): State<AppState>, AuthedMerchant(merchant): AuthedMerchant, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+    let idem = idempotency::from_headers(&headers, &merchant.id, "POST /v1/settlements", &body)?;
+    let new = validate(parse_body(&body)?)?;
+    let now = crate::clock::now();
+    let keyring = state.keyring.clone();
+    let m = merchant.clone();
+    let (status_code, json, id, notify) = state
+        .writer
+        .run(move |conn| {
+            Box::pin(async move {
+                if let Some(key) = &idem {
+                    if let Some(replay) = idempotency::lookup(conn, key).await? {
+                        return Ok((replay.status, replay.body, None, false));
+                    }
+                }
+                let rec = settlements::create(conn, &m, new, now).await?;
+                let body = serde_json::to_string(&settlements::view(&rec, &m, Some(&keyring)))
+                    .map_err(|e| ApiError::Internal(e.into()))?;
+                if let Some(key) = &idem {
+                    idempotency::store(conn, key, StatusCode::CREATED, &body, now).await?;
+                }
+                let notify = rec.notify_url.is_some() && status::is_final(&rec.status);
+                Ok((StatusCode::CREATED, body, Some(rec.id), notify))
+            })
+        })
+        .await?;
+    if let Some(id) = &id {
+        state.announce([id.as_str()]);
+    }
+    if notify {
+        state.webhook_wake.notify_one();
+    }
+    Ok((status_code, [(axum::http::header::CONTENT_TYPE, "application/json")], json).into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct WaitQuery {
+    /// Hold the answer until the status changes or this many seconds pass (at most 30).
+    pub wait: Option<u64>,
+}
+
+async fn load_own(state: &AppState, merchant_id: &str, id: &str) -> ApiResult<Record> {
+    settlements::get_pooled(&state.pool, id)
+        .await?
+        .filter(|r| r.merchant_id == merchant_id && r.merchant_request_at.is_some())
+        .ok_or_else(|| ApiError::not_found("settlement_not_found", "No such settlement."))
+}
+
+/// Waits until settlement `id` leaves `status`, at most `wait`.
+pub async fn wait_for_change(state: &AppState, id: &str, first: Record, wait: Duration) -> ApiResult<Record> {
+    let mut changes = state.changes.subscribe();
+    // Re-read after subscribing so that a change in between is not missed.
+    let mut current = settlements::get_pooled(&state.pool, id).await?.unwrap_or(first);
+    let initial = current.status.clone();
+    let deadline = tokio::time::Instant::now() + wait;
+    while current.status == initial {
+        match tokio::time::timeout_at(deadline, changes.recv()).await {
+            Err(_) => break,
+            Ok(Ok(changed)) if changed != id => continue,
+            // Ours changed, or we lagged behind and must look.
+            Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+            Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => break,
+        }
+        if let Some(r) = settlements::get_pooled(&state.pool, id).await? {
+            current = r;
+        }
+    }
+    Ok(current)
+}
+
+fn wait_duration(wait: Option<u64>) -> ApiResult<Duration> {
+    match wait {
+        None => Ok(Duration::ZERO),
+        Some(w) if w <= WAIT_MAX_S => Ok(Duration::from_secs(w)),
+        Some(_) => Err(ApiError::field("wait_out_of_range", "wait", format!("wait must be 0 to {WAIT_MAX_S} seconds."))),
+    }
+}
+
+/// Retrieve a settlement (A8); `?wait=N` long-polls for a status change.
+#[utoipa::path(get, path = "/v1/settlements/{id}", tag = "merchant",
+    params(("id" = String, Path, description = "Settlement id (stl_…)"), WaitQuery),
+    responses((status = 200, body = api::Settlement), (status = 404, body = ErrorBody)),
+    security(("secret_key" = [])))]
+pub async fn retrieve(
+    State(state): State<AppState>,
+    AuthedMerchant(merchant): AuthedMerchant,
+    Path(id): Path<String>,
+    query: Result<Query<WaitQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<axum::Json<api::Settlement>> {
+    let Query(query) = query.map_err(|e| ApiError::field("query_invalid", "query", e.body_text()))?;
+    let wait = wait_duration(query.wait)?;
+    let mut rec = load_own(&state, &merchant.id, &id).await?;
+    if !wait.is_zero() {
+        rec = wait_for_change(&state, &id, rec, wait).await?;
+    }
+    Ok(axum::Json(settlements::view(&rec, &merchant, Some(&state.keyring))))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// The shop's order id.
+    pub order_id: Option<String>,
+    /// At most this many, newest first (1 to 100, default 20).
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SettlementList {
+    pub object: String,
+    pub data: Vec<api::Settlement>,
+}
+
+/// Settlements of this merchant, newest first; `?order_id=` finds one order's (A8: history).
+#[utoipa::path(get, path = "/v1/settlements", tag = "merchant", params(ListQuery),
+    responses((status = 200, body = SettlementList)), security(("secret_key" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    AuthedMerchant(merchant): AuthedMerchant,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<axum::Json<SettlementList>> {
+    let Query(query) = query.map_err(|e| ApiError::field("query_invalid", "query", e.body_text()))?;
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=LIST_LIMIT_MAX).contains(&limit) {
+        return Err(ApiError::field("limit_out_of_range", "limit", "limit must be 1 to 100."));
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT {} FROM settlements WHERE merchant_id = $1 AND merchant_request_at IS NOT NULL
+         AND (CAST($2 AS TEXT) IS NULL OR order_id = $2) ORDER BY created_at DESC, id DESC LIMIT $3",
+        settlements::COLUMNS
+    ))
+    .bind(&merchant.id)
+    .bind(&query.order_id)
+    .bind(limit)
+    .fetch_all(&state.pool)
+    .await?;
+    let data = rows
+        .iter()
+        .map(|r| Record::from_row(r).map(|rec| settlements::view(&rec, &merchant, Some(&state.keyring))))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(axum::Json(SettlementList { object: "list".into(), data }))
+}
+
+/// Cancel a settlement nobody has paid yet (A14).
+#[utoipa::path(post, path = "/v1/settlements/{id}/cancel", tag = "merchant",
+    params(("id" = String, Path)),
+    responses((status = 200, body = api::Settlement), (status = 409, body = ErrorBody)),
+    security(("secret_key" = [])))]
+pub async fn cancel(State(state): State<AppState>, AuthedMerchant(merchant): AuthedMerchant, Path(id): Path<String>) -> ApiResult<axum::Json<api::Settlement>> {
+    let now = crate::clock::now();
+    let m = merchant.clone();
+    let sid = id.clone();
+    let rec = state.writer.run(move |conn| Box::pin(async move { settlements::cancel(conn, &m, &sid, now).await })).await?;
+    state.announce([id.as_str()]);
+    state.webhook_wake.notify_one();
+    Ok(axum::Json(settlements::view(&rec, &merchant, Some(&state.keyring))))
+}
+
+/// Refund all or part of a succeeded settlement (A14).
+#[utoipa::path(post, path = "/v1/settlements/{id}/refunds", tag = "merchant",
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = CreateRefund,
+    responses((status = 201, body = api::Refund), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("secret_key" = [])))]
+pub async fn refund(
+    State(state): State<AppState>,
+    AuthedMerchant(merchant): AuthedMerchant,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let idem = idempotency::from_headers(&headers, &merchant.id, &format!("POST /v1/settlements/{id}/refunds"), &body)?;
+    let req: CreateRefund = parse_body(&body)?;
+    if let Some(a) = req.amount {
+        money::check_amount(a, "amount")?;
+    }
+    if req.reason.as_ref().is_some_and(|r| r.len() > 500) {
+        return Err(ApiError::field("reason_too_long", "reason", "reason must be at most 500 characters."));
+    }
+    let now = crate::clock::now();
+    let m = merchant.clone();
+    let sid = id.clone();
+    let (code, json) = state
+        .writer
+        .run(move |conn| {
+            Box::pin(async move {
+                if let Some(key) = &idem {
+                    if let Some(replay) = idempotency::lookup(conn, key).await? {
+                        return Ok((replay.status, replay.body));
+                    }
+                }
+                let (_, refund) = settlements::refund(conn, &m, &sid, req.amount, req.reason, now).await?;
+                let body = serde_json::to_string(&refund).map_err(|e| ApiError::Internal(e.into()))?;
+                if let Some(key) = &idem {
+                    idempotency::store(conn, key, StatusCode::CREATED, &body, now).await?;
+                }
+                Ok((StatusCode::CREATED, body))
+            })
+        })
+        .await?;
+    state.announce([id.as_str()]);
+    state.webhook_wake.notify_one();
+    Ok((code, [(axum::http::header::CONTENT_TYPE, "application/json")], json).into_response())
+}

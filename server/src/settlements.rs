@@ -1,0 +1,775 @@
+//! Settlements: the record of one order's dual-request settlement, and the
+//! writer steps that move it between statuses (PROTOCOL sections 4 to 6).
+//!
+//! Every step runs inside the writer's transaction: the status change, the
+//! ledger postings and the outbox event commit together or not at all, so a
+//! crash never leaves half a settlement. The first statement of each step is
+//! a conditional UPDATE on the settlement's status: the claim that makes a
+//! repeated or concurrent second request move money at most once, on SQLite
+//! and on PostgreSQL with several servers alike.
+
+use std::sync::Arc;
+
+use kessai_protocol::api::{self, decline, status, CardSummary, ConfirmResult};
+use kessai_protocol::jws::{self, ResultClaims};
+use kessai_protocol::Order;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::collation::{self, MerchantSide};
+use crate::error::{ApiError, ApiResult};
+use crate::instruments::Resolved;
+use crate::keyring::Keyring;
+use crate::ledger::{self, Refusal};
+use crate::merchants::Merchant;
+use crate::webhooks;
+
+pub const COLUMNS: &str = "id, merchant_id, order_id, currency, total, order_digest, order_json, payer_order_json, \
+    status, decline_code, mismatched_fields, merchant_request_at, notify_url, return_url, brands, payment_type, \
+    card_brand, card_last4, payer_account_id, user_id, hold_id, refunded, result_jti, created_at, expires_at, \
+    settled_at, updated_at";
+
+/// One row of `settlements`.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub id: String,
+    pub merchant_id: String,
+    pub order_id: String,
+    pub currency: String,
+    pub total: i64,
+    pub order_digest: String,
+    pub order_json: Option<String>,
+    pub payer_order_json: Option<String>,
+    pub status: String,
+    pub decline_code: Option<String>,
+    pub mismatched_fields: Option<String>,
+    pub merchant_request_at: Option<i64>,
+    pub notify_url: Option<String>,
+    pub return_url: Option<String>,
+    pub brands: Option<String>,
+    pub payment_type: Option<String>,
+    pub card_brand: Option<String>,
+    pub card_last4: Option<String>,
+    pub payer_account_id: Option<String>,
+    pub user_id: Option<String>,
+    pub hold_id: Option<String>,
+    pub refunded: i64,
+    pub result_jti: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub settled_at: Option<i64>,
+    pub updated_at: i64,
+}
+
+impl Record {
+    pub fn from_row(r: &AnyRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            id: r.try_get("id")?,
+            merchant_id: r.try_get("merchant_id")?,
+            order_id: r.try_get("order_id")?,
+            currency: r.try_get("currency")?,
+            total: r.try_get("total")?,
+            order_digest: r.try_get("order_digest")?,
+            order_json: r.try_get("order_json")?,
+            payer_order_json: r.try_get("payer_order_json")?,
+            status: r.try_get("status")?,
+            decline_code: r.try_get("decline_code")?,
+            mismatched_fields: r.try_get("mismatched_fields")?,
+            merchant_request_at: r.try_get("merchant_request_at")?,
+            notify_url: r.try_get("notify_url")?,
+            return_url: r.try_get("return_url")?,
+            brands: r.try_get("brands")?,
+            payment_type: r.try_get("payment_type")?,
+            card_brand: r.try_get("card_brand")?,
+            card_last4: r.try_get("card_last4")?,
+            payer_account_id: r.try_get("payer_account_id")?,
+            user_id: r.try_get("user_id")?,
+            hold_id: r.try_get("hold_id")?,
+            refunded: r.try_get("refunded")?,
+            result_jti: r.try_get("result_jti")?,
+            created_at: r.try_get("created_at")?,
+            expires_at: r.try_get("expires_at")?,
+            settled_at: r.try_get("settled_at")?,
+            updated_at: r.try_get("updated_at")?,
+        })
+    }
+
+    /// The collation outcome a result token reports: refunds later change
+    /// the status, not what was settled.
+    fn outcome(&self) -> Option<&str> {
+        match self.status.as_str() {
+            status::REFUNDED | status::PARTIALLY_REFUNDED => Some(status::SUCCEEDED),
+            s if status::is_final(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn order(&self) -> ApiResult<Option<Order>> {
+        parse_order(self.order_json.as_deref())
+    }
+
+    fn payer_order(&self) -> ApiResult<Option<Order>> {
+        parse_order(self.payer_order_json.as_deref())
+    }
+
+    fn card_summary(&self) -> Option<CardSummary> {
+        match (&self.card_brand, &self.card_last4) {
+            (Some(brand), Some(last4)) => Some(CardSummary { brand: brand.clone(), last4: last4.clone() }),
+            _ => None,
+        }
+    }
+
+    fn mismatched(&self) -> Option<Vec<String>> {
+        self.mismatched_fields.as_ref().map(|f| f.split(',').map(String::from).collect())
+    }
+}
+
+fn parse_order(json: Option<&str>) -> ApiResult<Option<Order>> {
+    match json {
+        Some(j) => Ok(Some(serde_json::from_str(j).map_err(|e| ApiError::Internal(e.into()))?)),
+        None => Ok(None),
+    }
+}
+
+pub fn amount(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+/// Amounts are validated to at most 2^53 - 1 before they get here.
+pub fn db_amount(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn result_claims(rec: &Record, audience: &str, outcome: &str) -> ResultClaims {
+    ResultClaims {
+        iss: "kessai".into(),
+        aud: audience.to_string(),
+        sub: rec.id.clone(),
+        order_id: rec.order_id.clone(),
+        status: outcome.to_string(),
+        total: amount(rec.total),
+        currency: rec.currency.clone(),
+        order_digest: rec.order_digest.clone(),
+        iat: rec.settled_at.unwrap_or(rec.updated_at),
+        jti: rec.result_jti.clone().unwrap_or_else(|| rec.id.clone()),
+    }
+}
+
+/// The result token for the shop (A6): reproducible from the record, so a
+/// repeated request gets the very same token.
+pub fn result_token(rec: &Record, merchant: &Merchant) -> Option<String> {
+    let outcome = rec.outcome()?;
+    Some(jws::sign(&merchant.result_key, &result_claims(rec, &merchant.id, outcome)))
+}
+
+/// The payer token for the user (A10, claims 11): same claims, `aud` = user.
+pub fn payer_token(rec: &Record, user_key: Option<&[u8; 32]>) -> Option<String> {
+    let outcome = rec.outcome()?;
+    let (user_id, key) = (rec.user_id.as_ref()?, user_key?);
+    Some(jws::sign(key, &result_claims(rec, user_id, outcome)))
+}
+
+/// The settlement as the merchant sees it.
+/// `keyring` is given when the answer may carry the client secret (the
+/// merchant's own requests); webhook payloads never do.
+pub fn view(rec: &Record, merchant: &Merchant, keyring: Option<&Keyring>) -> api::Settlement {
+    api::Settlement {
+        id: rec.id.clone(),
+        object: "settlement".into(),
+        status: rec.status.clone(),
+        order_id: rec.order_id.clone(),
+        order_digest: rec.order_digest.clone(),
+        currency: rec.currency.clone(),
+        total: amount(rec.total),
+        client_secret: keyring.filter(|_| rec.status == status::AWAITING_PAYER).map(|k| k.client_secret(&rec.id)),
+        decline_code: rec.decline_code.clone(),
+        mismatched_fields: rec.mismatched(),
+        card: rec.card_summary(),
+        result_token: result_token(rec, merchant),
+        refunded: amount(rec.refunded),
+        created_at: rec.created_at,
+        expires_at: rec.expires_at,
+        settled_at: rec.settled_at,
+    }
+}
+
+/// The answer to the buyer's second request and to the payer's polling.
+pub fn confirm_result(rec: &Record, merchant: &Merchant, user_key: Option<&[u8; 32]>) -> ConfirmResult {
+    ConfirmResult {
+        id: rec.id.clone(),
+        status: rec.status.clone(),
+        order_id: rec.order_id.clone(),
+        currency: rec.currency.clone(),
+        total: amount(rec.total),
+        result_token: result_token(rec, merchant),
+        payer_token: payer_token(rec, user_key),
+        card: rec.card_summary(),
+        decline_code: rec.decline_code.clone(),
+        mismatched_fields: rec.mismatched(),
+        payer_secret: None,
+        expires_at: Some(rec.expires_at),
+    }
+}
+
+pub async fn get(conn: &mut AnyConnection, id: &str) -> sqlx::Result<Option<Record>> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM settlements WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(Record::from_row).transpose()
+}
+
+pub async fn get_pooled(pool: &sqlx::AnyPool, id: &str) -> sqlx::Result<Option<Record>> {
+    let mut conn = pool.acquire().await?;
+    get(&mut conn, id).await
+}
+
+async fn by_order(conn: &mut AnyConnection, merchant_id: &str, order_id: &str) -> sqlx::Result<Option<Record>> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM settlements WHERE merchant_id = $1 AND order_id = $2"))
+        .bind(merchant_id)
+        .bind(order_id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(Record::from_row).transpose()
+}
+
+/// Writes every mutable column of `rec` back: one statement per transition.
+async fn save(conn: &mut AnyConnection, rec: &Record) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE settlements SET status = $2, decline_code = $3, mismatched_fields = $4, merchant_request_at = $5,
+            notify_url = $6, return_url = $7, brands = $8, payment_type = $9, card_brand = $10, card_last4 = $11,
+            payer_account_id = $12, user_id = $13, hold_id = $14, refunded = $15, result_jti = $16,
+            settled_at = $17, updated_at = $18, order_json = $19
+         WHERE id = $1",
+    )
+    .bind(&rec.id)
+    .bind(&rec.status)
+    .bind(&rec.decline_code)
+    .bind(&rec.mismatched_fields)
+    .bind(rec.merchant_request_at)
+    .bind(&rec.notify_url)
+    .bind(&rec.return_url)
+    .bind(&rec.brands)
+    .bind(&rec.payment_type)
+    .bind(&rec.card_brand)
+    .bind(&rec.card_last4)
+    .bind(&rec.payer_account_id)
+    .bind(&rec.user_id)
+    .bind(&rec.hold_id)
+    .bind(rec.refunded)
+    .bind(&rec.result_jti)
+    .bind(rec.settled_at)
+    .bind(rec.updated_at)
+    .bind(&rec.order_json)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+async fn insert(conn: &mut AnyConnection, rec: &Record) -> sqlx::Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO settlements ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+         $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)"
+    ))
+    .bind(&rec.id)
+    .bind(&rec.merchant_id)
+    .bind(&rec.order_id)
+    .bind(&rec.currency)
+    .bind(rec.total)
+    .bind(&rec.order_digest)
+    .bind(&rec.order_json)
+    .bind(&rec.payer_order_json)
+    .bind(&rec.status)
+    .bind(&rec.decline_code)
+    .bind(&rec.mismatched_fields)
+    .bind(rec.merchant_request_at)
+    .bind(&rec.notify_url)
+    .bind(&rec.return_url)
+    .bind(&rec.brands)
+    .bind(&rec.payment_type)
+    .bind(&rec.card_brand)
+    .bind(&rec.card_last4)
+    .bind(&rec.payer_account_id)
+    .bind(&rec.user_id)
+    .bind(&rec.hold_id)
+    .bind(rec.refunded)
+    .bind(&rec.result_jti)
+    .bind(rec.created_at)
+    .bind(rec.expires_at)
+    .bind(rec.settled_at)
+    .bind(rec.updated_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Sets a final collation status, records the event and queues the webhook.
+async fn finish(conn: &mut AnyConnection, rec: &mut Record, merchant: &Merchant, new_status: &str, now: i64) -> ApiResult<()> {
+    rec.status = new_status.to_string();
+    rec.settled_at = Some(now);
+    rec.updated_at = now;
+    rec.result_jti = Some(crate::ids::new(kessai_protocol::ids::EVENT));
+    if rec.merchant_request_at.is_some() {
+        let event_id = rec.result_jti.clone().unwrap_or_default();
+        save(conn, rec).await?;
+        webhooks::record(conn, rec, merchant, &event_id, now).await?;
+    } else {
+        // Payer-first and the shop has not asked yet: the event is recorded
+        // when its first request claims this settlement.
+        save(conn, rec).await?;
+    }
+    Ok(())
+}
+
+/// The shop's first request, validated by the route.
+#[derive(Debug, Clone)]
+pub struct NewSettlement {
+    pub order_id: Option<String>,
+    pub currency: String,
+    pub total: u64,
+    pub order_digest: String,
+    pub order: Option<Order>,
+    pub brands: Option<Vec<String>>,
+    pub notify_url: Option<String>,
+    pub return_url: Option<String>,
+    pub expires_in_s: i64,
+}
+
+/// First request (A1, A13): records the settlement, or, when the buyer's
+/// request came first (payer-first), collates and settles at once.
+pub async fn create(
+    conn: &mut AnyConnection,
+    merchant: &Merchant,
+    new: NewSettlement,
+    now: i64,
+) -> ApiResult<Record> {
+    let brands = match &new.brands {
+        Some(b) => Some(serde_json::to_string(b).map_err(|e| ApiError::Internal(e.into()))?),
+        None => None,
+    };
+    let order_json = match &new.order {
+        Some(o) => Some(serde_json::to_string(o).map_err(|e| ApiError::Internal(e.into()))?),
+        None => None,
+    };
+    let notify_url = new.notify_url.clone().or_else(|| merchant.notify_url.clone());
+    if let Some(order_id) = &new.order_id {
+        if let Some(mut existing) = by_order(conn, &merchant.id, order_id).await? {
+            if existing.merchant_request_at.is_some() {
+                return Err(ApiError::Conflict {
+                    code: "order_id_in_use",
+                    message: format!("This merchant already has a settlement for order_id {order_id:?}."),
+                    param: Some("order.order_id".into()),
+                });
+            }
+            existing.merchant_request_at = Some(now);
+            existing.order_json = order_json;
+            existing.notify_url = notify_url;
+            existing.return_url = new.return_url.clone();
+            existing.brands = brands;
+            return claim_payer_first(conn, merchant, existing, &new, now).await;
+        }
+    }
+    let id = crate::ids::new(kessai_protocol::ids::SETTLEMENT);
+    let rec = Record {
+        order_id: new.order_id.clone().unwrap_or_else(|| server_order_id(&id)),
+        merchant_id: merchant.id.clone(),
+        currency: new.currency.clone(),
+        total: db_amount(new.total),
+        order_digest: new.order_digest.clone(),
+        order_json,
+        payer_order_json: None,
+        status: status::AWAITING_PAYER.into(),
+        decline_code: None,
+        mismatched_fields: None,
+        merchant_request_at: Some(now),
+        notify_url,
+        return_url: new.return_url.clone(),
+        brands,
+        payment_type: None,
+        card_brand: None,
+        card_last4: None,
+        payer_account_id: None,
+        user_id: None,
+        hold_id: None,
+        refunded: 0,
+        result_jti: None,
+        created_at: now,
+        expires_at: now.saturating_add(new.expires_in_s),
+        settled_at: None,
+        updated_at: now,
+        id,
+    };
+    insert(conn, &rec).await?;
+    Ok(rec)
+}
+
+/// Order ids the settling server assigns (paragraph 0027): derived from the
+/// settlement id, so they are unique and fit the order_id alphabet.
+fn server_order_id(settlement_id: &str) -> String {
+    format!("kessai-{}", settlement_id.trim_start_matches(kessai_protocol::ids::SETTLEMENT))
+}
+
+async fn claim_payer_first(
+    conn: &mut AnyConnection,
+    merchant: &Merchant,
+    mut rec: Record,
+    new: &NewSettlement,
+    now: i64,
+) -> ApiResult<Record> {
+    rec.updated_at = now;
+    if rec.status != status::AWAITING_MERCHANT {
+        // The buyer's attempt already ended (declined or expired): the shop
+        // learns it from this 201 and from the event.
+        save(conn, &rec).await?;
+        let event_id = rec.result_jti.clone().unwrap_or_else(|| crate::ids::new(kessai_protocol::ids::EVENT));
+        webhooks::record(conn, &rec, merchant, &event_id, now).await?;
+        return Ok(rec);
+    }
+    let payer_order = rec.payer_order()?.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("payer-first settlement without the payer's order")))?;
+    let side = MerchantSide {
+        order_id: &rec.order_id,
+        currency: &new.currency,
+        total: new.total,
+        order_digest: &new.order_digest,
+        order: new.order.as_ref(),
+    };
+    let differ = collation::collate(&side, &payer_order);
+    let hold_id = rec.hold_id.clone();
+    if !differ.is_empty() {
+        if let Some(h) = &hold_id {
+            ledger::release_hold(conn, h).await?;
+        }
+        rec.mismatched_fields = Some(differ.join(","));
+        finish(conn, &mut rec, merchant, status::MISMATCHED, now).await?;
+        return Ok(rec);
+    }
+    let brand_ok = brand_accepted(rec.brands.as_deref(), rec.card_brand.as_deref());
+    match (&hold_id, brand_ok) {
+        (Some(h), true) => {
+            let payee = ledger::ensure_payee(conn, &merchant.id, &rec.currency, now).await?;
+            if ledger::capture_hold(conn, h, &payee, &rec.id, now).await?.is_none() {
+                return Err(ApiError::Internal(anyhow::anyhow!("hold {h} of {} was not open", rec.id)));
+            }
+            finish(conn, &mut rec, merchant, status::SUCCEEDED, now).await?;
+        }
+        (hold, _) => {
+            if let Some(h) = hold {
+                ledger::release_hold(conn, h).await?;
+            }
+            rec.decline_code = Some(decline::CARD_DECLINED.into());
+            finish(conn, &mut rec, merchant, status::DECLINED, now).await?;
+        }
+    }
+    Ok(rec)
+}
+
+fn brand_accepted(brands_json: Option<&str>, card_brand: Option<&str>) -> bool {
+    let (Some(json), Some(brand)) = (brands_json, card_brand) else { return true };
+    serde_json::from_str::<Vec<String>>(json).map(|b| b.iter().any(|x| x == brand)).unwrap_or(false)
+}
+
+/// The buyer's second request (A3 to A5, A10 to A12): collate, then settle
+/// with the ledger. Returns the record after the step, and whether this
+/// request was the one that settled it (false: a repeat got the first outcome).
+pub async fn confirm(
+    conn: &mut AnyConnection,
+    merchant: &Merchant,
+    settlement_id: &str,
+    payer_order: &Order,
+    payer: &Resolved,
+    now: i64,
+) -> ApiResult<Record> {
+    // The claim: only one request can move a settlement out of awaiting_payer.
+    let claimed = sqlx::query(&format!(
+        "UPDATE settlements SET updated_at = $2 WHERE id = $1 AND status = 'awaiting_payer' AND expires_at > $2 RETURNING {COLUMNS}"
+    ))
+    .bind(settlement_id)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = claimed else {
+        return not_claimable(conn, merchant, settlement_id, now).await;
+    };
+    let mut rec = Record::from_row(&row)?;
+    let merchant_order = rec.order()?;
+    let side = MerchantSide {
+        order_id: &rec.order_id,
+        currency: &rec.currency,
+        total: amount(rec.total),
+        order_digest: &rec.order_digest,
+        order: merchant_order.as_ref(),
+    };
+    let differ = collation::collate(&side, payer_order);
+    rec.payment_type = Some(payer.payment_type.into());
+    if let Some((brand, last4)) = &payer.card {
+        rec.card_brand = Some(brand.clone()).filter(|b| !b.is_empty());
+        rec.card_last4 = Some(last4.clone());
+    }
+    rec.user_id = payer.user.as_ref().map(|u| u.id.clone());
+    if !differ.is_empty() {
+        // A4: any disagreement means no settlement; no money moves.
+        rec.mismatched_fields = Some(differ.join(","));
+        finish(conn, &mut rec, merchant, status::MISMATCHED, now).await?;
+        return Ok(rec);
+    }
+    if let Some((jti, expires_at)) = &payer.jti {
+        let user = payer.user.as_ref().map(|u| u.id.as_str()).unwrap_or_default();
+        if !crate::instruments::consume_jti(conn, user, jti, *expires_at).await? {
+            return Err(ApiError::unauthorized("authenticator_reused", "This payer authenticator was already used; make a new one."));
+        }
+    }
+    let decline_code = match (payer.decline, &payer.account_id) {
+        (Some(code), _) => Some(code),
+        (None, None) => Some(decline::CARD_DECLINED),
+        (None, Some(_)) if !brand_accepted(rec.brands.as_deref(), rec.card_brand.as_deref()) => Some(decline::CARD_DECLINED),
+        (None, Some(account)) => {
+            let payee = ledger::ensure_payee(conn, &merchant.id, &rec.currency, now).await?;
+            rec.payer_account_id = Some(account.clone());
+            match ledger::transfer(conn, "settlement", account, &payee, rec.total, &rec.currency, Some(&rec.id), now).await? {
+                Ok(_) => None,
+                Err(Refusal::InsufficientFunds) => Some(decline::INSUFFICIENT_FUNDS),
+                Err(Refusal::NoSuchAccount) => Some(decline::CARD_DECLINED),
+            }
+        }
+    };
+    match decline_code {
+        None => finish(conn, &mut rec, merchant, status::SUCCEEDED, now).await?,
+        Some(code) => {
+            rec.decline_code = Some(code.into());
+            finish(conn, &mut rec, merchant, status::DECLINED, now).await?;
+        }
+    }
+    Ok(rec)
+}
+
+/// Why a settlement could not be claimed: a repeat gets the first outcome;
+/// a settlement past its time is expired here and then; others are errors.
+async fn not_claimable(conn: &mut AnyConnection, merchant: &Merchant, settlement_id: &str, now: i64) -> ApiResult<Record> {
+    let mut rec = get(conn, settlement_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("settlement_not_found", "No such settlement."))?;
+    if rec.status == status::AWAITING_PAYER && rec.expires_at <= now {
+        expire(conn, merchant, &mut rec, now).await?;
+    }
+    match rec.status.as_str() {
+        status::EXPIRED => Err(ApiError::conflict("settlement_expired", "This settlement expired before it was paid; ask the shop for a new one.")),
+        status::CANCELED => Err(ApiError::conflict("settlement_canceled", "The shop canceled this settlement.")),
+        status::AWAITING_MERCHANT => Err(ApiError::conflict("settlement_awaiting_merchant", "This settlement is waiting for the shop's request.")),
+        _ => Ok(rec),
+    }
+}
+
+/// A buyer's second request that arrived before the shop's first
+/// (payer-first, PROTOCOL section 5): funds are held until the shop's request
+/// arrives or the settlement expires.
+pub async fn payer_first(
+    conn: &mut AnyConnection,
+    merchant: &Merchant,
+    order: &Order,
+    payer: &Resolved,
+    expires_in_s: i64,
+    now: i64,
+) -> ApiResult<Record> {
+    if by_order(conn, &merchant.id, &order.order_id).await?.is_some() {
+        return Err(ApiError::Conflict {
+            code: "order_id_in_use",
+            message: "A settlement for this order already exists; pay it with the settlement id and client secret the shop gave you.".into(),
+            param: Some("order.order_id".into()),
+        });
+    }
+    if let Some((jti, expires_at)) = &payer.jti {
+        let user = payer.user.as_ref().map(|u| u.id.as_str()).unwrap_or_default();
+        if !crate::instruments::consume_jti(conn, user, jti, *expires_at).await? {
+            return Err(ApiError::unauthorized("authenticator_reused", "This payer authenticator was already used; make a new one."));
+        }
+    }
+    let id = crate::ids::new(kessai_protocol::ids::SETTLEMENT);
+    let mut rec = Record {
+        merchant_id: merchant.id.clone(),
+        order_id: order.order_id.clone(),
+        currency: order.currency.clone(),
+        total: db_amount(order.total),
+        order_digest: order.digest(),
+        order_json: None,
+        payer_order_json: Some(serde_json::to_string(order).map_err(|e| ApiError::Internal(e.into()))?),
+        status: status::AWAITING_MERCHANT.into(),
+        decline_code: None,
+        mismatched_fields: None,
+        merchant_request_at: None,
+        notify_url: None,
+        return_url: None,
+        brands: None,
+        payment_type: Some(payer.payment_type.into()),
+        card_brand: payer.card.as_ref().map(|(b, _)| b.clone()).filter(|b| !b.is_empty()),
+        card_last4: payer.card.as_ref().map(|(_, l)| l.clone()),
+        payer_account_id: payer.account_id.clone(),
+        user_id: payer.user.as_ref().map(|u| u.id.clone()),
+        hold_id: None,
+        refunded: 0,
+        result_jti: None,
+        created_at: now,
+        expires_at: now.saturating_add(expires_in_s),
+        settled_at: None,
+        updated_at: now,
+        id,
+    };
+    insert(conn, &rec).await?;
+    let decline_code = match (payer.decline, &payer.account_id) {
+        (Some(code), _) => Some(code),
+        (None, None) => Some(decline::CARD_DECLINED),
+        (None, Some(account)) => match ledger::hold(conn, account, rec.total, &rec.currency, &rec.id, now).await? {
+            Ok(hold_id) => {
+                rec.hold_id = Some(hold_id);
+                save(conn, &rec).await?;
+                None
+            }
+            Err(Refusal::InsufficientFunds) => Some(decline::INSUFFICIENT_FUNDS),
+            Err(Refusal::NoSuchAccount) => Some(decline::CARD_DECLINED),
+        },
+    };
+    if let Some(code) = decline_code {
+        rec.decline_code = Some(code.into());
+        finish(conn, &mut rec, merchant, status::DECLINED, now).await?;
+    }
+    Ok(rec)
+}
+
+async fn expire(conn: &mut AnyConnection, merchant: &Merchant, rec: &mut Record, now: i64) -> ApiResult<()> {
+    if let Some(h) = rec.hold_id.clone() {
+        ledger::release_hold(conn, &h).await?;
+    }
+    finish(conn, rec, merchant, status::EXPIRED, now).await
+}
+
+/// Expires one settlement if it is still waiting and past its time. Run by
+/// the sweeper; a no-op if something else moved it first.
+pub async fn expire_if_due(conn: &mut AnyConnection, merchant: &Merchant, id: &str, now: i64) -> ApiResult<Option<Record>> {
+    let claimed = sqlx::query(&format!(
+        "UPDATE settlements SET updated_at = $2 WHERE id = $1 AND status IN ('awaiting_payer', 'awaiting_merchant') AND expires_at <= $2 RETURNING {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = claimed else { return Ok(None) };
+    let mut rec = Record::from_row(&row)?;
+    expire(conn, merchant, &mut rec, now).await?;
+    Ok(Some(rec))
+}
+
+/// Cancellation by the shop (A14): possible while nobody has paid.
+pub async fn cancel(conn: &mut AnyConnection, merchant: &Merchant, id: &str, now: i64) -> ApiResult<Record> {
+    let claimed = sqlx::query(&format!(
+        "UPDATE settlements SET updated_at = $3 WHERE id = $1 AND merchant_id = $2 AND status = 'awaiting_payer' RETURNING {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(&merchant.id)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match claimed {
+        Some(row) => {
+            let mut rec = Record::from_row(&row)?;
+            finish(conn, &mut rec, merchant, status::CANCELED, now).await?;
+            Ok(rec)
+        }
+        None => {
+            let rec = get(conn, id).await?.filter(|r| r.merchant_id == merchant.id && r.merchant_request_at.is_some());
+            match rec {
+                None => Err(ApiError::not_found("settlement_not_found", "No such settlement.")),
+                Some(r) if r.status == status::CANCELED => Ok(r),
+                Some(r) => Err(ApiError::conflict(
+                    "settlement_not_cancelable",
+                    format!("A settlement that is {} cannot be canceled; refund it instead if it succeeded.", r.status),
+                )),
+            }
+        }
+    }
+}
+
+/// A refund (A14): money back from the merchant's payee account to the
+/// account that paid. Several partial refunds may follow one another.
+pub async fn refund(
+    conn: &mut AnyConnection,
+    merchant: &Merchant,
+    id: &str,
+    requested: Option<u64>,
+    reason: Option<String>,
+    now: i64,
+) -> ApiResult<(Record, api::Refund)> {
+    let claimed = sqlx::query(&format!(
+        "UPDATE settlements SET updated_at = $3 WHERE id = $1 AND merchant_id = $2 AND status IN ('succeeded', 'partially_refunded') RETURNING {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(&merchant.id)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = claimed else {
+        return match get(conn, id).await?.filter(|r| r.merchant_id == merchant.id && r.merchant_request_at.is_some()) {
+            None => Err(ApiError::not_found("settlement_not_found", "No such settlement.")),
+            Some(r) => Err(ApiError::conflict(
+                "settlement_not_refundable",
+                format!("Only succeeded settlements can be refunded; this one is {}.", r.status),
+            )),
+        };
+    };
+    let mut rec = Record::from_row(&row)?;
+    let remaining = rec.total - rec.refunded;
+    let amount_minor = match requested {
+        None => remaining,
+        Some(a) if a == 0 || db_amount(a) > remaining => {
+            return Err(ApiError::field(
+                "refund_amount_invalid",
+                "amount",
+                format!("amount must be 1 to {remaining}, the part of the settlement not yet refunded."),
+            ))
+        }
+        Some(a) => db_amount(a),
+    };
+    let payer = rec.payer_account_id.clone().ok_or_else(|| ApiError::Internal(anyhow::anyhow!("succeeded settlement {id} without payer account")))?;
+    let payee = ledger::payee_account_id(&merchant.id, &rec.currency);
+    let transfer_id = match ledger::transfer(conn, "refund", &payee, &payer, amount_minor, &rec.currency, Some(&rec.id), now).await? {
+        Ok(t) => t,
+        Err(_) => {
+            return Err(ApiError::Unprocessable {
+                code: "refund_insufficient_funds",
+                message: "The merchant's balance cannot cover this refund.".into(),
+                param: Some("amount".into()),
+            })
+        }
+    };
+    let refund_id = crate::ids::new(kessai_protocol::ids::REFUND);
+    sqlx::query(
+        "INSERT INTO refunds (id, settlement_id, amount, currency, reason, status, transfer_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, 'succeeded', $6, $7)",
+    )
+    .bind(&refund_id)
+    .bind(&rec.id)
+    .bind(amount_minor)
+    .bind(&rec.currency)
+    .bind(&reason)
+    .bind(&transfer_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    rec.refunded += amount_minor;
+    rec.status = if rec.refunded == rec.total { status::REFUNDED } else { status::PARTIALLY_REFUNDED }.into();
+    rec.updated_at = now;
+    save(conn, &rec).await?;
+    let event_id = crate::ids::new(kessai_protocol::ids::EVENT);
+    webhooks::record(conn, &rec, merchant, &event_id, now).await?;
+    let refund = api::Refund {
+        id: refund_id,
+        object: "refund".into(),
+        settlement_id: rec.id.clone(),
+        amount: amount(amount_minor),
+        currency: rec.currency.clone(),
+        status: "succeeded".into(),
+        created_at: now,
+    };
+    Ok((rec, refund))
+}
+
+/// Shared handle used by routes that hold merchant and keyring together.
+pub type MerchantRef = Arc<Merchant>;

@@ -1,0 +1,84 @@
+//! Housekeeping on a timer: expires settlements whose time has passed
+//! (releasing payer-first holds) and forgets spent authenticator ids and
+//! idempotency keys once they can no longer matter.
+
+use sqlx::Row;
+
+use crate::state::AppState;
+
+const SWEEP_LEN_MAX: i64 = 256;
+/// Idempotency keys are kept at least 24 h (PROTOCOL section 2); we keep 48 h.
+const IDEMPOTENCY_KEEP_S: i64 = 48 * 3600;
+
+pub async fn run(state: AppState) {
+    let mut tick = tokio::time::interval(state.config.sweep_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut rounds: u64 = 0;
+    loop {
+        tick.tick().await;
+        if let Err(e) = expire_due(&state).await {
+            tracing::warn!(error = ?e, "expiry sweep failed");
+        }
+        rounds += 1;
+        if rounds % 60 == 0 {
+            if let Err(e) = forget_old(&state).await {
+                tracing::warn!(error = ?e, "cleanup sweep failed");
+            }
+        }
+    }
+}
+
+pub async fn expire_due(state: &AppState) -> anyhow::Result<usize> {
+    let now = crate::clock::now();
+    let rows = sqlx::query(
+        "SELECT id, merchant_id FROM settlements
+         WHERE status IN ('awaiting_payer', 'awaiting_merchant') AND expires_at <= $1 LIMIT $2",
+    )
+    .bind(now)
+    .bind(SWEEP_LEN_MAX)
+    .fetch_all(&state.pool)
+    .await?;
+    let mut expired = 0;
+    for row in rows {
+        let id: String = row.try_get("id")?;
+        let merchant_id: String = row.try_get("merchant_id")?;
+        let merchant = state
+            .merchants
+            .by_id(&state.pool, &state.keyring, &merchant_id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .ok_or_else(|| anyhow::anyhow!("settlement {id} of unknown merchant"))?;
+        let sid = id.clone();
+        let done = state
+            .writer
+            .run(move |conn| Box::pin(async move { crate::settlements::expire_if_due(conn, &merchant, &sid, now).await }))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        if let Some(rec) = done {
+            expired += 1;
+            if rec.notify_url.is_some() {
+                state.webhook_wake.notify_one();
+            }
+            state.announce([rec.id.as_str()]);
+        }
+    }
+    Ok(expired)
+}
+
+async fn forget_old(state: &AppState) -> anyhow::Result<()> {
+    let now = crate::clock::now();
+    state
+        .writer
+        .run(move |conn| {
+            Box::pin(async move {
+                sqlx::query("DELETE FROM used_jtis WHERE expires_at < $1").bind(now - 3600).execute(&mut *conn).await?;
+                sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+                    .bind(now - IDEMPOTENCY_KEEP_S)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}

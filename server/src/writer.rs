@@ -1,0 +1,159 @@
+//! The settlement writer: one task that owns the write connection and runs
+//! every money-moving step, grouping the steps that arrive together into one
+//! transaction (group commit, as TigerBeetle batches transfers).
+//!
+//! A step's answer is released only after its batch has committed, so an
+//! acknowledged settlement is durable (`synchronous=FULL`). Each step runs
+//! inside its own savepoint: a step that fails rolls back alone and the rest
+//! of the batch still commits. With one commit per batch instead of per step,
+//! the disk's fsync rate stops being the ceiling on settlements per second.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use sqlx::{AnyConnection, Executor};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::db::Backend;
+use crate::error::{ApiError, ApiResult};
+
+/// At most this many steps share one transaction: bounds the latency a step
+/// can add to the others in its batch.
+pub const BATCH_LEN_MAX: usize = 256;
+/// Steps waiting beyond this are refused back-pressure style (the sender waits).
+const QUEUE_LEN_MAX: usize = 4096;
+
+type Finish = Box<dyn FnOnce(Result<(), ()>) + Send>;
+type Job = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, (bool, Finish)> + Send>;
+
+#[derive(Clone)]
+pub struct Writer {
+    sender: mpsc::Sender<Job>,
+    stats: Arc<Stats>,
+}
+
+/// Counters for the benchmark report and `/healthz`.
+#[derive(Default, Debug)]
+pub struct Stats {
+    pub batches: AtomicU64,
+    pub steps: AtomicU64,
+}
+
+impl Writer {
+    /// Starts the writer task on `conn`.
+    pub fn start(conn: AnyConnection, backend: Backend) -> Self {
+        let (sender, receiver) = mpsc::channel(QUEUE_LEN_MAX);
+        let stats = Arc::new(Stats::default());
+        tokio::spawn(run(conn, backend, receiver, stats.clone()));
+        Self { sender, stats }
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Runs `step` in the next batch and returns its result once durable.
+    /// An `Err` from the step rolls back everything the step wrote.
+    pub async fn run<T, F>(&self, step: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, ApiResult<T>> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel::<ApiResult<T>>();
+        let job: Job = Box::new(move |conn| {
+            Box::pin(async move {
+                let result = step(conn).await;
+                let ok = result.is_ok();
+                let finish: Finish = Box::new(move |committed| {
+                    let outcome = match committed {
+                        Ok(()) => result,
+                        Err(()) => Err(ApiError::Internal(anyhow::anyhow!("the batch transaction did not commit"))),
+                    };
+                    // The requester may have gone away; the step is durable regardless.
+                    let _ = reply.send(outcome);
+                });
+                (ok, finish)
+            })
+        });
+        self.sender
+            .send(job)
+            .await
+            .map_err(|_| ApiError::Internal(anyhow::anyhow!("the settlement writer has stopped")))?;
+        answer
+            .await
+            .map_err(|_| ApiError::Internal(anyhow::anyhow!("the settlement writer dropped a step")))?
+    }
+}
+
+async fn run(mut conn: AnyConnection, backend: Backend, mut receiver: mpsc::Receiver<Job>, stats: Arc<Stats>) {
+    let begin = match backend {
+        // IMMEDIATE takes the write lock up front, so an admin command
+        // writing at the same moment makes us wait (busy_timeout) rather
+        // than fail mid-batch.
+        Backend::Sqlite => "BEGIN IMMEDIATE",
+        Backend::Postgres => "BEGIN",
+    };
+    let mut batch: Vec<Job> = Vec::with_capacity(BATCH_LEN_MAX);
+    while let Some(first) = receiver.recv().await {
+        batch.push(first);
+        while batch.len() < BATCH_LEN_MAX {
+            match receiver.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        stats.batches.fetch_add(1, Ordering::Relaxed);
+        stats.steps.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        run_batch(&mut conn, begin, &mut batch).await;
+        debug_assert!(batch.is_empty());
+    }
+    tracing::info!("settlement writer stopped");
+}
+
+async fn run_batch(conn: &mut AnyConnection, begin: &str, batch: &mut Vec<Job>) {
+    let mut finishes: Vec<Finish> = Vec::with_capacity(batch.len());
+    let mut healthy = conn.execute(begin).await.map_err(|e| tracing::error!(error = %e, "BEGIN failed")).is_ok();
+    for job in batch.drain(..) {
+        if !healthy {
+            // The transaction is gone. Running the step now could write in
+            // autocommit mode; dropping it makes its requester get an error.
+            drop(job);
+            continue;
+        }
+        if let Err(e) = conn.execute("SAVEPOINT step").await {
+            tracing::error!(error = %e, "SAVEPOINT failed");
+            healthy = false;
+            drop(job);
+            continue;
+        }
+        let (ok, finish) = job(conn).await;
+        finishes.push(finish);
+        let end = if ok { "RELEASE SAVEPOINT step" } else { "ROLLBACK TO SAVEPOINT step" };
+        if let Err(e) = conn.execute(end).await {
+            tracing::error!(error = %e, "ending a savepoint failed");
+            healthy = false;
+        } else if !ok {
+            if let Err(e) = conn.execute("RELEASE SAVEPOINT step").await {
+                tracing::error!(error = %e, "releasing a rolled-back savepoint failed");
+                healthy = false;
+            }
+        }
+    }
+    let committed = if healthy {
+        match conn.execute("COMMIT").await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                tracing::error!(error = %e, "COMMIT failed; the batch is lost and its steps report failure");
+                let _ = conn.execute("ROLLBACK").await;
+                Err(())
+            }
+        }
+    } else {
+        let _ = conn.execute("ROLLBACK").await;
+        Err(())
+    };
+    for finish in finishes {
+        finish(committed);
+    }
+}
