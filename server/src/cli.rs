@@ -12,7 +12,11 @@ use crate::keyring::{default_key_path, Keyring};
 use crate::startup::{Application, Config};
 
 #[derive(Debug, Parser)]
-#[command(name = "kessai", version, about = "Kessai settling server: dual-request payment settlement with a double-entry ledger")]
+#[command(
+    name = "kessai",
+    version,
+    about = "Kessai settling server: dual-request payment settlement with a double-entry ledger"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -131,7 +135,11 @@ pub enum LedgerCommand {
 /// Runs a command; returns the process exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Serve { listen, db, webhook_retry_divisor } => {
+        Command::Serve {
+            listen,
+            db,
+            webhook_retry_divisor,
+        } => {
             let mut config = Config::new(listen, db.database.clone(), db.key_file.clone());
             config.webhook_retry_divisor = webhook_retry_divisor;
             let app = Application::build(config).await?;
@@ -146,18 +154,39 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             app.run().await?;
             Ok(0)
         }
-        Command::Merchant(MerchantCommand::Create { name, origins, notify_url, db }) => {
+        Command::Merchant(MerchantCommand::Create {
+            name,
+            origins,
+            notify_url,
+            db,
+        }) => {
             let (pool, keyring) = open(&db).await?;
             print_json(&crate::merchants::create(&pool, &keyring, &name, &origins, notify_url.as_deref()).await?)?;
             Ok(0)
         }
-        Command::Card(CardCommand::Issue { brand, holder, balance, currency, exp_month, exp_year, db }) => {
+        Command::Card(CardCommand::Issue {
+            brand,
+            holder,
+            balance,
+            currency,
+            exp_month,
+            exp_year,
+            db,
+        }) => {
             let (pool, keyring) = open(&db).await?;
             let expiry = exp_month.zip(exp_year);
-            print_json(&crate::instruments::issue_card(&pool, &keyring, &brand, &holder, balance, &currency, expiry).await?)?;
+            print_json(
+                &crate::instruments::issue_card(&pool, &keyring, &brand, &holder, balance, &currency, expiry).await?,
+            )?;
             Ok(0)
         }
-        Command::User(UserCommand::Create { name, password, balance, currency, db }) => {
+        Command::User(UserCommand::Create {
+            name,
+            password,
+            balance,
+            currency,
+            db,
+        }) => {
             let (pool, keyring) = open(&db).await?;
             print_json(&crate::instruments::create_user(&pool, &keyring, &name, &password, balance, &currency).await?)?;
             Ok(0)

@@ -54,8 +54,18 @@ mod tests {
             order_id: "1234567890".into(),
             currency: "JPY".into(),
             items: vec![
-                Item { code: "XXXX".into(), name: "Peanut butter".into(), unit_price: 500, quantity: 1 },
-                Item { code: "YYYY".into(), name: "Grape jelly".into(), unit_price: 600, quantity: 1 },
+                Item {
+                    code: "XXXX".into(),
+                    name: "Peanut butter".into(),
+                    unit_price: 500,
+                    quantity: 1,
+                },
+                Item {
+                    code: "YYYY".into(),
+                    name: "Grape jelly".into(),
+                    unit_price: 600,
+                    quantity: 1,
+                },
             ],
             tax: 55,
             total: 1155,
@@ -63,7 +73,13 @@ mod tests {
     }
 
     fn side(o: &Order) -> MerchantSide<'_> {
-        MerchantSide { order_id: &o.order_id, currency: &o.currency, total: o.total, order_digest: "", order: Some(o) }
+        MerchantSide {
+            order_id: &o.order_id,
+            currency: &o.currency,
+            total: o.total,
+            order_digest: "",
+            order: Some(o),
+        }
     }
 
     #[test]
@@ -71,7 +87,10 @@ mod tests {
         // A4
         let o = order();
         let digest = o.digest();
-        let m = MerchantSide { order_digest: &digest, ..side(&o) };
+        let m = MerchantSide {
+            order_digest: &digest,
+            ..side(&o)
+        };
         assert!(collate(&m, &o).is_empty());
     }
 
@@ -83,7 +102,10 @@ mod tests {
         p.items[0].quantity = 2;
         p.items[1].unit_price = 100;
         assert_eq!(p.total, o.total);
-        let m = MerchantSide { order_digest: &digest, ..side(&o) };
+        let m = MerchantSide {
+            order_digest: &digest,
+            ..side(&o)
+        };
         assert_eq!(collate(&m, &p), vec!["items", "order_digest"]);
     }
 
@@ -92,7 +114,11 @@ mod tests {
         // A13: the shop sent only the digest; a renamed item still differs.
         let o = order();
         let digest = o.digest();
-        let m = MerchantSide { order: None, order_digest: &digest, ..side(&o) };
+        let m = MerchantSide {
+            order: None,
+            order_digest: &digest,
+            ..side(&o)
+        };
         let mut p = o.clone();
         p.items[1].name = "Strawberry jam".into();
         assert_eq!(collate(&m, &p), vec!["order_digest"]);
@@ -102,7 +128,10 @@ mod tests {
     fn other_total_and_currency_are_named() {
         let o = order();
         let digest = o.digest();
-        let m = MerchantSide { order_digest: &digest, ..side(&o) };
+        let m = MerchantSide {
+            order_digest: &digest,
+            ..side(&o)
+        };
         let mut p = o.clone();
         p.total = 1;
         p.currency = "USD".into();

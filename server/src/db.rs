@@ -66,8 +66,9 @@ async fn configure(conn: &mut AnyConnection, backend: Backend) -> Result<(), sql
 
 fn connect_options(url: &str) -> anyhow::Result<AnyConnectOptions> {
     sqlx::any::install_default_drivers();
-    let options: AnyConnectOptions =
-        normalize(url).parse().with_context(|| format!("parsing database URL {url:?}"))?;
+    let options: AnyConnectOptions = normalize(url)
+        .parse()
+        .with_context(|| format!("parsing database URL {url:?}"))?;
     // Statement logging would be noise at thousands of statements a second.
     Ok(options.disable_statement_logging())
 }
@@ -139,7 +140,9 @@ async fn try_migrate(pool: &AnyPool) -> anyhow::Result<()> {
         tx.commit().await?;
         tracing::info!(version, "applied migration");
     }
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM kessai_migrations").fetch_one(&mut *conn).await?;
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM kessai_migrations")
+        .fetch_one(&mut *conn)
+        .await?;
     let n: i64 = row.try_get("n")?;
     anyhow::ensure!(n >= MIGRATIONS.len() as i64, "migrations incomplete");
     Ok(())

@@ -18,7 +18,11 @@ pub enum ApiError {
     Field(#[from] FieldError),
     /// The body is not JSON of the expected shape (400).
     #[error("{message}")]
-    BadJson { message: String },
+    BadJson {
+        code: &'static str,
+        message: String,
+        param: Option<String>,
+    },
     /// Missing or wrong credential (401).
     #[error("{message}")]
     Unauthorized { code: &'static str, message: String },
@@ -29,10 +33,18 @@ pub enum ApiError {
     NotFound { code: &'static str, message: String },
     /// The request conflicts with the settlement's state (409).
     #[error("{message}")]
-    Conflict { code: &'static str, message: String, param: Option<String> },
+    Conflict {
+        code: &'static str,
+        message: String,
+        param: Option<String>,
+    },
     /// Semantically unprocessable (422).
     #[error("{message}")]
-    Unprocessable { code: &'static str, message: String, param: Option<String> },
+    Unprocessable {
+        code: &'static str,
+        message: String,
+        param: Option<String>,
+    },
     /// Anything the client cannot fix; details go to the log only.
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
@@ -40,16 +52,29 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
-        Self::NotFound { code, message: message.into() }
+        Self::NotFound {
+            code,
+            message: message.into(),
+        }
     }
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Conflict { code, message: message.into(), param: None }
+        Self::Conflict {
+            code,
+            message: message.into(),
+            param: None,
+        }
     }
     pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Unauthorized { code, message: message.into() }
+        Self::Unauthorized {
+            code,
+            message: message.into(),
+        }
     }
     pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Forbidden { code, message: message.into() }
+        Self::Forbidden {
+            code,
+            message: message.into(),
+        }
     }
     pub fn field(code: &'static str, param: &str, message: impl Into<String>) -> Self {
         Self::Field(FieldError::new(code, param, message))
@@ -65,12 +90,12 @@ impl ApiError {
                 e.message.clone(),
                 Some(e.param.clone()),
             ),
-            Self::BadJson { message } => (
+            Self::BadJson { code, message, param } => (
                 StatusCode::BAD_REQUEST,
                 invalid,
-                "invalid_json".into(),
+                code.to_string(),
                 message.clone(),
-                None,
+                param.clone(),
             ),
             Self::Unauthorized { code, message } => (
                 StatusCode::UNAUTHORIZED,
@@ -107,7 +132,8 @@ impl ApiError {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "api_error",
                 "internal_error".into(),
-                "The server failed to process the request; nothing was changed. Retry with the same Idempotency-Key.".into(),
+                "The server failed to process the request; nothing was changed. Retry with the same Idempotency-Key."
+                    .into(),
                 None,
             ),
         }
@@ -119,7 +145,14 @@ impl ApiError {
 
     pub fn body(&self) -> ErrorBody {
         let (_, kind, code, message, param) = self.parts();
-        ErrorBody { error: ErrorDetail { kind: kind.into(), code, message, param } }
+        ErrorBody {
+            error: ErrorDetail {
+                kind: kind.into(),
+                code,
+                message,
+                param,
+            },
+        }
     }
 }
 
@@ -158,19 +191,48 @@ where
 }
 
 fn json_rejection(rejection: JsonRejection) -> ApiError {
-    let message = match rejection {
-        JsonRejection::MissingJsonContentType(_) => {
-            "Send the body as JSON with Content-Type: application/json.".to_string()
-        }
-        JsonRejection::JsonDataError(e) => {
-            format!("The JSON does not match the expected shape: {}", redact(&e.body_text()))
-        }
-        JsonRejection::JsonSyntaxError(e) => {
-            format!("The body is not valid JSON: {}", redact(&e.body_text()))
-        }
-        other => redact(&other.body_text()),
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => ApiError::BadJson {
+            code: "invalid_json",
+            message: "Send the body as JSON with Content-Type: application/json.".into(),
+            param: None,
+        },
+        JsonRejection::JsonDataError(e) => json_error(&e.body_text(), false),
+        JsonRejection::JsonSyntaxError(e) => json_error(&e.body_text(), true),
+        other => json_error(&other.body_text(), true),
+    }
+}
+
+/// Classifies a serde message into a precise code, naming the field where
+/// serde does (`unknown field `bogus``, `missing field `order``).
+pub fn json_error(serde_message: &str, syntax: bool) -> ApiError {
+    let field = |marker: &str| {
+        serde_message
+            .find(marker)
+            .map(|i| &serde_message[i + marker.len()..])
+            .and_then(|rest| rest.split('`').next())
+            .filter(|f| f.len() <= 64)
+            .map(String::from)
     };
-    ApiError::BadJson { message }
+    let (code, param) = if syntax {
+        ("invalid_json", None)
+    } else if let Some(f) = field("unknown field `") {
+        ("unknown_field", Some(f))
+    } else if let Some(f) = field("missing field `") {
+        ("parameter_missing", Some(f))
+    } else {
+        ("invalid_parameter", None)
+    };
+    let lead = if syntax {
+        "The body is not valid JSON"
+    } else {
+        "The JSON does not match the expected shape"
+    };
+    ApiError::BadJson {
+        code,
+        message: format!("{lead}: {}", redact(serde_message)),
+        param,
+    }
 }
 
 /// serde's messages quote the offending value (`invalid type: string "4242…"`),

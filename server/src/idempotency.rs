@@ -20,10 +20,20 @@ pub struct Key {
 
 /// Reads the header; None when absent.
 pub fn from_headers(headers: &HeaderMap, merchant_id: &str, method_path: &str, body: &[u8]) -> ApiResult<Option<Key>> {
-    let Some(value) = headers.get(HEADER) else { return Ok(None) };
-    let key = value.to_str().ok().filter(|k| !k.is_empty() && k.len() <= 255).ok_or_else(|| {
-        ApiError::field("idempotency_key_invalid", "Idempotency-Key", "Idempotency-Key must be 1 to 255 visible ASCII characters.")
-    })?;
+    let Some(value) = headers.get(HEADER) else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= 255)
+        .ok_or_else(|| {
+            ApiError::field(
+                "idempotency_key_invalid",
+                "Idempotency-Key",
+                "Idempotency-Key must be 1 to 255 visible ASCII characters.",
+            )
+        })?;
     let mut fingerprint = method_path.as_bytes().to_vec();
     fingerprint.push(0);
     fingerprint.extend_from_slice(body);
@@ -60,8 +70,14 @@ pub async fn lookup(conn: &mut AnyConnection, key: &Key) -> ApiResult<Option<Rep
         });
     }
     let code: i64 = row.try_get("status_code")?;
-    let status = u16::try_from(code).ok().and_then(|c| StatusCode::from_u16(c).ok()).unwrap_or(StatusCode::OK);
-    Ok(Some(Replay { status, body: row.try_get("response_body")? }))
+    let status = u16::try_from(code)
+        .ok()
+        .and_then(|c| StatusCode::from_u16(c).ok())
+        .unwrap_or(StatusCode::OK);
+    Ok(Some(Replay {
+        status,
+        body: row.try_get("response_body")?,
+    }))
 }
 
 /// Stores a successful answer with the step that produced it.

@@ -39,7 +39,10 @@ pub struct CreatedUser {
 }
 
 fn check_opening_balance(balance: i64, currency: &str) -> anyhow::Result<()> {
-    anyhow::ensure!(money::minor_units(currency).is_some(), "--currency {currency:?} is not an ISO 4217 code");
+    anyhow::ensure!(
+        money::minor_units(currency).is_some(),
+        "--currency {currency:?} is not an ISO 4217 code"
+    );
     anyhow::ensure!(
         (0..=money::AMOUNT_MAX as i64).contains(&balance),
         "--balance must be 0 to {} (minor units)",
@@ -59,7 +62,10 @@ pub async fn issue_card(
     expiry: Option<(u32, u32)>,
 ) -> anyhow::Result<IssuedCard> {
     check_opening_balance(balance, currency)?;
-    anyhow::ensure!(!brand.is_empty() && brand.len() <= 64, "--brand must be 1 to 64 characters");
+    anyhow::ensure!(
+        !brand.is_empty() && brand.len() <= 64,
+        "--brand must be 1 to 64 characters"
+    );
     let now = crate::clock::now();
     let (exp_month, exp_year) = match expiry {
         Some((m, y)) => {
@@ -94,7 +100,13 @@ pub async fn issue_card(
         if inserted.rows_affected() == 1 {
             tx.commit().await?;
             let cvc = keyring.cvc(&number, exp_month, exp_year);
-            return Ok(IssuedCard { card_number: number, exp_month, exp_year, cvc, account_id });
+            return Ok(IssuedCard {
+                card_number: number,
+                exp_month,
+                exp_year,
+                cvc,
+                account_id,
+            });
         }
     }
     anyhow::bail!("could not find an unused card number")
@@ -122,8 +134,14 @@ pub async fn create_user(
     currency: &str,
 ) -> anyhow::Result<CreatedUser> {
     check_opening_balance(balance, currency)?;
-    anyhow::ensure!(password.chars().count() >= 8, "--password must be at least 8 characters");
-    anyhow::ensure!(!name.trim().is_empty() && name.len() <= 200, "--name must be 1 to 200 characters");
+    anyhow::ensure!(
+        password.chars().count() >= 8,
+        "--password must be at least 8 characters"
+    );
+    anyhow::ensure!(
+        !name.trim().is_empty() && name.len() <= 200,
+        "--name must be 1 to 200 characters"
+    );
     let salt = SaltString::generate(&mut OsRng);
     let password_hash = Argon2::default()
         .hash_password(password.as_bytes(), &salt)
@@ -146,7 +164,11 @@ pub async fn create_user(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(CreatedUser { user_id, user_key: keys::format_key(keys::USER_KEY_PREFIX, &user_key), account_id })
+    Ok(CreatedUser {
+        user_id,
+        user_key: keys::format_key(keys::USER_KEY_PREFIX, &user_key),
+        account_id,
+    })
 }
 
 /// What the payment method in a second request resolved to, before any
@@ -171,7 +193,14 @@ pub struct PayerUser {
 
 impl Resolved {
     fn declined(payment_type: &'static str, code: &'static str) -> Self {
-        Self { payment_type, account_id: None, decline: Some(code), card: None, user: None, jti: None }
+        Self {
+            payment_type,
+            account_id: None,
+            decline: Some(code),
+            card: None,
+            user: None,
+            jti: None,
+        }
     }
 }
 
@@ -195,14 +224,20 @@ pub async fn resolve_card(
     card::check_cvc(details.cvc.expose(), param)?;
     let summary = Some((String::new(), card::last4(&number)));
     if card::is_expired(details.exp_month, details.exp_year, now) {
-        return Ok(Resolved { card: summary, ..Resolved::declined("card", decline::EXPIRED_CARD) });
+        return Ok(Resolved {
+            card: summary,
+            ..Resolved::declined("card", decline::EXPIRED_CARD)
+        });
     }
     let row = sqlx::query("SELECT c.account_id, c.brand, c.exp_month, c.exp_year, a.currency FROM cards c JOIN accounts a ON a.id = c.account_id WHERE c.pan_hash = $1")
         .bind(keyring.pan_hash(&number))
         .fetch_optional(pool)
         .await?;
     let Some(row) = row else {
-        return Ok(Resolved { card: summary, ..Resolved::declined("card", decline::CARD_DECLINED) });
+        return Ok(Resolved {
+            card: summary,
+            ..Resolved::declined("card", decline::CARD_DECLINED)
+        });
     };
     let brand: String = row.try_get("brand")?;
     let card_summary = Some((brand, card::last4(&number)));
@@ -211,7 +246,10 @@ pub async fn resolve_card(
     let account_currency: String = row.try_get("currency")?;
     let code = if i64::from(details.exp_month) != exp_month || i64::from(details.exp_year) != exp_year {
         Some(decline::CARD_DECLINED)
-    } else if !Keyring::secret_matches(&keyring.cvc(&number, details.exp_month, details.exp_year), details.cvc.expose()) {
+    } else if !Keyring::secret_matches(
+        &keyring.cvc(&number, details.exp_month, details.exp_year),
+        details.cvc.expose(),
+    ) {
         Some(decline::INCORRECT_CVC)
     } else if account_currency != currency {
         // No foreign exchange: a card pays only in its account's currency.
@@ -256,7 +294,11 @@ fn check_user_id(user_id: &str) -> ApiResult<()> {
     if kessai_protocol::ids::is_id(kessai_protocol::ids::USER, user_id) {
         Ok(())
     } else {
-        Err(ApiError::field("user_id_invalid", "payment_method.user_id", "payment_method.user_id must be a wallet user id (usr_…)."))
+        Err(ApiError::field(
+            "user_id_invalid",
+            "payment_method.user_id",
+            "payment_method.user_id must be a wallet user id (usr_…).",
+        ))
     }
 }
 
@@ -289,38 +331,63 @@ pub async fn resolve_account(
     // The signature is good: from here on, problems are the client's to fix
     // (a stale or reused token), so they are errors and nothing is recorded.
     if claims.iat + PAYER_AUTHENTICATOR_TTL_S < now || claims.iat > now + CLOCK_SKEW_S {
-        return Err(ApiError::unauthorized("authenticator_expired", "The payer authenticator is older than 5 minutes; make a new one."));
+        return Err(ApiError::unauthorized(
+            "authenticator_expired",
+            "The payer authenticator is older than 5 minutes; make a new one.",
+        ));
     }
     let names_subject = match subject {
         Subject::Settlement(id) => claims.sid.as_deref() == Some(id),
         Subject::PayerFirst { merchant_id } => {
-            claims.merchant_id.as_deref() == Some(merchant_id) && claims.order_id.as_deref() == Some(order.order_id.as_str())
+            claims.merchant_id.as_deref() == Some(merchant_id)
+                && claims.order_id.as_deref() == Some(order.order_id.as_str())
         }
     };
-    if claims.sub != user_id || !names_subject || claims.order_digest != order.digest() || claims.total != order.total || claims.currency != order.currency {
+    if claims.sub != user_id
+        || !names_subject
+        || claims.order_digest != order.digest()
+        || claims.total != order.total
+        || claims.currency != order.currency
+    {
         return Err(ApiError::unauthorized(
             "authenticator_mismatch",
             "The payer authenticator was made for another user, settlement or order.",
         ));
     }
     if claims.jti.is_empty() || claims.jti.len() > 255 {
-        return Err(ApiError::field("authenticator_malformed", "payment_method.authenticator", "The authenticator's jti must be 1 to 255 characters."));
+        return Err(ApiError::field(
+            "authenticator_malformed",
+            "payment_method.authenticator",
+            "The authenticator's jti must be 1 to 255 characters.",
+        ));
     }
     Ok(Resolved {
         payment_type: "account",
         account_id: Some(user.account_id),
         decline: None,
         card: None,
-        user: Some(PayerUser { id: user_id.to_string(), key: user.key }),
+        user: Some(PayerUser {
+            id: user_id.to_string(),
+            key: user.key,
+        }),
         jti: Some((claims.jti, claims.iat + PAYER_AUTHENTICATOR_TTL_S)),
     })
 }
 
 /// Account held at the settling server, authorized by id and password (A11).
-pub async fn resolve_password(pool: &AnyPool, keyring: &Keyring, user_id: &str, password: String) -> ApiResult<Resolved> {
+pub async fn resolve_password(
+    pool: &AnyPool,
+    keyring: &Keyring,
+    user_id: &str,
+    password: String,
+) -> ApiResult<Resolved> {
     check_user_id(user_id)?;
     if password.is_empty() || password.len() > 1024 {
-        return Err(ApiError::field("password_invalid", "payment_method.password", "payment_method.password must be 1 to 1024 bytes."));
+        return Err(ApiError::field(
+            "password_invalid",
+            "payment_method.password",
+            "payment_method.password must be 1 to 1024 bytes.",
+        ));
     }
     let user = load_user(pool, keyring, user_id).await?;
     // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
@@ -346,7 +413,10 @@ pub async fn resolve_password(pool: &AnyPool, keyring: &Keyring, user_id: &str, 
             account_id: Some(user.account_id),
             decline: None,
             card: None,
-            user: Some(PayerUser { id: user_id.to_string(), key: user.key }),
+            user: Some(PayerUser {
+                id: user_id.to_string(),
+                key: user.key,
+            }),
             jti: None,
         }),
         _ => Ok(Resolved::declined("password", decline::AUTHENTICATION_FAILED)),
@@ -354,7 +424,12 @@ pub async fn resolve_password(pool: &AnyPool, keyring: &Keyring, user_id: &str, 
 }
 
 /// Records a payer authenticator's jti; false if it was used before.
-pub async fn consume_jti(conn: &mut sqlx::AnyConnection, user_id: &str, jti: &str, expires_at: i64) -> sqlx::Result<bool> {
+pub async fn consume_jti(
+    conn: &mut sqlx::AnyConnection,
+    user_id: &str,
+    jti: &str,
+    expires_at: i64,
+) -> sqlx::Result<bool> {
     let r = sqlx::query("INSERT INTO used_jtis (user_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
         .bind(user_id)
         .bind(jti)

@@ -48,8 +48,9 @@ impl Keyring {
     /// Loads the master key, creating it (mode 0600) on first use.
     pub fn load_or_create(path: &Path) -> anyhow::Result<Self> {
         match std::fs::read_to_string(path) {
-            Ok(text) => Self::from_master_text(text.trim())
-                .with_context(|| format!("reading master key {}", path.display())),
+            Ok(text) => {
+                Self::from_master_text(text.trim()).with_context(|| format!("reading master key {}", path.display()))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut master = [0u8; 32];
                 rand::rngs::OsRng.fill_bytes(&mut master);
@@ -221,7 +222,10 @@ mod tests {
         let k = Keyring::from_master(&[7; 32]);
         assert_eq!(k.client_secret("stl_a"), k.client_secret("stl_a"));
         assert_ne!(k.client_secret("stl_a"), k.client_secret("stl_b"));
-        assert!(Keyring::secret_matches(&k.client_secret("stl_a"), &k.client_secret("stl_a")));
+        assert!(Keyring::secret_matches(
+            &k.client_secret("stl_a"),
+            &k.client_secret("stl_a")
+        ));
         assert!(!Keyring::secret_matches(&k.client_secret("stl_a"), "stl_a_secret_x"));
         assert_eq!(k.cvc("4242424242424242", 12, 2030).len(), 3);
     }

@@ -67,7 +67,12 @@ async fn ensure_account(
     Ok(())
 }
 
-pub async fn ensure_payee(conn: &mut AnyConnection, merchant_id: &str, currency: &str, now: i64) -> sqlx::Result<String> {
+pub async fn ensure_payee(
+    conn: &mut AnyConnection,
+    merchant_id: &str,
+    currency: &str,
+    now: i64,
+) -> sqlx::Result<String> {
     let id = payee_account_id(merchant_id, currency);
     ensure_account(conn, &id, kind::PAYEE, merchant_id, currency, 0, now).await?;
     Ok(id)
@@ -216,7 +221,11 @@ pub async fn hold(
 
 /// Ends an open hold (`released` or `captured`); returns its account and
 /// amount, or None when it was not open (already ended: nothing to do).
-async fn end_hold(conn: &mut AnyConnection, hold_id: &str, status: &str) -> sqlx::Result<Option<(String, i64, String)>> {
+async fn end_hold(
+    conn: &mut AnyConnection,
+    hold_id: &str,
+    status: &str,
+) -> sqlx::Result<Option<(String, i64, String)>> {
     let row = sqlx::query(
         "UPDATE holds SET status = $2 WHERE id = $1 AND status = 'open' RETURNING account_id, amount, currency",
     )
@@ -253,11 +262,24 @@ pub async fn capture_hold(
     let Some((account, amount, currency)) = end_hold(conn, hold_id, "captured").await? else {
         return Ok(None);
     };
-    match transfer(conn, "settlement", &account, credit, amount, &currency, Some(settlement_id), now).await? {
+    match transfer(
+        conn,
+        "settlement",
+        &account,
+        credit,
+        amount,
+        &currency,
+        Some(settlement_id),
+        now,
+    )
+    .await?
+    {
         Ok(id) => Ok(Some(id)),
         // The amount was held, so it is available: a refusal here means the
         // ledger is inconsistent. Abort the whole step.
-        Err(refusal) => Err(sqlx::Error::Protocol(format!("capturing hold {hold_id} refused: {refusal:?}"))),
+        Err(refusal) => Err(sqlx::Error::Protocol(format!(
+            "capturing hold {hold_id} refused: {refusal:?}"
+        ))),
     }
 }
 
@@ -267,7 +289,11 @@ pub async fn available(conn: &mut AnyConnection, account: &str) -> sqlx::Result<
         .fetch_optional(conn)
         .await?;
     match row {
-        Some(r) => Ok(Some((r.try_get("balance")?, r.try_get("held")?, r.try_get("currency")?))),
+        Some(r) => Ok(Some((
+            r.try_get("balance")?,
+            r.try_get("held")?,
+            r.try_get("currency")?,
+        ))),
         None => Ok(None),
     }
 }
@@ -332,7 +358,18 @@ pub async fn check(conn: &mut AnyConnection) -> anyhow::Result<CheckReport> {
             violations.push(format!("{what}: {id}"));
         }
     }
-    let accounts: i64 = sqlx::query("SELECT COUNT(*) AS n FROM accounts").fetch_one(&mut *conn).await?.try_get("n")?;
-    let transfers: i64 = sqlx::query("SELECT COUNT(*) AS n FROM transfers").fetch_one(&mut *conn).await?.try_get("n")?;
-    Ok(CheckReport { ok: violations.is_empty(), accounts, transfers, violations })
+    let accounts: i64 = sqlx::query("SELECT COUNT(*) AS n FROM accounts")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("n")?;
+    let transfers: i64 = sqlx::query("SELECT COUNT(*) AS n FROM transfers")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("n")?;
+    Ok(CheckReport {
+        ok: violations.is_empty(),
+        accounts,
+        transfers,
+        violations,
+    })
 }

@@ -6,7 +6,11 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = kessai_server::cli::Cli::parse();
-    let default_level = if matches!(cli.command, kessai_server::cli::Command::Serve { .. }) { "info" } else { "warn" };
+    let default_level = if matches!(cli.command, kessai_server::cli::Command::Serve { .. }) {
+        "info"
+    } else {
+        "warn"
+    };
     // Logs go to stderr so that stdout carries only the commands' JSON.
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)))

@@ -28,7 +28,10 @@ pub struct Merchant {
 
 impl std::fmt::Debug for Merchant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Merchant").field("id", &self.id).field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("Merchant")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -62,7 +65,11 @@ pub fn check_url(text: &str, param: &str) -> Result<(), ApiError> {
     if ok {
         Ok(())
     } else {
-        Err(ApiError::field("url_invalid", param, format!("{param} must be an http(s) URL of at most 2048 characters")))
+        Err(ApiError::field(
+            "url_invalid",
+            param,
+            format!("{param} must be an http(s) URL of at most 2048 characters"),
+        ))
     }
 }
 
@@ -73,7 +80,10 @@ pub async fn create(
     origins: &[String],
     notify_url: Option<&str>,
 ) -> anyhow::Result<CreatedMerchant> {
-    anyhow::ensure!(!name.trim().is_empty() && name.len() <= 200, "--name must be 1 to 200 characters");
+    anyhow::ensure!(
+        !name.trim().is_empty() && name.len() <= 200,
+        "--name must be 1 to 200 characters"
+    );
     let origins: Vec<String> = origins
         .iter()
         .map(|o| normalize_origin(o))
@@ -142,7 +152,12 @@ impl MerchantCache {
         }
     }
 
-    pub async fn by_secret_key(&self, pool: &AnyPool, keyring: &Keyring, key: &str) -> Result<Option<Arc<Merchant>>, ApiError> {
+    pub async fn by_secret_key(
+        &self,
+        pool: &AnyPool,
+        keyring: &Keyring,
+        key: &str,
+    ) -> Result<Option<Arc<Merchant>>, ApiError> {
         let hash = keyring::sha256_hex(key.as_bytes());
         if let Some(m) = self.by_key_hash.read().map_err(poisoned)?.get(&hash) {
             return Ok(Some(m.clone()));
@@ -159,7 +174,12 @@ impl MerchantCache {
         }
     }
 
-    async fn insert(&self, pool: &AnyPool, keyring: &Keyring, row: sqlx::any::AnyRow) -> Result<Arc<Merchant>, ApiError> {
+    async fn insert(
+        &self,
+        pool: &AnyPool,
+        keyring: &Keyring,
+        row: sqlx::any::AnyRow,
+    ) -> Result<Arc<Merchant>, ApiError> {
         let id: String = row.try_get("id")?;
         let key_hash: String = row.try_get("secret_key_hash")?;
         let origins = sqlx::query("SELECT origin FROM merchant_origins WHERE merchant_id = $1")
@@ -178,7 +198,10 @@ impl MerchantCache {
             id: id.clone(),
         });
         self.by_id.write().map_err(poisoned)?.insert(id, merchant.clone());
-        self.by_key_hash.write().map_err(poisoned)?.insert(key_hash, merchant.clone());
+        self.by_key_hash
+            .write()
+            .map_err(poisoned)?
+            .insert(key_hash, merchant.clone());
         Ok(merchant)
     }
 
@@ -209,7 +232,10 @@ impl FromRequestParts<AppState> for AuthedMerchant {
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| {
-                ApiError::unauthorized("secret_key_missing", "Send your secret key as Authorization: Bearer sk_….")
+                ApiError::unauthorized(
+                    "secret_key_missing",
+                    "Send your secret key as Authorization: Bearer sk_….",
+                )
             })?;
         let key = header.strip_prefix("Bearer ").unwrap_or("").trim();
         if keys::parse_key(keys::SECRET_KEY_PREFIX, key).is_none() {
@@ -220,7 +246,10 @@ impl FromRequestParts<AppState> for AuthedMerchant {
         }
         match state.merchants.by_secret_key(&state.pool, &state.keyring, key).await? {
             Some(m) => Ok(AuthedMerchant(m)),
-            None => Err(ApiError::unauthorized("secret_key_invalid", "No merchant has this secret key.")),
+            None => Err(ApiError::unauthorized(
+                "secret_key_invalid",
+                "No merchant has this secret key.",
+            )),
         }
     }
 }

@@ -114,13 +114,18 @@ impl Record {
 
     fn card_summary(&self) -> Option<CardSummary> {
         match (&self.card_brand, &self.card_last4) {
-            (Some(brand), Some(last4)) => Some(CardSummary { brand: brand.clone(), last4: last4.clone() }),
+            (Some(brand), Some(last4)) => Some(CardSummary {
+                brand: brand.clone(),
+                last4: last4.clone(),
+            }),
             _ => None,
         }
     }
 
     fn mismatched(&self) -> Option<Vec<String>> {
-        self.mismatched_fields.as_ref().map(|f| f.split(',').map(String::from).collect())
+        self.mismatched_fields
+            .as_ref()
+            .map(|f| f.split(',').map(String::from).collect())
     }
 }
 
@@ -159,7 +164,10 @@ fn result_claims(rec: &Record, audience: &str, outcome: &str) -> ResultClaims {
 /// repeated request gets the very same token.
 pub fn result_token(rec: &Record, merchant: &Merchant) -> Option<String> {
     let outcome = rec.outcome()?;
-    Some(jws::sign(&merchant.result_key, &result_claims(rec, &merchant.id, outcome)))
+    Some(jws::sign(
+        &merchant.result_key,
+        &result_claims(rec, &merchant.id, outcome),
+    ))
 }
 
 /// The payer token for the user (A10, claims 11): same claims, `aud` = user.
@@ -181,7 +189,9 @@ pub fn view(rec: &Record, merchant: &Merchant, keyring: Option<&Keyring>) -> api
         order_digest: rec.order_digest.clone(),
         currency: rec.currency.clone(),
         total: amount(rec.total),
-        client_secret: keyring.filter(|_| rec.status == status::AWAITING_PAYER).map(|k| k.client_secret(&rec.id)),
+        client_secret: keyring
+            .filter(|_| rec.status == status::AWAITING_PAYER)
+            .map(|k| k.client_secret(&rec.id)),
         decline_code: rec.decline_code.clone(),
         mismatched_fields: rec.mismatched(),
         card: rec.card_summary(),
@@ -225,11 +235,13 @@ pub async fn get_pooled(pool: &sqlx::AnyPool, id: &str) -> sqlx::Result<Option<R
 }
 
 async fn by_order(conn: &mut AnyConnection, merchant_id: &str, order_id: &str) -> sqlx::Result<Option<Record>> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM settlements WHERE merchant_id = $1 AND order_id = $2"))
-        .bind(merchant_id)
-        .bind(order_id)
-        .fetch_optional(conn)
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM settlements WHERE merchant_id = $1 AND order_id = $2"
+    ))
+    .bind(merchant_id)
+    .bind(order_id)
+    .fetch_optional(conn)
+    .await?;
     row.as_ref().map(Record::from_row).transpose()
 }
 
@@ -304,7 +316,13 @@ async fn insert(conn: &mut AnyConnection, rec: &Record) -> sqlx::Result<()> {
 }
 
 /// Sets a final collation status, records the event and queues the webhook.
-async fn finish(conn: &mut AnyConnection, rec: &mut Record, merchant: &Merchant, new_status: &str, now: i64) -> ApiResult<()> {
+async fn finish(
+    conn: &mut AnyConnection,
+    rec: &mut Record,
+    merchant: &Merchant,
+    new_status: &str,
+    now: i64,
+) -> ApiResult<()> {
     rec.status = new_status.to_string();
     rec.settled_at = Some(now);
     rec.updated_at = now;
@@ -337,12 +355,7 @@ pub struct NewSettlement {
 
 /// First request (A1, A13): records the settlement, or, when the buyer's
 /// request came first (payer-first), collates and settles at once.
-pub async fn create(
-    conn: &mut AnyConnection,
-    merchant: &Merchant,
-    new: NewSettlement,
-    now: i64,
-) -> ApiResult<Record> {
+pub async fn create(conn: &mut AnyConnection, merchant: &Merchant, new: NewSettlement, now: i64) -> ApiResult<Record> {
     let brands = match &new.brands {
         Some(b) => Some(serde_json::to_string(b).map_err(|e| ApiError::Internal(e.into()))?),
         None => None,
@@ -406,7 +419,10 @@ pub async fn create(
 /// Order ids the settling server assigns (paragraph 0027): derived from the
 /// settlement id, so they are unique and fit the order_id alphabet.
 fn server_order_id(settlement_id: &str) -> String {
-    format!("kessai-{}", settlement_id.trim_start_matches(kessai_protocol::ids::SETTLEMENT))
+    format!(
+        "kessai-{}",
+        settlement_id.trim_start_matches(kessai_protocol::ids::SETTLEMENT)
+    )
 }
 
 async fn claim_payer_first(
@@ -421,11 +437,16 @@ async fn claim_payer_first(
         // The buyer's attempt already ended (declined or expired): the shop
         // learns it from this 201 and from the event.
         save(conn, &rec).await?;
-        let event_id = rec.result_jti.clone().unwrap_or_else(|| crate::ids::new(kessai_protocol::ids::EVENT));
+        let event_id = rec
+            .result_jti
+            .clone()
+            .unwrap_or_else(|| crate::ids::new(kessai_protocol::ids::EVENT));
         webhooks::record(conn, &rec, merchant, &event_id, now).await?;
         return Ok(rec);
     }
-    let payer_order = rec.payer_order()?.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("payer-first settlement without the payer's order")))?;
+    let payer_order = rec
+        .payer_order()?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("payer-first settlement without the payer's order")))?;
     let side = MerchantSide {
         order_id: &rec.order_id,
         currency: &new.currency,
@@ -448,7 +469,10 @@ async fn claim_payer_first(
         (Some(h), true) => {
             let payee = ledger::ensure_payee(conn, &merchant.id, &rec.currency, now).await?;
             if ledger::capture_hold(conn, h, &payee, &rec.id, now).await?.is_none() {
-                return Err(ApiError::Internal(anyhow::anyhow!("hold {h} of {} was not open", rec.id)));
+                return Err(ApiError::Internal(anyhow::anyhow!(
+                    "hold {h} of {} was not open",
+                    rec.id
+                )));
             }
             finish(conn, &mut rec, merchant, status::SUCCEEDED, now).await?;
         }
@@ -464,8 +488,12 @@ async fn claim_payer_first(
 }
 
 fn brand_accepted(brands_json: Option<&str>, card_brand: Option<&str>) -> bool {
-    let (Some(json), Some(brand)) = (brands_json, card_brand) else { return true };
-    serde_json::from_str::<Vec<String>>(json).map(|b| b.iter().any(|x| x == brand)).unwrap_or(false)
+    let (Some(json), Some(brand)) = (brands_json, card_brand) else {
+        return true;
+    };
+    serde_json::from_str::<Vec<String>>(json)
+        .map(|b| b.iter().any(|x| x == brand))
+        .unwrap_or(false)
 }
 
 /// The buyer's second request (A3 to A5, A10 to A12): collate, then settle
@@ -515,17 +543,33 @@ pub async fn confirm(
     if let Some((jti, expires_at)) = &payer.jti {
         let user = payer.user.as_ref().map(|u| u.id.as_str()).unwrap_or_default();
         if !crate::instruments::consume_jti(conn, user, jti, *expires_at).await? {
-            return Err(ApiError::unauthorized("authenticator_reused", "This payer authenticator was already used; make a new one."));
+            return Err(ApiError::unauthorized(
+                "authenticator_reused",
+                "This payer authenticator was already used; make a new one.",
+            ));
         }
     }
     let decline_code = match (payer.decline, &payer.account_id) {
         (Some(code), _) => Some(code),
         (None, None) => Some(decline::CARD_DECLINED),
-        (None, Some(_)) if !brand_accepted(rec.brands.as_deref(), rec.card_brand.as_deref()) => Some(decline::CARD_DECLINED),
+        (None, Some(_)) if !brand_accepted(rec.brands.as_deref(), rec.card_brand.as_deref()) => {
+            Some(decline::CARD_DECLINED)
+        }
         (None, Some(account)) => {
             let payee = ledger::ensure_payee(conn, &merchant.id, &rec.currency, now).await?;
             rec.payer_account_id = Some(account.clone());
-            match ledger::transfer(conn, "settlement", account, &payee, rec.total, &rec.currency, Some(&rec.id), now).await? {
+            match ledger::transfer(
+                conn,
+                "settlement",
+                account,
+                &payee,
+                rec.total,
+                &rec.currency,
+                Some(&rec.id),
+                now,
+            )
+            .await?
+            {
                 Ok(_) => None,
                 Err(Refusal::InsufficientFunds) => Some(decline::INSUFFICIENT_FUNDS),
                 Err(Refusal::NoSuchAccount) => Some(decline::CARD_DECLINED),
@@ -544,7 +588,12 @@ pub async fn confirm(
 
 /// Why a settlement could not be claimed: a repeat gets the first outcome;
 /// a settlement past its time is expired here and then; others are errors.
-async fn not_claimable(conn: &mut AnyConnection, merchant: &Merchant, settlement_id: &str, now: i64) -> ApiResult<Record> {
+async fn not_claimable(
+    conn: &mut AnyConnection,
+    merchant: &Merchant,
+    settlement_id: &str,
+    now: i64,
+) -> ApiResult<Record> {
     let mut rec = get(conn, settlement_id)
         .await?
         .ok_or_else(|| ApiError::not_found("settlement_not_found", "No such settlement."))?;
@@ -552,9 +601,18 @@ async fn not_claimable(conn: &mut AnyConnection, merchant: &Merchant, settlement
         expire(conn, merchant, &mut rec, now).await?;
     }
     match rec.status.as_str() {
-        status::EXPIRED => Err(ApiError::conflict("settlement_expired", "This settlement expired before it was paid; ask the shop for a new one.")),
-        status::CANCELED => Err(ApiError::conflict("settlement_canceled", "The shop canceled this settlement.")),
-        status::AWAITING_MERCHANT => Err(ApiError::conflict("settlement_awaiting_merchant", "This settlement is waiting for the shop's request.")),
+        status::EXPIRED => Err(ApiError::conflict(
+            "settlement_expired",
+            "This settlement expired before it was paid; ask the shop for a new one.",
+        )),
+        status::CANCELED => Err(ApiError::conflict(
+            "settlement_canceled",
+            "The shop canceled this settlement.",
+        )),
+        status::AWAITING_MERCHANT => Err(ApiError::conflict(
+            "settlement_awaiting_merchant",
+            "This settlement is waiting for the shop's request.",
+        )),
         _ => Ok(rec),
     }
 }
@@ -580,7 +638,10 @@ pub async fn payer_first(
     if let Some((jti, expires_at)) = &payer.jti {
         let user = payer.user.as_ref().map(|u| u.id.as_str()).unwrap_or_default();
         if !crate::instruments::consume_jti(conn, user, jti, *expires_at).await? {
-            return Err(ApiError::unauthorized("authenticator_reused", "This payer authenticator was already used; make a new one."));
+            return Err(ApiError::unauthorized(
+                "authenticator_reused",
+                "This payer authenticator was already used; make a new one.",
+            ));
         }
     }
     let id = crate::ids::new(kessai_protocol::ids::SETTLEMENT);
@@ -643,7 +704,12 @@ async fn expire(conn: &mut AnyConnection, merchant: &Merchant, rec: &mut Record,
 
 /// Expires one settlement if it is still waiting and past its time. Run by
 /// the sweeper; a no-op if something else moved it first.
-pub async fn expire_if_due(conn: &mut AnyConnection, merchant: &Merchant, id: &str, now: i64) -> ApiResult<Option<Record>> {
+pub async fn expire_if_due(
+    conn: &mut AnyConnection,
+    merchant: &Merchant,
+    id: &str,
+    now: i64,
+) -> ApiResult<Option<Record>> {
     let claimed = sqlx::query(&format!(
         "UPDATE settlements SET updated_at = $2 WHERE id = $1 AND status IN ('awaiting_payer', 'awaiting_merchant') AND expires_at <= $2 RETURNING {COLUMNS}"
     ))
@@ -674,13 +740,18 @@ pub async fn cancel(conn: &mut AnyConnection, merchant: &Merchant, id: &str, now
             Ok(rec)
         }
         None => {
-            let rec = get(conn, id).await?.filter(|r| r.merchant_id == merchant.id && r.merchant_request_at.is_some());
+            let rec = get(conn, id)
+                .await?
+                .filter(|r| r.merchant_id == merchant.id && r.merchant_request_at.is_some());
             match rec {
                 None => Err(ApiError::not_found("settlement_not_found", "No such settlement.")),
                 Some(r) if r.status == status::CANCELED => Ok(r),
                 Some(r) => Err(ApiError::conflict(
                     "settlement_not_cancelable",
-                    format!("A settlement that is {} cannot be canceled; refund it instead if it succeeded.", r.status),
+                    format!(
+                        "A settlement that is {} cannot be canceled; refund it instead if it succeeded.",
+                        r.status
+                    ),
                 )),
             }
         }
@@ -706,7 +777,10 @@ pub async fn refund(
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = claimed else {
-        return match get(conn, id).await?.filter(|r| r.merchant_id == merchant.id && r.merchant_request_at.is_some()) {
+        return match get(conn, id)
+            .await?
+            .filter(|r| r.merchant_id == merchant.id && r.merchant_request_at.is_some())
+        {
             None => Err(ApiError::not_found("settlement_not_found", "No such settlement.")),
             Some(r) => Err(ApiError::conflict(
                 "settlement_not_refundable",
@@ -727,9 +801,23 @@ pub async fn refund(
         }
         Some(a) => db_amount(a),
     };
-    let payer = rec.payer_account_id.clone().ok_or_else(|| ApiError::Internal(anyhow::anyhow!("succeeded settlement {id} without payer account")))?;
+    let payer = rec
+        .payer_account_id
+        .clone()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("succeeded settlement {id} without payer account")))?;
     let payee = ledger::payee_account_id(&merchant.id, &rec.currency);
-    let transfer_id = match ledger::transfer(conn, "refund", &payee, &payer, amount_minor, &rec.currency, Some(&rec.id), now).await? {
+    let transfer_id = match ledger::transfer(
+        conn,
+        "refund",
+        &payee,
+        &payer,
+        amount_minor,
+        &rec.currency,
+        Some(&rec.id),
+        now,
+    )
+    .await?
+    {
         Ok(t) => t,
         Err(_) => {
             return Err(ApiError::Unprocessable {
@@ -754,7 +842,12 @@ pub async fn refund(
     .execute(&mut *conn)
     .await?;
     rec.refunded += amount_minor;
-    rec.status = if rec.refunded == rec.total { status::REFUNDED } else { status::PARTIALLY_REFUNDED }.into();
+    rec.status = if rec.refunded == rec.total {
+        status::REFUNDED
+    } else {
+        status::PARTIALLY_REFUNDED
+    }
+    .into();
     rec.updated_at = now;
     save(conn, &rec).await?;
     let event_id = crate::ids::new(kessai_protocol::ids::EVENT);

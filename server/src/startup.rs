@@ -89,7 +89,9 @@ impl Application {
 
     pub async fn run(self) -> anyhow::Result<()> {
         let app = crate::routes::router(self.state.clone());
-        axum::serve(self.listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
         Ok(())
     }
 }

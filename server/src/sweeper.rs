@@ -51,7 +51,9 @@ pub async fn expire_due(state: &AppState) -> anyhow::Result<usize> {
         let sid = id.clone();
         let done = state
             .writer
-            .run(move |conn| Box::pin(async move { crate::settlements::expire_if_due(conn, &merchant, &sid, now).await }))
+            .run(move |conn| {
+                Box::pin(async move { crate::settlements::expire_if_due(conn, &merchant, &sid, now).await })
+            })
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         if let Some(rec) = done {
@@ -71,7 +73,10 @@ async fn forget_old(state: &AppState) -> anyhow::Result<()> {
         .writer
         .run(move |conn| {
             Box::pin(async move {
-                sqlx::query("DELETE FROM used_jtis WHERE expires_at < $1").bind(now - 3600).execute(&mut *conn).await?;
+                sqlx::query("DELETE FROM used_jtis WHERE expires_at < $1")
+                    .bind(now - 3600)
+                    .execute(&mut *conn)
+                    .await?;
                 sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
                     .bind(now - IDEMPOTENCY_KEEP_S)
                     .execute(&mut *conn)

@@ -20,7 +20,9 @@ use crate::state::AppState;
 /// Seconds to wait before each attempt after the first, as published in the
 /// API reference: 5 s, 5 min, 30 min, 2 h, 5 h, then every 10 h. The total
 /// span is 77 h 35 min, beyond the three days PROTOCOL requires.
-pub const RETRY_SCHEDULE_S: &[u64] = &[5, 300, 1800, 7200, 18000, 36000, 36000, 36000, 36000, 36000, 36000, 36000];
+pub const RETRY_SCHEDULE_S: &[u64] = &[
+    5, 300, 1800, 7200, 18000, 36000, 36000, 36000, 36000, 36000, 36000, 36000,
+];
 
 /// Deliveries in flight at once, and per sweep of the outbox.
 const CONCURRENCY_MAX: usize = 16;
@@ -29,7 +31,13 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Records the event for the settlement's current status (and queues its
 /// delivery). Runs inside the caller's writer step.
-pub async fn record(conn: &mut AnyConnection, rec: &Record, merchant: &Merchant, event_id: &str, now: i64) -> ApiResult<()> {
+pub async fn record(
+    conn: &mut AnyConnection,
+    rec: &Record,
+    merchant: &Merchant,
+    event_id: &str,
+    now: i64,
+) -> ApiResult<()> {
     let event = WebhookEvent {
         kind: format!("settlement.{}", rec.status),
         timestamp: now,
@@ -102,7 +110,11 @@ fn event_view(r: &sqlx::any::AnyRow) -> ApiResult<EventView> {
         Some(url) => {
             let status: String = r.try_get("status")?;
             Some(DeliveryView {
-                next_attempt_at: if status == "pending" { r.try_get("next_attempt_at")? } else { None },
+                next_attempt_at: if status == "pending" {
+                    r.try_get("next_attempt_at")?
+                } else {
+                    None
+                },
                 url,
                 status,
                 attempts: r.try_get("attempts")?,
@@ -135,7 +147,12 @@ pub async fn get_event(pool: &sqlx::AnyPool, merchant_id: &str, event_id: &str) 
     row.as_ref().map(event_view).transpose()
 }
 
-pub async fn list_events(pool: &sqlx::AnyPool, merchant_id: &str, settlement_id: Option<&str>, limit: i64) -> ApiResult<Vec<EventView>> {
+pub async fn list_events(
+    pool: &sqlx::AnyPool,
+    merchant_id: &str,
+    settlement_id: Option<&str>,
+    limit: i64,
+) -> ApiResult<Vec<EventView>> {
     let rows = sqlx::query(&format!(
         "SELECT {EVENT_COLUMNS} FROM events e LEFT JOIN deliveries d ON d.event_id = e.id
          WHERE e.merchant_id = $1 AND (CAST($2 AS TEXT) IS NULL OR e.settlement_id = $2)
@@ -170,7 +187,10 @@ pub async fn redeliver(state: &AppState, merchant: Arc<Merchant>, event_id: Stri
                 .ok_or_else(|| ApiError::not_found("event_not_found", "No such event."))?;
                 let url: Option<String> = row.try_get("notify_url")?;
                 let url = url.or_else(|| merchant.notify_url.clone()).ok_or_else(|| {
-                    ApiError::conflict("notify_url_missing", "Neither the settlement nor the merchant has a notify_url to deliver to.")
+                    ApiError::conflict(
+                        "notify_url_missing",
+                        "Neither the settlement nor the merchant has a notify_url to deliver to.",
+                    )
                 })?;
                 queue(conn, &id, &url, now).await?;
                 Ok(())
@@ -185,7 +205,11 @@ pub async fn redeliver(state: &AppState, merchant: Arc<Merchant>, event_id: Stri
 
 /// The delivery worker: runs until the process ends.
 pub async fn run_worker(state: AppState) {
-    let client = match reqwest::Client::builder().timeout(REQUEST_TIMEOUT).user_agent("Kessai-Webhooks/1").build() {
+    let client = match reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .user_agent("Kessai-Webhooks/1")
+        .build()
+    {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "webhook client could not be built; webhooks are disabled");
@@ -269,7 +293,11 @@ async fn deliver(state: &AppState, client: &reqwest::Client, due: Due) -> anyhow
         .await;
     let (ok, last_status, last_error) = match outcome {
         Ok(resp) if resp.status().is_success() => (true, Some(i64::from(resp.status().as_u16())), None),
-        Ok(resp) => (false, Some(i64::from(resp.status().as_u16())), Some(format!("HTTP {}", resp.status()))),
+        Ok(resp) => (
+            false,
+            Some(i64::from(resp.status().as_u16())),
+            Some(format!("HTTP {}", resp.status())),
+        ),
         Err(e) => (false, None, Some(describe(&e))),
     };
     let attempts = due.attempts + 1;

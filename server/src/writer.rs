@@ -68,7 +68,9 @@ impl Writer {
                 let finish: Finish = Box::new(move |committed| {
                     let outcome = match committed {
                         Ok(()) => result,
-                        Err(()) => Err(ApiError::Internal(anyhow::anyhow!("the batch transaction did not commit"))),
+                        Err(()) => Err(ApiError::Internal(anyhow::anyhow!(
+                            "the batch transaction did not commit"
+                        ))),
                     };
                     // The requester may have gone away; the step is durable regardless.
                     let _ = reply.send(outcome);
@@ -113,7 +115,11 @@ async fn run(mut conn: AnyConnection, backend: Backend, mut receiver: mpsc::Rece
 
 async fn run_batch(conn: &mut AnyConnection, begin: &str, batch: &mut Vec<Job>) {
     let mut finishes: Vec<Finish> = Vec::with_capacity(batch.len());
-    let mut healthy = conn.execute(begin).await.map_err(|e| tracing::error!(error = %e, "BEGIN failed")).is_ok();
+    let mut healthy = conn
+        .execute(begin)
+        .await
+        .map_err(|e| tracing::error!(error = %e, "BEGIN failed"))
+        .is_ok();
     for job in batch.drain(..) {
         if !healthy {
             // The transaction is gone. Running the step now could write in
@@ -129,7 +135,11 @@ async fn run_batch(conn: &mut AnyConnection, begin: &str, batch: &mut Vec<Job>) 
         }
         let (ok, finish) = job(conn).await;
         finishes.push(finish);
-        let end = if ok { "RELEASE SAVEPOINT step" } else { "ROLLBACK TO SAVEPOINT step" };
+        let end = if ok {
+            "RELEASE SAVEPOINT step"
+        } else {
+            "ROLLBACK TO SAVEPOINT step"
+        };
         if let Err(e) = conn.execute(end).await {
             tracing::error!(error = %e, "ending a savepoint failed");
             healthy = false;

@@ -44,15 +44,26 @@ pub async fn list(
     let Query(q) = query.map_err(|e| ApiError::field("query_invalid", "query", e.body_text()))?;
     let limit = q.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
-        return Err(ApiError::field("limit_out_of_range", "limit", "limit must be 1 to 100."));
+        return Err(ApiError::field(
+            "limit_out_of_range",
+            "limit",
+            "limit must be 1 to 100.",
+        ));
     }
     let data = webhooks::list_events(&state.pool, &merchant.id, q.settlement_id.as_deref(), limit).await?;
-    Ok(axum::Json(EventList { object: "list".into(), data }))
+    Ok(axum::Json(EventList {
+        object: "list".into(),
+        data,
+    }))
 }
 
 #[utoipa::path(get, path = "/v1/events/{id}", tag = "merchant", params(("id" = String, Path)),
     responses((status = 200, body = EventView), (status = 404, body = ErrorBody)), security(("secret_key" = [])))]
-pub async fn retrieve(State(state): State<AppState>, AuthedMerchant(merchant): AuthedMerchant, Path(id): Path<String>) -> ApiResult<axum::Json<EventView>> {
+pub async fn retrieve(
+    State(state): State<AppState>,
+    AuthedMerchant(merchant): AuthedMerchant,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<EventView>> {
     webhooks::get_event(&state.pool, &merchant.id, &id)
         .await?
         .map(axum::Json)
@@ -63,6 +74,10 @@ pub async fn retrieve(State(state): State<AppState>, AuthedMerchant(merchant): A
 #[utoipa::path(post, path = "/v1/events/{id}/redeliver", tag = "merchant", params(("id" = String, Path)),
     responses((status = 200, body = EventView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("secret_key" = [])))]
-pub async fn redeliver(State(state): State<AppState>, AuthedMerchant(merchant): AuthedMerchant, Path(id): Path<String>) -> ApiResult<axum::Json<EventView>> {
+pub async fn redeliver(
+    State(state): State<AppState>,
+    AuthedMerchant(merchant): AuthedMerchant,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<EventView>> {
     Ok(axum::Json(webhooks::redeliver(&state, merchant, id).await?))
 }

@@ -48,7 +48,10 @@ fn check_origin(headers: &HeaderMap, merchant: &Merchant) -> ApiResult<()> {
     match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
         None => Ok(()),
         Some(origin) if merchant.origins.iter().any(|o| o == &origin.to_ascii_lowercase()) => Ok(()),
-        Some(_) => Err(ApiError::forbidden("origin_not_allowed", "This page's origin is not registered for the merchant.")),
+        Some(_) => Err(ApiError::forbidden(
+            "origin_not_allowed",
+            "This page's origin is not registered for the merchant.",
+        )),
     }
 }
 
@@ -60,11 +63,28 @@ async fn merchant_of(state: &AppState, merchant_id: &str) -> ApiResult<std::sync
         .ok_or_else(|| ApiError::not_found("merchant_not_found", "No such merchant."))
 }
 
-async fn resolve(state: &AppState, method: PaymentMethod, order: &Order, subject: Subject<'_>, now: i64) -> ApiResult<Resolved> {
+async fn resolve(
+    state: &AppState,
+    method: PaymentMethod,
+    order: &Order,
+    subject: Subject<'_>,
+    now: i64,
+) -> ApiResult<Resolved> {
     match method {
-        PaymentMethod::Card { card } => instruments::resolve_card(&state.pool, &state.keyring, &card, &order.currency, now).await,
+        PaymentMethod::Card { card } => {
+            instruments::resolve_card(&state.pool, &state.keyring, &card, &order.currency, now).await
+        }
         PaymentMethod::Account { user_id, authenticator } => {
-            instruments::resolve_account(&state.pool, &state.keyring, &user_id, authenticator.expose(), order, subject, now).await
+            instruments::resolve_account(
+                &state.pool,
+                &state.keyring,
+                &user_id,
+                authenticator.expose(),
+                order,
+                subject,
+                now,
+            )
+            .await
         }
         PaymentMethod::Password { user_id, password } => {
             instruments::resolve_password(&state.pool, &state.keyring, &user_id, password.into_inner()).await
@@ -72,7 +92,12 @@ async fn resolve(state: &AppState, method: PaymentMethod, order: &Order, subject
     }
 }
 
-async fn answer(state: &AppState, rec: &Record, merchant: &Merchant, payer_key: Option<[u8; 32]>) -> ApiResult<ConfirmResult> {
+async fn answer(
+    state: &AppState,
+    rec: &Record,
+    merchant: &Merchant,
+    payer_key: Option<[u8; 32]>,
+) -> ApiResult<ConfirmResult> {
     let key = match (payer_key, &rec.user_id) {
         (Some(k), _) => Some(k),
         (None, Some(user)) => instruments::user_key(&state.pool, &state.keyring, user).await?,
@@ -88,18 +113,34 @@ async fn answer(state: &AppState, rec: &Record, merchant: &Merchant, payer_key: 
         (status = 200, description = "The outcome: succeeded, declined or mismatched; a repeat gets the first outcome", body = ConfirmResult),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn confirm(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> ApiResult<axum::Json<ConfirmResult>> {
+pub async fn confirm(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<axum::Json<ConfirmResult>> {
     let req: ConfirmSettlement = parse_body(&body)?;
     if req.merchant_id.is_some() {
-        return Err(ApiError::field("parameter_unexpected", "merchant_id", "merchant_id is only for payer-first requests (/v1/payer/orders/confirm)."));
+        return Err(ApiError::field(
+            "parameter_unexpected",
+            "merchant_id",
+            "merchant_id is only for payer-first requests (/v1/payer/orders/confirm).",
+        ));
     }
     let secret = req.client_secret.as_ref().ok_or_else(|| {
-        ApiError::field("parameter_missing", "client_secret", "client_secret is required: the shop hands it to the page with the settlement id.")
+        ApiError::field(
+            "parameter_missing",
+            "client_secret",
+            "client_secret is required: the shop hands it to the page with the settlement id.",
+        )
     })?;
     // Derived from the id: checked before any lookup, so a wrong secret
     // learns nothing about which settlements exist.
     if !Keyring::secret_matches(&state.keyring.client_secret(&id), secret.expose()) {
-        return Err(ApiError::unauthorized("client_secret_invalid", "The client secret does not belong to this settlement."));
+        return Err(ApiError::unauthorized(
+            "client_secret_invalid",
+            "The client secret does not belong to this settlement.",
+        ));
     }
     req.order.validate("order")?;
     let rec = settlements::get_pooled(&state.pool, &id)
@@ -134,7 +175,11 @@ pub async fn confirm(State(state): State<AppState>, Path(id): Path<String>, head
         (status = 202, description = "Funds held; waiting for the shop's first request", body = ConfirmResult),
         (status = 200, description = "Declined at once", body = ConfirmResult),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn confirm_payer_first(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+pub async fn confirm_payer_first(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
     let req: ConfirmSettlement = parse_body(&body)?;
     if req.client_secret.is_some() {
         return Err(ApiError::field(
@@ -143,27 +188,45 @@ pub async fn confirm_payer_first(State(state): State<AppState>, headers: HeaderM
             "With a client secret, confirm at /v1/payer/settlements/{id}/confirm instead.",
         ));
     }
-    let merchant_id = req
-        .merchant_id
-        .clone()
-        .ok_or_else(|| ApiError::field("parameter_missing", "merchant_id", "merchant_id is required for a payer-first request."))?;
+    let merchant_id = req.merchant_id.clone().ok_or_else(|| {
+        ApiError::field(
+            "parameter_missing",
+            "merchant_id",
+            "merchant_id is required for a payer-first request.",
+        )
+    })?;
     req.order.validate("order")?;
     let merchant = merchant_of(&state, &merchant_id).await?;
     check_origin(&headers, &merchant)?;
     let now = crate::clock::now();
-    let resolved = resolve(&state, req.payment_method, &req.order, Subject::PayerFirst { merchant_id: &merchant_id }, now).await?;
+    let resolved = resolve(
+        &state,
+        req.payment_method,
+        &req.order,
+        Subject::PayerFirst {
+            merchant_id: &merchant_id,
+        },
+        now,
+    )
+    .await?;
     let payer_key = resolved.user.as_ref().map(|u| u.key);
     let m = merchant.clone();
     let order = req.order;
     let rec = state
         .writer
         .run(move |conn| {
-            Box::pin(async move { settlements::payer_first(conn, &m, &order, &resolved, PAYER_FIRST_EXPIRES_S, now).await })
+            Box::pin(
+                async move { settlements::payer_first(conn, &m, &order, &resolved, PAYER_FIRST_EXPIRES_S, now).await },
+            )
         })
         .await?;
     let mut result = answer(&state, &rec, &merchant, payer_key).await?;
     result.payer_secret = Some(state.keyring.payer_secret(&rec.id));
-    let code = if rec.status == status::AWAITING_MERCHANT { StatusCode::ACCEPTED } else { StatusCode::OK };
+    let code = if rec.status == status::AWAITING_MERCHANT {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
     Ok((code, axum::Json(result)).into_response())
 }
 
@@ -183,10 +246,19 @@ async fn authorized(state: &AppState, id: &str, q: &PayerQuery) -> ApiResult<(Re
     let ok = match (&q.payer_secret, &q.client_secret) {
         (Some(p), _) => Keyring::secret_matches(&state.keyring.payer_secret(id), p),
         (None, Some(c)) => Keyring::secret_matches(&state.keyring.client_secret(id), c),
-        (None, None) => return Err(ApiError::field("parameter_missing", "payer_secret", "Give payer_secret or client_secret.")),
+        (None, None) => {
+            return Err(ApiError::field(
+                "parameter_missing",
+                "payer_secret",
+                "Give payer_secret or client_secret.",
+            ))
+        }
     };
     if !ok {
-        return Err(ApiError::unauthorized("payer_secret_invalid", "The secret does not belong to this settlement."));
+        return Err(ApiError::unauthorized(
+            "payer_secret_invalid",
+            "The secret does not belong to this settlement.",
+        ));
     }
     let rec = settlements::get_pooled(&state.pool, id)
         .await?
@@ -206,7 +278,13 @@ pub async fn status_of(
     let Query(q) = query.map_err(|e| ApiError::field("query_invalid", "query", e.body_text()))?;
     let (mut rec, merchant) = authorized(&state, &id, &q).await?;
     match q.wait {
-        Some(w) if w > WAIT_MAX_S => return Err(ApiError::field("wait_out_of_range", "wait", "wait must be 0 to 30 seconds.")),
+        Some(w) if w > WAIT_MAX_S => {
+            return Err(ApiError::field(
+                "wait_out_of_range",
+                "wait",
+                "wait must be 0 to 30 seconds.",
+            ))
+        }
         Some(w) if w > 0 => rec = wait_for_change(&state, &id, rec, Duration::from_secs(w)).await?,
         _ => {}
     }
@@ -234,7 +312,11 @@ pub async fn events(
                 Ok(result) => Event::default().event("status").json_data(result).unwrap_or_default(),
                 Err(_) => Event::default().event("error").data("lookup failed"),
             };
-            let next = if done { None } else { wait_for_change(&state, &id, rec, Duration::from_secs(25)).await.ok() };
+            let next = if done {
+                None
+            } else {
+                wait_for_change(&state, &id, rec, Duration::from_secs(25)).await.ok()
+            };
             Some((Ok(event), (next, round + 1)))
         }
     });
@@ -243,7 +325,12 @@ pub async fn events(
 
 /// CORS for the payer endpoints: only the origins the merchant registered.
 async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(origin) = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_ascii_lowercase) else {
+    let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .map(str::to_ascii_lowercase)
+    else {
         return next.run(req).await;
     };
     let allowed = match origin_allowed(&state, req.uri().path(), &origin).await {
@@ -252,13 +339,23 @@ async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Respon
     };
     if req.method() == Method::OPTIONS {
         if !allowed {
-            return ApiError::forbidden("origin_not_allowed", "This page's origin is not registered for the merchant.").into_response();
+            return ApiError::forbidden(
+                "origin_not_allowed",
+                "This page's origin is not registered for the merchant.",
+            )
+            .into_response();
         }
         let mut resp = StatusCode::NO_CONTENT.into_response();
         add_cors_headers(resp.headers_mut(), &origin);
         let h = resp.headers_mut();
-        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST"));
-        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type"));
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, POST"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("content-type"),
+        );
         h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
         return resp;
     }
@@ -280,10 +377,14 @@ fn add_cors_headers(headers: &mut HeaderMap, origin: &str) {
 /// (merchant named only in the body) any registered origin passes the
 /// preflight and the handler checks the named merchant.
 async fn origin_allowed(state: &AppState, path: &str, origin: &str) -> ApiResult<bool> {
-    let settlement_id = path.strip_prefix("/v1/payer/settlements/").and_then(|rest| rest.split('/').next());
+    let settlement_id = path
+        .strip_prefix("/v1/payer/settlements/")
+        .and_then(|rest| rest.split('/').next());
     match settlement_id {
         Some(id) => {
-            let Some(rec) = settlements::get_pooled(&state.pool, id).await? else { return Ok(false) };
+            let Some(rec) = settlements::get_pooled(&state.pool, id).await? else {
+                return Ok(false);
+            };
             let merchant = merchant_of(state, &rec.merchant_id).await?;
             Ok(merchant.origins.iter().any(|o| o == origin))
         }

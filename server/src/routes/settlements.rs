@@ -37,9 +37,7 @@ pub fn router() -> Router<AppState> {
 
 /// Parses a JSON body with the protocol's error shape.
 pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
-    serde_json::from_slice(body).map_err(|e| ApiError::BadJson {
-        message: format!("The body is not valid JSON of the expected shape: {}", crate::error::redact(&e.to_string())),
-    })
+    serde_json::from_slice(body).map_err(|e| crate::error::json_error(&e.to_string(), e.is_syntax() || e.is_eof()))
 }
 
 fn validate(req: CreateSettlement) -> ApiResult<NewSettlement> {
@@ -58,7 +56,11 @@ fn validate(req: CreateSettlement) -> ApiResult<NewSettlement> {
     }
     if let Some(brands) = &req.brands {
         if brands.is_empty() || brands.len() > 20 || brands.iter().any(|b| b.is_empty() || b.len() > 64) {
-            return Err(ApiError::field("brands_invalid", "brands", "brands must list 1 to 20 brand names of 1 to 64 characters."));
+            return Err(ApiError::field(
+                "brands_invalid",
+                "brands",
+                "brands must list 1 to 20 brand names of 1 to 64 characters.",
+            ));
         }
     }
     if let Some(r) = &req.restrictions {
@@ -92,10 +94,22 @@ fn validate(req: CreateSettlement) -> ApiResult<NewSettlement> {
             }
             o.validate("order")?;
             let digest = o.digest();
-            Ok(base(Some(o.order_id.clone()), o.currency.clone(), o.total, digest, Some(o)))
+            Ok(base(
+                Some(o.order_id.clone()),
+                o.currency.clone(),
+                o.total,
+                digest,
+                Some(o),
+            ))
         }
         None => {
-            let missing = |p: &str| ApiError::field("parameter_missing", p, format!("{p} is required (or send the full order)."));
+            let missing = |p: &str| {
+                ApiError::field(
+                    "parameter_missing",
+                    p,
+                    format!("{p} is required (or send the full order)."),
+                )
+            };
             let currency = req.currency.clone().ok_or_else(|| missing("currency"))?;
             let total = req.total.ok_or_else(|| missing("total"))?;
             let digest = req.order_digest.clone().ok_or_else(|| missing("order_digest"))?;
@@ -118,7 +132,12 @@ fn validate(req: CreateSettlement) -> ApiResult<NewSettlement> {
         (status = 201, description = "Created; when the buyer's request came first, already final", body = api::Settlement),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("secret_key" = [])))]
-pub async fn create(State(state): State<AppState>, AuthedMerchant(merchant): AuthedMerchant, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    AuthedMerchant(merchant): AuthedMerchant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
     let idem = idempotency::from_headers(&headers, &merchant.id, "POST /v1/settlements", &body)?;
     let new = validate(parse_body(&body)?)?;
     let now = crate::clock::now();
@@ -150,7 +169,12 @@ pub async fn create(State(state): State<AppState>, AuthedMerchant(merchant): Aut
     if notify {
         state.webhook_wake.notify_one();
     }
-    Ok((status_code, [(axum::http::header::CONTENT_TYPE, "application/json")], json).into_response())
+    Ok((
+        status_code,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        json,
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -193,7 +217,11 @@ fn wait_duration(wait: Option<u64>) -> ApiResult<Duration> {
     match wait {
         None => Ok(Duration::ZERO),
         Some(w) if w <= WAIT_MAX_S => Ok(Duration::from_secs(w)),
-        Some(_) => Err(ApiError::field("wait_out_of_range", "wait", format!("wait must be 0 to {WAIT_MAX_S} seconds."))),
+        Some(_) => Err(ApiError::field(
+            "wait_out_of_range",
+            "wait",
+            format!("wait must be 0 to {WAIT_MAX_S} seconds."),
+        )),
     }
 }
 
@@ -243,7 +271,11 @@ pub async fn list(
     let Query(query) = query.map_err(|e| ApiError::field("query_invalid", "query", e.body_text()))?;
     let limit = query.limit.unwrap_or(20);
     if !(1..=LIST_LIMIT_MAX).contains(&limit) {
-        return Err(ApiError::field("limit_out_of_range", "limit", "limit must be 1 to 100."));
+        return Err(ApiError::field(
+            "limit_out_of_range",
+            "limit",
+            "limit must be 1 to 100.",
+        ));
     }
     let rows = sqlx::query(&format!(
         "SELECT {} FROM settlements WHERE merchant_id = $1 AND merchant_request_at IS NOT NULL
@@ -259,7 +291,10 @@ pub async fn list(
         .iter()
         .map(|r| Record::from_row(r).map(|rec| settlements::view(&rec, &merchant, Some(&state.keyring))))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(axum::Json(SettlementList { object: "list".into(), data }))
+    Ok(axum::Json(SettlementList {
+        object: "list".into(),
+        data,
+    }))
 }
 
 /// Cancel a settlement nobody has paid yet (A14).
@@ -267,11 +302,18 @@ pub async fn list(
     params(("id" = String, Path)),
     responses((status = 200, body = api::Settlement), (status = 409, body = ErrorBody)),
     security(("secret_key" = [])))]
-pub async fn cancel(State(state): State<AppState>, AuthedMerchant(merchant): AuthedMerchant, Path(id): Path<String>) -> ApiResult<axum::Json<api::Settlement>> {
+pub async fn cancel(
+    State(state): State<AppState>,
+    AuthedMerchant(merchant): AuthedMerchant,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<api::Settlement>> {
     let now = crate::clock::now();
     let m = merchant.clone();
     let sid = id.clone();
-    let rec = state.writer.run(move |conn| Box::pin(async move { settlements::cancel(conn, &m, &sid, now).await })).await?;
+    let rec = state
+        .writer
+        .run(move |conn| Box::pin(async move { settlements::cancel(conn, &m, &sid, now).await }))
+        .await?;
     state.announce([id.as_str()]);
     state.webhook_wake.notify_one();
     Ok(axum::Json(settlements::view(&rec, &merchant, Some(&state.keyring))))
@@ -290,13 +332,22 @@ pub async fn refund(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let idem = idempotency::from_headers(&headers, &merchant.id, &format!("POST /v1/settlements/{id}/refunds"), &body)?;
+    let idem = idempotency::from_headers(
+        &headers,
+        &merchant.id,
+        &format!("POST /v1/settlements/{id}/refunds"),
+        &body,
+    )?;
     let req: CreateRefund = parse_body(&body)?;
     if let Some(a) = req.amount {
         money::check_amount(a, "amount")?;
     }
     if req.reason.as_ref().is_some_and(|r| r.len() > 500) {
-        return Err(ApiError::field("reason_too_long", "reason", "reason must be at most 500 characters."));
+        return Err(ApiError::field(
+            "reason_too_long",
+            "reason",
+            "reason must be at most 500 characters.",
+        ));
     }
     let now = crate::clock::now();
     let m = merchant.clone();
