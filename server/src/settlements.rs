@@ -27,7 +27,7 @@ use crate::webhooks;
 pub const COLUMNS: &str = "id, merchant_id, order_id, currency, total, order_digest, order_json, payer_order_json, \
     status, decline_code, mismatched_fields, merchant_request_at, notify_url, return_url, brands, payment_type, \
     card_brand, card_last4, payer_account_id, user_id, hold_id, refunded, result_jti, created_at, expires_at, \
-    settled_at, updated_at";
+    settled_at, updated_at, cooling_off_s, capture_at";
 
 /// One row of `settlements`.
 #[derive(Debug, Clone)]
@@ -59,6 +59,10 @@ pub struct Record {
     pub expires_at: i64,
     pub settled_at: Option<i64>,
     pub updated_at: i64,
+    /// Cooling-off period (C7): funds stay held this long before they move.
+    pub cooling_off_s: Option<i64>,
+    /// When a `held` settlement's funds move to the merchant.
+    pub capture_at: Option<i64>,
 }
 
 impl Record {
@@ -91,6 +95,8 @@ impl Record {
             expires_at: r.try_get("expires_at")?,
             settled_at: r.try_get("settled_at")?,
             updated_at: r.try_get("updated_at")?,
+            cooling_off_s: r.try_get("cooling_off_s")?,
+            capture_at: r.try_get("capture_at")?,
         })
     }
 
@@ -99,6 +105,9 @@ impl Record {
     fn outcome(&self) -> Option<&str> {
         match self.status.as_str() {
             status::REFUNDED | status::PARTIALLY_REFUNDED => Some(status::SUCCEEDED),
+            // Paid, funds reserved for the cooling-off period: the shop may
+            // ship; a cancellation within the period gives the money back.
+            status::HELD => Some(status::HELD),
             s if status::is_final(s) => Some(s),
             _ => None,
         }
@@ -251,7 +260,7 @@ async fn save(conn: &mut AnyConnection, rec: &Record) -> sqlx::Result<()> {
         "UPDATE settlements SET status = $2, decline_code = $3, mismatched_fields = $4, merchant_request_at = $5,
             notify_url = $6, return_url = $7, brands = $8, payment_type = $9, card_brand = $10, card_last4 = $11,
             payer_account_id = $12, user_id = $13, hold_id = $14, refunded = $15, result_jti = $16,
-            settled_at = $17, updated_at = $18, order_json = $19
+            settled_at = $17, updated_at = $18, order_json = $19, cooling_off_s = $20, capture_at = $21
          WHERE id = $1",
     )
     .bind(&rec.id)
@@ -273,6 +282,8 @@ async fn save(conn: &mut AnyConnection, rec: &Record) -> sqlx::Result<()> {
     .bind(rec.settled_at)
     .bind(rec.updated_at)
     .bind(&rec.order_json)
+    .bind(rec.cooling_off_s)
+    .bind(rec.capture_at)
     .execute(conn)
     .await?;
     Ok(())
@@ -281,7 +292,7 @@ async fn save(conn: &mut AnyConnection, rec: &Record) -> sqlx::Result<()> {
 async fn insert(conn: &mut AnyConnection, rec: &Record) -> sqlx::Result<()> {
     sqlx::query(&format!(
         "INSERT INTO settlements ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-         $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)"
+         $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)"
     ))
     .bind(&rec.id)
     .bind(&rec.merchant_id)
@@ -310,6 +321,8 @@ async fn insert(conn: &mut AnyConnection, rec: &Record) -> sqlx::Result<()> {
     .bind(rec.expires_at)
     .bind(rec.settled_at)
     .bind(rec.updated_at)
+    .bind(rec.cooling_off_s)
+    .bind(rec.capture_at)
     .execute(conn)
     .await?;
     Ok(())
@@ -351,6 +364,7 @@ pub struct NewSettlement {
     pub notify_url: Option<String>,
     pub return_url: Option<String>,
     pub expires_in_s: i64,
+    pub cooling_off_s: Option<i64>,
 }
 
 /// First request (A1, A13): records the settlement, or, when the buyer's
@@ -379,6 +393,7 @@ pub async fn create(conn: &mut AnyConnection, merchant: &Merchant, new: NewSettl
             existing.notify_url = notify_url;
             existing.return_url = new.return_url.clone();
             existing.brands = brands;
+            existing.cooling_off_s = new.cooling_off_s;
             return claim_payer_first(conn, merchant, existing, &new, now).await;
         }
     }
@@ -410,6 +425,8 @@ pub async fn create(conn: &mut AnyConnection, merchant: &Merchant, new: NewSettl
         expires_at: now.saturating_add(new.expires_in_s),
         settled_at: None,
         updated_at: now,
+        cooling_off_s: new.cooling_off_s,
+        capture_at: None,
         id,
     };
     insert(conn, &rec).await?;
@@ -555,28 +572,17 @@ pub async fn confirm(
         (None, Some(_)) if !brand_accepted(rec.brands.as_deref(), rec.card_brand.as_deref()) => {
             Some(decline::CARD_DECLINED)
         }
-        (None, Some(account)) => {
-            let payee = ledger::ensure_payee(conn, &merchant.id, &rec.currency, now).await?;
-            rec.payer_account_id = Some(account.clone());
-            match ledger::transfer(
-                conn,
-                "settlement",
-                account,
-                &payee,
-                rec.total,
-                &rec.currency,
-                Some(&rec.id),
-                now,
-            )
-            .await?
-            {
-                Ok(_) => None,
-                Err(Refusal::InsufficientFunds) => Some(decline::INSUFFICIENT_FUNDS),
-                Err(Refusal::NoSuchAccount) => Some(decline::CARD_DECLINED),
-            }
-        }
+        (None, Some(account)) => match move_funds(conn, merchant, &mut rec, account, now).await? {
+            Ok(()) => None,
+            Err(Refusal::InsufficientFunds) => Some(decline::INSUFFICIENT_FUNDS),
+            Err(Refusal::NoSuchAccount) => Some(decline::CARD_DECLINED),
+        },
     };
     match decline_code {
+        None if rec.hold_id.is_some() => {
+            rec.capture_at = rec.cooling_off_s.map(|c| now.saturating_add(c));
+            finish(conn, &mut rec, merchant, status::HELD, now).await?
+        }
         None => finish(conn, &mut rec, merchant, status::SUCCEEDED, now).await?,
         Some(code) => {
             rec.decline_code = Some(code.into());
@@ -584,6 +590,35 @@ pub async fn confirm(
         }
     }
     Ok(rec)
+}
+
+/// Pays the merchant from `account`, or, with a cooling-off period (C7),
+/// only reserves the amount: it moves when the period ends.
+async fn move_funds(
+    conn: &mut AnyConnection,
+    merchant: &Merchant,
+    rec: &mut Record,
+    account: &str,
+    now: i64,
+) -> sqlx::Result<Result<(), Refusal>> {
+    rec.payer_account_id = Some(account.to_string());
+    if rec.cooling_off_s.is_some() {
+        let held = ledger::hold(conn, account, rec.total, &rec.currency, &rec.id, now).await?;
+        return Ok(held.map(|h| rec.hold_id = Some(h)));
+    }
+    let payee = ledger::ensure_payee(conn, &merchant.id, &rec.currency, now).await?;
+    let moved = ledger::transfer(
+        conn,
+        "settlement",
+        account,
+        &payee,
+        rec.total,
+        &rec.currency,
+        Some(&rec.id),
+        now,
+    )
+    .await?;
+    Ok(moved.map(|_| ()))
 }
 
 /// Why a settlement could not be claimed: a repeat gets the first outcome;
@@ -672,6 +707,8 @@ pub async fn payer_first(
         expires_at: now.saturating_add(expires_in_s),
         settled_at: None,
         updated_at: now,
+        cooling_off_s: None,
+        capture_at: None,
         id,
     };
     insert(conn, &rec).await?;
@@ -723,10 +760,40 @@ pub async fn expire_if_due(
     Ok(Some(rec))
 }
 
-/// Cancellation by the shop (A14): possible while nobody has paid.
+/// Ends a cooling-off period: the held funds move to the merchant. Run by
+/// the sweeper; a no-op if the settlement was canceled first.
+pub async fn capture_if_due(
+    conn: &mut AnyConnection,
+    merchant: &Merchant,
+    id: &str,
+    now: i64,
+) -> ApiResult<Option<Record>> {
+    let claimed = sqlx::query(&format!(
+        "UPDATE settlements SET updated_at = $2 WHERE id = $1 AND status = 'held' AND capture_at <= $2 RETURNING {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = claimed else { return Ok(None) };
+    let mut rec = Record::from_row(&row)?;
+    let hold = rec
+        .hold_id
+        .clone()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("held settlement {id} without a hold")))?;
+    let payee = ledger::ensure_payee(conn, &merchant.id, &rec.currency, now).await?;
+    if ledger::capture_hold(conn, &hold, &payee, &rec.id, now).await?.is_none() {
+        return Err(ApiError::Internal(anyhow::anyhow!("hold {hold} of {id} was not open")));
+    }
+    finish(conn, &mut rec, merchant, status::SUCCEEDED, now).await?;
+    Ok(Some(rec))
+}
+
+/// Cancellation by the shop (A14): possible while nobody has paid, and
+/// during a cooling-off period (C7), when the held funds go back.
 pub async fn cancel(conn: &mut AnyConnection, merchant: &Merchant, id: &str, now: i64) -> ApiResult<Record> {
     let claimed = sqlx::query(&format!(
-        "UPDATE settlements SET updated_at = $3 WHERE id = $1 AND merchant_id = $2 AND status = 'awaiting_payer' RETURNING {COLUMNS}"
+        "UPDATE settlements SET updated_at = $3 WHERE id = $1 AND merchant_id = $2 AND status IN ('awaiting_payer', 'held') RETURNING {COLUMNS}"
     ))
     .bind(id)
     .bind(&merchant.id)
@@ -736,6 +803,9 @@ pub async fn cancel(conn: &mut AnyConnection, merchant: &Merchant, id: &str, now
     match claimed {
         Some(row) => {
             let mut rec = Record::from_row(&row)?;
+            if let Some(h) = rec.hold_id.clone() {
+                ledger::release_hold(conn, &h).await?;
+            }
             finish(conn, &mut rec, merchant, status::CANCELED, now).await?;
             Ok(rec)
         }

@@ -19,6 +19,9 @@ pub async fn run(state: AppState) {
         if let Err(e) = expire_due(&state).await {
             tracing::warn!(error = ?e, "expiry sweep failed");
         }
+        if let Err(e) = capture_due(&state).await {
+            tracing::warn!(error = ?e, "cooling-off capture sweep failed");
+        }
         rounds += 1;
         if rounds % 60 == 0 {
             if let Err(e) = forget_old(&state).await {
@@ -28,17 +31,48 @@ pub async fn run(state: AppState) {
     }
 }
 
+/// The two kinds of settlement whose time comes on the clock.
+#[derive(Debug, Clone, Copy)]
+pub enum Due {
+    /// Still waiting for a request past `expires_at`: expires, releasing any hold.
+    Expiry,
+    /// `held` past its cooling-off period (C7): the funds move to the merchant.
+    CoolingOff,
+}
+
+impl Due {
+    fn query(self) -> &'static str {
+        match self {
+            Self::Expiry => {
+                "SELECT id, merchant_id FROM settlements
+                 WHERE status IN ('awaiting_payer', 'awaiting_merchant') AND expires_at <= $1 LIMIT $2"
+            }
+            Self::CoolingOff => {
+                "SELECT id, merchant_id FROM settlements WHERE status = 'held' AND capture_at <= $1 LIMIT $2"
+            }
+        }
+    }
+}
+
 pub async fn expire_due(state: &AppState) -> anyhow::Result<usize> {
+    sweep(state, Due::Expiry).await
+}
+
+pub async fn capture_due(state: &AppState) -> anyhow::Result<usize> {
+    sweep(state, Due::CoolingOff).await
+}
+
+/// Applies `due` to every settlement it selects, each in its own writer
+/// step; the step re-checks the condition, so a settlement that moved in
+/// between is left alone.
+async fn sweep(state: &AppState, due: Due) -> anyhow::Result<usize> {
     let now = crate::clock::now();
-    let rows = sqlx::query(
-        "SELECT id, merchant_id FROM settlements
-         WHERE status IN ('awaiting_payer', 'awaiting_merchant') AND expires_at <= $1 LIMIT $2",
-    )
-    .bind(now)
-    .bind(SWEEP_LEN_MAX)
-    .fetch_all(&state.pool)
-    .await?;
-    let mut expired = 0;
+    let rows = sqlx::query(due.query())
+        .bind(now)
+        .bind(SWEEP_LEN_MAX)
+        .fetch_all(&state.pool)
+        .await?;
+    let mut done = 0;
     for row in rows {
         let id: String = row.try_get("id")?;
         let merchant_id: String = row.try_get("merchant_id")?;
@@ -48,23 +82,27 @@ pub async fn expire_due(state: &AppState) -> anyhow::Result<usize> {
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?
             .ok_or_else(|| anyhow::anyhow!("settlement {id} of unknown merchant"))?;
-        let sid = id.clone();
-        let done = state
+        let changed = state
             .writer
             .run(move |conn| {
-                Box::pin(async move { crate::settlements::expire_if_due(conn, &merchant, &sid, now).await })
+                Box::pin(async move {
+                    match due {
+                        Due::Expiry => crate::settlements::expire_if_due(conn, &merchant, &id, now).await,
+                        Due::CoolingOff => crate::settlements::capture_if_due(conn, &merchant, &id, now).await,
+                    }
+                })
             })
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        if let Some(rec) = done {
-            expired += 1;
+        if let Some(rec) = changed {
+            done += 1;
             if rec.notify_url.is_some() {
                 state.webhook_wake.notify_one();
             }
             state.announce([rec.id.as_str()]);
         }
     }
-    Ok(expired)
+    Ok(done)
 }
 
 async fn forget_old(state: &AppState) -> anyhow::Result<()> {

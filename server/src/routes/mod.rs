@@ -62,8 +62,11 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LEN_MAX))
-        // Logs method, path and status only: bodies may hold card data.
-        .layer(TraceLayer::new_for_http())
+        // Logs method, path and status only: bodies may hold card data, and
+        // query strings the payer and client secrets (`?payer_secret=…`).
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<axum::body::Body>| {
+            tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+        }))
         .with_state(state)
 }
 

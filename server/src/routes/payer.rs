@@ -148,7 +148,8 @@ pub async fn confirm(
         .ok_or_else(|| ApiError::not_found("settlement_not_found", "No such settlement."))?;
     let merchant = merchant_of(&state, &rec.merchant_id).await?;
     check_origin(&headers, &merchant)?;
-    if status::is_final(&rec.status) && rec.status != status::EXPIRED && rec.status != status::CANCELED {
+    let settled = status::is_final(&rec.status) || rec.status == status::HELD;
+    if settled && rec.status != status::EXPIRED && rec.status != status::CANCELED {
         // A repeat: the first outcome, without touching payment data again.
         return Ok(axum::Json(answer(&state, &rec, &merchant, None).await?));
     }

@@ -25,6 +25,8 @@ const EXPIRES_IN_DEFAULT_S: u64 = 900;
 const EXPIRES_IN_MIN_S: u64 = 60;
 const EXPIRES_IN_MAX_S: u64 = 7 * 24 * 3600;
 const WAIT_MAX_S: u64 = 30;
+/// A hold longer than a card authorization normally lives is refused.
+const COOLING_OFF_MAX_S: u64 = 90 * 24 * 3600;
 const LIST_LIMIT_MAX: i64 = 100;
 
 pub fn router() -> Router<AppState> {
@@ -63,13 +65,24 @@ fn validate(req: CreateSettlement) -> ApiResult<NewSettlement> {
             ));
         }
     }
+    let mut cooling_off_s = None;
     if let Some(r) = &req.restrictions {
-        if r.cooling_off_s.is_some() || r.min_age.is_some() {
+        if r.min_age.is_some() {
             return Err(ApiError::field(
                 "restriction_unsupported",
-                "restrictions",
-                "This server does not yet enforce cooling-off periods or age limits; send the request without restrictions.",
+                "restrictions.min_age",
+                "This server holds no payer ages yet, so it cannot enforce min_age; send the request without it.",
             ));
+        }
+        if let Some(c) = r.cooling_off_s {
+            if !(1..=COOLING_OFF_MAX_S).contains(&c) {
+                return Err(ApiError::field(
+                    "cooling_off_out_of_range",
+                    "restrictions.cooling_off_s",
+                    format!("restrictions.cooling_off_s must be 1 to {COOLING_OFF_MAX_S} seconds (90 days)."),
+                ));
+            }
+            cooling_off_s = i64::try_from(c).ok();
         }
     }
     let base = |order_id, currency, total, order_digest, order| NewSettlement {
@@ -82,6 +95,7 @@ fn validate(req: CreateSettlement) -> ApiResult<NewSettlement> {
         notify_url: req.notify_url.clone(),
         return_url: req.return_url.clone(),
         expires_in_s: i64::try_from(expires_in).unwrap_or(i64::MAX),
+        cooling_off_s,
     };
     match req.order {
         Some(o) => {
