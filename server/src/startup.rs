@@ -89,12 +89,32 @@ impl Application {
 
     pub async fn run(self) -> anyhow::Result<()> {
         let app = crate::routes::router(self.state.clone());
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serve = axum::serve(self.listener, app).with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = stopping.send(());
+        });
+        // A graceful shutdown waits for every connection, and an event
+        // stream lasts until its settlement is final (up to an hour): bound
+        // the wait. Steps the writer has not committed are rolled back, so
+        // cutting them off is safe.
+        let grace = async move {
+            match stopped.await {
+                Ok(()) => tokio::time::sleep(SHUTDOWN_GRACE).await,
+                Err(_) => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            served = async move { serve.await } => served?,
+            () = grace => tracing::warn!(grace_s = SHUTDOWN_GRACE.as_secs(), "connections still open after the grace period; closing them"),
+        }
         Ok(())
     }
 }
+
+/// How long a shutdown waits for open requests: longer than any settlement
+/// step takes, shorter than a long poll (`?wait=30`) or an event stream.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 async fn shutdown_signal() {
     let ctrl_c = async {
