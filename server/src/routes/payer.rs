@@ -307,17 +307,18 @@ pub async fn events(
     let stream = stream::unfold((Some(rec), 0u32), move |(pending, round)| {
         let (state, id, merchant) = (state.clone(), id.clone(), merchant.clone());
         async move {
-            let rec = pending?;
+            let mut rec = pending?;
+            // The first event is the current status, sent at once; each later
+            // one waits for a change (or 25 s) after the previous was sent.
+            if round > 0 {
+                rec = wait_for_change(&state, &id, rec, Duration::from_secs(25)).await.ok()?;
+            }
             let done = status::is_final(&rec.status) || round >= rounds_max;
             let event = match answer(&state, &rec, &merchant, None).await {
                 Ok(result) => Event::default().event("status").json_data(result).unwrap_or_default(),
                 Err(_) => Event::default().event("error").data("lookup failed"),
             };
-            let next = if done {
-                None
-            } else {
-                wait_for_change(&state, &id, rec, Duration::from_secs(25)).await.ok()
-            };
+            let next = if done { None } else { Some(rec) };
             Some((Ok(event), (next, round + 1)))
         }
     });

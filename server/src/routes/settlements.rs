@@ -208,9 +208,10 @@ async fn load_own(state: &AppState, merchant_id: &str, id: &str) -> ApiResult<Re
 /// Waits until settlement `id` leaves `status`, at most `wait`.
 pub async fn wait_for_change(state: &AppState, id: &str, first: Record, wait: Duration) -> ApiResult<Record> {
     let mut changes = state.changes.subscribe();
-    // Re-read after subscribing so that a change in between is not missed.
+    // Re-read after subscribing so that a change in between is not missed:
+    // the status to leave is the caller's, not the re-read one.
+    let initial = first.status.clone();
     let mut current = settlements::get_pooled(&state.pool, id).await?.unwrap_or(first);
-    let initial = current.status.clone();
     let deadline = tokio::time::Instant::now() + wait;
     while current.status == initial {
         match tokio::time::timeout_at(deadline, changes.recv()).await {

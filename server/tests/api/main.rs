@@ -1,0 +1,37 @@
+//! HTTP integration tests of the settling server: each test starts the real
+//! server on a port of its own with a fresh SQLite file, and talks to it over
+//! real HTTP (zero2prod style: one test binary, `helpers::spawn_app`).
+//! Capability ids (A1..A14) refer to `docs/CAPABILITIES.md`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+/// Error shape and validation of bad requests; nothing is written (PROTOCOL 2, 3).
+mod bad_input;
+/// Collation: mismatches and the digest-only form (A4, A13).
+mod collation;
+/// Cooling-off periods: funds held, then captured or released (C7).
+mod cooling_off;
+/// CORS on the payer endpoints: only the merchant's registered origins.
+mod cors;
+/// Declined payments: no money moves.
+mod declines;
+/// The OpenAPI document and the health check.
+mod docs;
+/// The happy path: first request, card confirm, result token, ledger (A1, A3 to A6).
+mod flow;
+/// `spawn_app`, `TestApp` and request builders.
+mod helpers;
+/// Idempotency keys and order id uniqueness.
+mod idempotency;
+/// Accounts held at the settling server: JWS authenticators and passwords (A10 to A12).
+mod payer_auth;
+/// Payer-first ordering (PROTOCOL 5): holds, collation on the shop's request, expiry.
+mod payer_first;
+/// Polling and long-polling for results (A8).
+mod polling;
+/// Cancellation and refunds (A14).
+mod refunds;
+/// Secrets never stored in clear nor logged.
+mod secrets;
+/// Results pushed to the shop with signed webhooks (A7).
+mod webhooks;
