@@ -13,6 +13,9 @@ pub struct MerchantSide<'a> {
     pub order_digest: &'a str,
     /// Present in the full form; absent in the digest-only form.
     pub order: Option<&'a Order>,
+    /// The settling server assigned `order_id` (A13, paragraph 0027): the
+    /// shop made its digest before the id existed, with `"order_id": ""`.
+    pub order_id_assigned: bool,
 }
 
 /// The names of the fields on which the two requests differ; empty means
@@ -37,8 +40,17 @@ pub fn collate(merchant: &MerchantSide<'_>, payer: &Order) -> Vec<&'static str> 
         }
     }
     // The digest covers everything, including names and codes the shop did
-    // not reveal in the digest-only form.
-    if merchant.order_digest != payer.digest() {
+    // not reveal in the digest-only form. The order id was compared above.
+    let payer_digest = if merchant.order_id_assigned {
+        Order {
+            order_id: String::new(),
+            ..payer.clone()
+        }
+        .digest()
+    } else {
+        payer.digest()
+    };
+    if merchant.order_digest != payer_digest {
         differ.push("order_digest");
     }
     differ
@@ -79,6 +91,7 @@ mod tests {
             total: o.total,
             order_digest: "",
             order: Some(o),
+            order_id_assigned: false,
         }
     }
 
@@ -122,6 +135,30 @@ mod tests {
         let mut p = o.clone();
         p.items[1].name = "Strawberry jam".into();
         assert_eq!(collate(&m, &p), vec!["order_digest"]);
+    }
+
+    #[test]
+    fn assigned_order_id_is_left_out_of_the_digest_but_still_compared() {
+        // A13: the shop hashed the order with an empty order_id.
+        let mut o = order();
+        o.order_id = String::new();
+        let digest = o.digest();
+        let mut p = o.clone();
+        p.order_id = "kessai-abc".into();
+        let m = MerchantSide {
+            order_id: "kessai-abc",
+            order: None,
+            order_digest: &digest,
+            order_id_assigned: true,
+            ..side(&o)
+        };
+        assert!(collate(&m, &p).is_empty());
+        p.order_id = "kessai-other".into();
+        assert_eq!(collate(&m, &p), vec!["order_id"]);
+        p.order_id = "kessai-abc".into();
+        p.tax += 1;
+        p.total += 1;
+        assert_eq!(collate(&m, &p), vec!["total", "order_digest"]);
     }
 
     #[test]

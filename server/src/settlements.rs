@@ -27,7 +27,7 @@ use crate::webhooks;
 pub const COLUMNS: &str = "id, merchant_id, order_id, currency, total, order_digest, order_json, payer_order_json, \
     status, decline_code, mismatched_fields, merchant_request_at, notify_url, return_url, brands, payment_type, \
     card_brand, card_last4, payer_account_id, user_id, hold_id, refunded, result_jti, created_at, expires_at, \
-    settled_at, updated_at, cooling_off_s, capture_at";
+    settled_at, updated_at, cooling_off_s, capture_at, order_id_assigned";
 
 /// One row of `settlements`.
 #[derive(Debug, Clone)]
@@ -63,6 +63,8 @@ pub struct Record {
     pub cooling_off_s: Option<i64>,
     /// When a `held` settlement's funds move to the merchant.
     pub capture_at: Option<i64>,
+    /// The settling server assigned `order_id` (A13).
+    pub order_id_assigned: bool,
 }
 
 impl Record {
@@ -97,6 +99,7 @@ impl Record {
             updated_at: r.try_get("updated_at")?,
             cooling_off_s: r.try_get("cooling_off_s")?,
             capture_at: r.try_get("capture_at")?,
+            order_id_assigned: r.try_get::<i64, _>("order_id_assigned")? != 0,
         })
     }
 
@@ -292,7 +295,7 @@ async fn save(conn: &mut AnyConnection, rec: &Record) -> sqlx::Result<()> {
 async fn insert(conn: &mut AnyConnection, rec: &Record) -> sqlx::Result<()> {
     sqlx::query(&format!(
         "INSERT INTO settlements ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-         $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)"
+         $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)"
     ))
     .bind(&rec.id)
     .bind(&rec.merchant_id)
@@ -323,6 +326,7 @@ async fn insert(conn: &mut AnyConnection, rec: &Record) -> sqlx::Result<()> {
     .bind(rec.updated_at)
     .bind(rec.cooling_off_s)
     .bind(rec.capture_at)
+    .bind(i64::from(rec.order_id_assigned))
     .execute(conn)
     .await?;
     Ok(())
@@ -427,6 +431,7 @@ pub async fn create(conn: &mut AnyConnection, merchant: &Merchant, new: NewSettl
         updated_at: now,
         cooling_off_s: new.cooling_off_s,
         capture_at: None,
+        order_id_assigned: new.order_id.is_none(),
         id,
     };
     insert(conn, &rec).await?;
@@ -470,6 +475,7 @@ async fn claim_payer_first(
         total: new.total,
         order_digest: &new.order_digest,
         order: new.order.as_ref(),
+        order_id_assigned: false,
     };
     let differ = collation::collate(&side, &payer_order);
     let hold_id = rec.hold_id.clone();
@@ -543,6 +549,7 @@ pub async fn confirm(
         total: amount(rec.total),
         order_digest: &rec.order_digest,
         order: merchant_order.as_ref(),
+        order_id_assigned: rec.order_id_assigned,
     };
     let differ = collation::collate(&side, payer_order);
     rec.payment_type = Some(payer.payment_type.into());
@@ -621,6 +628,21 @@ async fn move_funds(
     Ok(moved.map(|_| ()))
 }
 
+/// The error a payer gets for a settlement that can no longer be paid.
+pub fn closed_error(rec: &Record) -> Option<ApiError> {
+    match rec.status.as_str() {
+        status::EXPIRED => Some(ApiError::conflict(
+            "settlement_expired",
+            "This settlement expired before it was paid; ask the shop for a new one.",
+        )),
+        status::CANCELED => Some(ApiError::conflict(
+            "settlement_canceled",
+            "The shop canceled this settlement.",
+        )),
+        _ => None,
+    }
+}
+
 /// Why a settlement could not be claimed: a repeat gets the first outcome;
 /// a settlement past its time is expired here and then; others are errors.
 async fn not_claimable(
@@ -635,15 +657,9 @@ async fn not_claimable(
     if rec.status == status::AWAITING_PAYER && rec.expires_at <= now {
         expire(conn, merchant, &mut rec, now).await?;
     }
+    // Expired and canceled are returned, not raised: an error would roll
+    // back the expiry just recorded. The route turns them into 409s.
     match rec.status.as_str() {
-        status::EXPIRED => Err(ApiError::conflict(
-            "settlement_expired",
-            "This settlement expired before it was paid; ask the shop for a new one.",
-        )),
-        status::CANCELED => Err(ApiError::conflict(
-            "settlement_canceled",
-            "The shop canceled this settlement.",
-        )),
         status::AWAITING_MERCHANT => Err(ApiError::conflict(
             "settlement_awaiting_merchant",
             "This settlement is waiting for the shop's request.",
@@ -709,6 +725,7 @@ pub async fn payer_first(
         updated_at: now,
         cooling_off_s: None,
         capture_at: None,
+        order_id_assigned: false,
         id,
     };
     insert(conn, &rec).await?;

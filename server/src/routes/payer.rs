@@ -148,8 +148,10 @@ pub async fn confirm(
         .ok_or_else(|| ApiError::not_found("settlement_not_found", "No such settlement."))?;
     let merchant = merchant_of(&state, &rec.merchant_id).await?;
     check_origin(&headers, &merchant)?;
-    let settled = status::is_final(&rec.status) || rec.status == status::HELD;
-    if settled && rec.status != status::EXPIRED && rec.status != status::CANCELED {
+    if let Some(closed) = settlements::closed_error(&rec) {
+        return Err(closed);
+    }
+    if status::is_final(&rec.status) || rec.status == status::HELD {
         // A repeat: the first outcome, without touching payment data again.
         return Ok(axum::Json(answer(&state, &rec, &merchant, None).await?));
     }
@@ -166,6 +168,9 @@ pub async fn confirm(
     state.announce([id.as_str()]);
     if rec.notify_url.is_some() {
         state.webhook_wake.notify_one();
+    }
+    if let Some(closed) = settlements::closed_error(&rec) {
+        return Err(closed);
     }
     Ok(axum::Json(answer(&state, &rec, &merchant, payer_key).await?))
 }

@@ -163,14 +163,17 @@ pub async fn create(
             Box::pin(async move {
                 if let Some(key) = &idem {
                     if let Some(replay) = idempotency::lookup(conn, key).await? {
-                        return Ok((replay.status, replay.body, None, false));
+                        return Ok((replay.status, with_client_secret(&replay.body, &keyring), None, false));
                     }
                 }
                 let rec = settlements::create(conn, &m, new, now).await?;
                 let body = serde_json::to_string(&settlements::view(&rec, &m, Some(&keyring)))
                     .map_err(|e| ApiError::Internal(e.into()))?;
                 if let Some(key) = &idem {
-                    idempotency::store(conn, key, StatusCode::CREATED, &body, now).await?;
+                    // Stored without the client secret; a replay derives it again.
+                    let stored = serde_json::to_string(&settlements::view(&rec, &m, None))
+                        .map_err(|e| ApiError::Internal(e.into()))?;
+                    idempotency::store(conn, key, StatusCode::CREATED, &stored, now).await?;
                 }
                 let notify = rec.notify_url.is_some() && status::is_final(&rec.status);
                 Ok((StatusCode::CREATED, body, Some(rec.id), notify))
@@ -189,6 +192,18 @@ pub async fn create(
         json,
     )
         .into_response())
+}
+
+/// Puts the client secret back into a replayed 201: idempotency rows keep
+/// none, and the secret is derived from the id, so the replay is identical.
+fn with_client_secret(stored: &str, keyring: &crate::keyring::Keyring) -> String {
+    let Ok(mut settlement) = serde_json::from_str::<api::Settlement>(stored) else {
+        return stored.to_string();
+    };
+    if settlement.status == status::AWAITING_PAYER {
+        settlement.client_secret = Some(keyring.client_secret(&settlement.id));
+    }
+    serde_json::to_string(&settlement).unwrap_or_else(|_| stored.to_string())
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -211,6 +226,11 @@ pub async fn wait_for_change(state: &AppState, id: &str, first: Record, wait: Du
     // Re-read after subscribing so that a change in between is not missed:
     // the status to leave is the caller's, not the re-read one.
     let initial = first.status.clone();
+    if status::is_final(&initial) {
+        // The collation is over; holding a shop's poll open would only
+        // cost it time. (A refund is the shop's own doing.)
+        return Ok(first);
+    }
     let mut current = settlements::get_pooled(&state.pool, id).await?.unwrap_or(first);
     let deadline = tokio::time::Instant::now() + wait;
     while current.status == initial {

@@ -126,6 +126,17 @@ async fn pay_every_way(app: &TestApp) -> Vec<(String, Vec<u8>)> {
 
     secrets.push(("payer secret".into(), payer_secret.into_bytes()));
     secrets.push(("client secret".into(), c.client_secret.into_bytes()));
+    // A first request with an Idempotency-Key: its stored answer must not
+    // keep the client secret, yet a replay must still carry it.
+    let body = serde_json::json!({"order": sample_order("s-idem")}).to_string();
+    let key = Some("idem-secrets");
+    let first = app.post_settlement_raw(Some(&app.merchant.secret_key), key, body.clone()).await;
+    let first: serde_json::Value = first.json().await.unwrap();
+    let replay = app.post_settlement_raw(Some(&app.merchant.secret_key), key, body).await;
+    let replay: serde_json::Value = replay.json().await.unwrap();
+    let idem_secret = first["client_secret"].as_str().unwrap().to_string();
+    assert_eq!(replay, first, "a replay is the first answer, client secret included");
+    secrets.push(("idempotent client secret".into(), idem_secret.into_bytes()));
     app.assert_ledger_ok().await;
     secrets
 }
