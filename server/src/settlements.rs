@@ -519,6 +519,21 @@ fn brand_accepted(brands_json: Option<&str>, card_brand: Option<&str>) -> bool {
         .unwrap_or(false)
 }
 
+/// The claim: a conditional UPDATE that only one step can win, whatever
+/// runs concurrently (on PostgreSQL the row lock makes a loser re-check the
+/// condition after the winner commits). `condition` is a fixed SQL fragment
+/// over the row, with `$2` = now.
+async fn claim(conn: &mut AnyConnection, id: &str, condition: &'static str, now: i64) -> sqlx::Result<Option<Record>> {
+    let row = sqlx::query(&format!(
+        "UPDATE settlements SET updated_at = $2 WHERE id = $1 AND {condition} RETURNING {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(now)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(Record::from_row).transpose()
+}
+
 /// The buyer's second request (A3 to A5, A10 to A12): collate, then settle
 /// with the ledger. Returns the record after the step, and whether this
 /// request was the one that settled it (false: a repeat got the first outcome).
@@ -531,17 +546,16 @@ pub async fn confirm(
     now: i64,
 ) -> ApiResult<Record> {
     // The claim: only one request can move a settlement out of awaiting_payer.
-    let claimed = sqlx::query(&format!(
-        "UPDATE settlements SET updated_at = $2 WHERE id = $1 AND status = 'awaiting_payer' AND expires_at > $2 RETURNING {COLUMNS}"
-    ))
-    .bind(settlement_id)
-    .bind(now)
-    .fetch_optional(&mut *conn)
+    let claimed = claim(
+        conn,
+        settlement_id,
+        "status = 'awaiting_payer' AND expires_at > $2",
+        now,
+    )
     .await?;
-    let Some(row) = claimed else {
+    let Some(mut rec) = claimed else {
         return not_claimable(conn, merchant, settlement_id, now).await;
     };
-    let mut rec = Record::from_row(&row)?;
     let merchant_order = rec.order()?;
     let side = MerchantSide {
         order_id: &rec.order_id,
@@ -764,15 +778,14 @@ pub async fn expire_if_due(
     id: &str,
     now: i64,
 ) -> ApiResult<Option<Record>> {
-    let claimed = sqlx::query(&format!(
-        "UPDATE settlements SET updated_at = $2 WHERE id = $1 AND status IN ('awaiting_payer', 'awaiting_merchant') AND expires_at <= $2 RETURNING {COLUMNS}"
-    ))
-    .bind(id)
-    .bind(now)
-    .fetch_optional(&mut *conn)
+    let claimed = claim(
+        conn,
+        id,
+        "status IN ('awaiting_payer', 'awaiting_merchant') AND expires_at <= $2",
+        now,
+    )
     .await?;
-    let Some(row) = claimed else { return Ok(None) };
-    let mut rec = Record::from_row(&row)?;
+    let Some(mut rec) = claimed else { return Ok(None) };
     expire(conn, merchant, &mut rec, now).await?;
     Ok(Some(rec))
 }
@@ -785,15 +798,8 @@ pub async fn capture_if_due(
     id: &str,
     now: i64,
 ) -> ApiResult<Option<Record>> {
-    let claimed = sqlx::query(&format!(
-        "UPDATE settlements SET updated_at = $2 WHERE id = $1 AND status = 'held' AND capture_at <= $2 RETURNING {COLUMNS}"
-    ))
-    .bind(id)
-    .bind(now)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(row) = claimed else { return Ok(None) };
-    let mut rec = Record::from_row(&row)?;
+    let claimed = claim(conn, id, "status = 'held' AND capture_at <= $2", now).await?;
+    let Some(mut rec) = claimed else { return Ok(None) };
     let hold = rec
         .hold_id
         .clone()
@@ -809,17 +815,11 @@ pub async fn capture_if_due(
 /// Cancellation by the shop (A14): possible while nobody has paid, and
 /// during a cooling-off period (C7), when the held funds go back.
 pub async fn cancel(conn: &mut AnyConnection, merchant: &Merchant, id: &str, now: i64) -> ApiResult<Record> {
-    let claimed = sqlx::query(&format!(
-        "UPDATE settlements SET updated_at = $3 WHERE id = $1 AND merchant_id = $2 AND status IN ('awaiting_payer', 'held') RETURNING {COLUMNS}"
-    ))
-    .bind(id)
-    .bind(&merchant.id)
-    .bind(now)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let claimed = claim(conn, id, "status IN ('awaiting_payer', 'held')", now)
+        .await?
+        .filter(|r| r.merchant_id == merchant.id);
     match claimed {
-        Some(row) => {
-            let mut rec = Record::from_row(&row)?;
+        Some(mut rec) => {
             if let Some(h) = rec.hold_id.clone() {
                 ledger::release_hold(conn, &h).await?;
             }
@@ -855,15 +855,10 @@ pub async fn refund(
     reason: Option<String>,
     now: i64,
 ) -> ApiResult<(Record, api::Refund)> {
-    let claimed = sqlx::query(&format!(
-        "UPDATE settlements SET updated_at = $3 WHERE id = $1 AND merchant_id = $2 AND status IN ('succeeded', 'partially_refunded') RETURNING {COLUMNS}"
-    ))
-    .bind(id)
-    .bind(&merchant.id)
-    .bind(now)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(row) = claimed else {
+    let claimed = claim(conn, id, "status IN ('succeeded', 'partially_refunded')", now)
+        .await?
+        .filter(|r| r.merchant_id == merchant.id);
+    let Some(mut rec) = claimed else {
         return match get(conn, id)
             .await?
             .filter(|r| r.merchant_id == merchant.id && r.merchant_request_at.is_some())
@@ -875,7 +870,6 @@ pub async fn refund(
             )),
         };
     };
-    let mut rec = Record::from_row(&row)?;
     let remaining = rec.total - rec.refunded;
     let amount_minor = match requested {
         None => remaining,
