@@ -60,7 +60,11 @@ impl Application {
         let keyring = Keyring::load_or_create(&config.key_file)?;
         let pool = crate::db::pool(&config.database_url, 8).await?;
         crate::db::migrate(&pool).await?;
-        let writer = Writer::start(crate::db::connection(&config.database_url).await?, backend);
+        let writer = Writer::start(
+            crate::db::connection(&config.database_url).await?,
+            backend,
+            config.database_url.clone(),
+        );
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
-use sqlx::{AnyConnection, Executor};
+use sqlx::{AnyConnection, Connection, Executor};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::Backend;
@@ -41,11 +41,12 @@ pub struct Stats {
 }
 
 impl Writer {
-    /// Starts the writer task on `conn`.
-    pub fn start(conn: AnyConnection, backend: Backend) -> Self {
+    /// Starts the writer task on `conn`; `url` is used to reconnect if the
+    /// connection breaks.
+    pub fn start(conn: AnyConnection, backend: Backend, url: String) -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE_LEN_MAX);
         let stats = Arc::new(Stats::default());
-        tokio::spawn(run(conn, backend, receiver, stats.clone()));
+        tokio::spawn(run(conn, backend, url, receiver, stats.clone()));
         Self { sender, stats }
     }
 
@@ -88,7 +89,13 @@ impl Writer {
     }
 }
 
-async fn run(mut conn: AnyConnection, backend: Backend, mut receiver: mpsc::Receiver<Job>, stats: Arc<Stats>) {
+async fn run(
+    mut conn: AnyConnection,
+    backend: Backend,
+    url: String,
+    mut receiver: mpsc::Receiver<Job>,
+    stats: Arc<Stats>,
+) {
     let begin = match backend {
         // IMMEDIATE takes the write lock up front, so an admin command
         // writing at the same moment makes us wait (busy_timeout) rather
@@ -107,13 +114,25 @@ async fn run(mut conn: AnyConnection, backend: Backend, mut receiver: mpsc::Rece
         }
         stats.batches.fetch_add(1, Ordering::Relaxed);
         stats.steps.fetch_add(batch.len() as u64, Ordering::Relaxed);
-        run_batch(&mut conn, begin, &mut batch).await;
+        let committed = run_batch(&mut conn, begin, &mut batch).await;
         debug_assert!(batch.is_empty());
+        if !committed && conn.ping().await.is_err() {
+            // The steps already answered with errors; make the next batch
+            // run on a fresh connection instead of failing forever.
+            match crate::db::connection(&url).await {
+                Ok(fresh) => {
+                    tracing::warn!("settlement writer reconnected to the database");
+                    conn = fresh;
+                }
+                Err(e) => tracing::error!(error = %e, "settlement writer could not reconnect; will retry"),
+            }
+        }
     }
     tracing::info!("settlement writer stopped");
 }
 
-async fn run_batch(conn: &mut AnyConnection, begin: &str, batch: &mut Vec<Job>) {
+/// Runs one batch in one transaction; returns whether it committed.
+async fn run_batch(conn: &mut AnyConnection, begin: &str, batch: &mut Vec<Job>) -> bool {
     let mut finishes: Vec<Finish> = Vec::with_capacity(batch.len());
     let mut healthy = conn
         .execute(begin)
@@ -166,4 +185,5 @@ async fn run_batch(conn: &mut AnyConnection, begin: &str, batch: &mut Vec<Job>) 
     for finish in finishes {
         finish(committed);
     }
+    committed.is_ok()
 }
