@@ -73,11 +73,12 @@ pub struct BenchArgs {
     /// Measured seconds of load, for the echo baseline and for settlements.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub duration_s: u64,
-    /// Seconds of load before measuring starts (connections, caches, JIT-free
-    /// but not cold-free); errors during warm-up still count.
+    /// Seconds of load before measuring starts, so that connection setup and
+    /// cold caches are not measured; errors during warm-up still count.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=60))]
     pub warmup_s: u64,
-    /// Seconds of one-row commits for the disk's single-commit rate.
+    /// Seconds of one-row commits for the disk's single-commit rate, measured
+    /// before and after the load.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=60))]
     pub disk_probe_s: u64,
     /// Use this already-running server (a loopback URL) instead of starting one.
@@ -92,7 +93,7 @@ pub struct BenchArgs {
     /// `--database` SQLite file if given, else the system temp directory.
     #[arg(long)]
     pub dir: Option<PathBuf>,
-    /// Print only the one-line JSON report on stdout, nothing on stderr.
+    /// Print only the one-line JSON report on stdout, and no progress on stderr.
     #[arg(long)]
     pub json: bool,
 }
@@ -102,9 +103,8 @@ pub struct BenchArgs {
 fn loopback_url(text: &str) -> Result<reqwest::Url, String> {
     let url = reqwest::Url::parse(text).map_err(|e| e.to_string())?;
     let host = url.host_str().unwrap_or_default();
-    let loopback = host == "localhost"
-        || host == "[::1]"
-        || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback());
+    let loopback =
+        host == "localhost" || host == "[::1]" || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback());
     if !loopback || !matches!(url.scheme(), "http" | "https") {
         return Err(format!("{text} is not an http URL on a loopback address"));
     }
@@ -135,6 +135,8 @@ fn scratch_parent(args: &BenchArgs) -> PathBuf {
 }
 
 async fn run_in(args: &BenchArgs, scratch: &Scratch) -> anyhow::Result<()> {
+    // Other work on the machine skews every number below; the report says so.
+    let load_1m_at_start = load_average_1m();
     let exe = std::env::current_exe().context("locating the kessai executable")?;
     let concurrency = usize::from(args.concurrency);
     let client = http_client(concurrency)?;
@@ -144,9 +146,10 @@ async fn run_in(args: &BenchArgs, scratch: &Scratch) -> anyhow::Result<()> {
         duration: Duration::from_secs(args.duration_s),
     };
 
+    let probe_span = Duration::from_secs(args.disk_probe_s);
     note(args, "measuring the disk's single-commit rate");
-    let disk = disk_probe(&scratch.dir, Duration::from_secs(args.disk_probe_s)).await?;
-    note(args, &format!("{:.0} commits/s; driving the bare axum echo", disk.per_s()));
+    let disk_before = disk_probe(&scratch.dir, "before", probe_span).await?;
+    note(args, &format!("{:.0} commits/s; driving the bare axum echo", disk_before.per_s()));
     let echo = echo_load(&exe, &client, &plan, scratch).await?;
     note(args, &format!("{:.0} echo requests/s; preparing the server", echo.per_s()));
 
@@ -156,8 +159,12 @@ async fn run_in(args: &BenchArgs, scratch: &Scratch) -> anyhow::Result<()> {
     note(args, "checking the ledger");
     let ledger_check = ledger_check(&exe, &server.database).await;
     server.stop().await;
+    note(args, "measuring the disk's single-commit rate again");
+    let disk_after = disk_probe(&scratch.dir, "after", probe_span).await?;
 
-    let report = Report { args, disk, echo, settle, healthz, ledger_check };
+    let disk = [disk_before, disk_after];
+    let report =
+        Report { args, scratch_dir: &scratch.dir, load_1m_at_start, disk, echo, settle, healthz, ledger_check };
     report.print(args.json)?;
     report.verdict()
 }
@@ -207,7 +214,9 @@ impl Scratch {
     /// directory holding it is about to go.
     fn print_log_tails(&self) {
         for name in ["server.log", "echo.log"] {
-            let Ok(text) = std::fs::read_to_string(self.dir.join(name)) else { continue };
+            let Ok(text) = std::fs::read_to_string(self.dir.join(name)) else {
+                continue;
+            };
             let lines: Vec<&str> = text.lines().collect();
             if lines.is_empty() {
                 continue;
@@ -222,7 +231,7 @@ impl Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        // Nothing useful to do if removal fails; the path is in the temp dir.
+        // Nothing useful to do if removal fails; the name says what it was.
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -255,8 +264,12 @@ async fn read_listen_line(lines: &mut tokio::io::Lines<BufReader<ChildStdout>>) 
         let Some(line) = lines.next_line().await? else {
             bail!("the child exited before printing its listen line");
         };
-        let Ok(value) = serde_json::from_str::<Value>(&line) else { continue };
-        let Some(listen) = value.get("listen").and_then(Value::as_str) else { continue };
+        let Ok(value) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
+        let Some(listen) = value.get("listen").and_then(Value::as_str) else {
+            continue;
+        };
         let addr: SocketAddr = listen.parse().with_context(|| format!("parsing listen address {listen:?}"))?;
         if !addr.ip().is_loopback() {
             bail!("the child listens on {addr}, not on loopback");
@@ -275,23 +288,27 @@ async fn stop_child(mut child: Child) {
 /// Runs one admin command (section 9 of the protocol) and returns the JSON
 /// object it prints.
 async fn admin(exe: &Path, database: &str, args: &[&str]) -> anyhow::Result<Value> {
+    let stdout = admin_stdout(exe, database, args).await?;
+    serde_json::from_str(stdout.trim())
+        .with_context(|| format!("`kessai {}` printed no JSON object: {stdout:?}", args.join(" ")))
+}
+
+/// An admin command's stdout, or an error with everything it said when it
+/// did not exit 0.
+async fn admin_stdout(exe: &Path, database: &str, args: &[&str]) -> anyhow::Result<String> {
     let label = args.iter().take(2).copied().collect::<Vec<_>>().join(" ");
-    let output = Command::new(exe)
-        .args(args)
-        .args(["--database", database])
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output();
+    let output =
+        Command::new(exe).args(args).args(["--database", database]).stdin(Stdio::null()).kill_on_drop(true).output();
     let output = tokio::time::timeout(ADMIN_TIMEOUT, output)
         .await
         .with_context(|| format!("`kessai {label}` timed out"))?
         .with_context(|| format!("running `kessai {label}`"))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         bail!("`kessai {label}` failed ({}): {} {}", output.status, stdout.trim(), stderr.trim());
     }
-    serde_json::from_str(stdout.trim()).with_context(|| format!("`kessai {label}` printed no JSON object: {stdout:?}"))
+    Ok(stdout)
 }
 
 fn str_field<'a>(value: &'a Value, name: &str) -> anyhow::Result<&'a str> {
@@ -320,11 +337,9 @@ impl Server {
         scratch: &Scratch,
     ) -> anyhow::Result<Self> {
         let server = match (&args.server, &args.database) {
-            (Some(url), Some(database)) => Self {
-                base: url.as_str().trim_end_matches('/').to_string(),
-                database: database.clone(),
-                child: None,
-            },
+            (Some(url), Some(database)) => {
+                Self { base: url.as_str().trim_end_matches('/').to_string(), database: database.clone(), child: None }
+            }
             _ => Self::start(exe, scratch).await?,
         };
         wait_healthy(client, &server.base).await?;
@@ -367,23 +382,10 @@ async fn fetch_healthz(client: &reqwest::Client, base: &str) -> Option<Value> {
     response.json::<Value>().await.ok()
 }
 
-/// `Ok(())` when every ledger invariant holds after the load.
+/// `Ok(())` when every ledger invariant holds after the load: speed that
+/// loses money would be no result.
 async fn ledger_check(exe: &Path, database: &str) -> anyhow::Result<()> {
-    let output = Command::new(exe)
-        .args(["ledger", "check", "--database", database])
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(ADMIN_TIMEOUT, output)
-        .await
-        .context("`kessai ledger check` timed out")?
-        .context("running `kessai ledger check`")?;
-    if !output.status.success() {
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        bail!("`kessai ledger check` failed ({}): {} {}", output.status, stdout.trim(), stderr.trim());
-    }
-    Ok(())
+    admin_stdout(exe, database, &["ledger", "check"]).await.map(drop)
 }
 
 // ---------------------------------------------------------------------------
@@ -402,8 +404,11 @@ impl DiskProbe {
 
 /// One-row INSERTs, each its own transaction, with the durability settings the
 /// server uses: the rate a commit-per-settlement design could reach at best.
-async fn disk_probe(dir: &Path, span: Duration) -> anyhow::Result<DiskProbe> {
-    let path = dir.join("disk-probe.db");
+/// It runs before and after the load because a shared disk's rate wanders
+/// from one second to the next; the report compares against the faster run,
+/// which is the stricter reading of the target.
+async fn disk_probe(dir: &Path, name: &str, span: Duration) -> anyhow::Result<DiskProbe> {
+    let path = dir.join(format!("disk-probe-{name}.db"));
     let mut conn = SqliteConnectOptions::new()
         .filename(&path)
         .create_if_missing(true)
@@ -505,8 +510,8 @@ impl Tally {
                 Some(message)
             }
         };
-        if let Some(sample) = sample.filter(|_| self.samples.len() < ERROR_SAMPLES_MAX) {
-            self.samples.push(sample);
+        if let Some(sample) = sample {
+            self.add_sample(sample);
         }
         if measured {
             self.first_us.extend(iteration.first_us);
@@ -520,8 +525,16 @@ impl Tally {
         self.succeeded += other.succeeded;
         self.not_succeeded += other.not_succeeded;
         self.errors += other.errors;
-        let room = ERROR_SAMPLES_MAX.saturating_sub(self.samples.len());
-        self.samples.extend(other.samples.into_iter().take(room));
+        for sample in other.samples {
+            self.add_sample(sample);
+        }
+    }
+
+    /// Keeps the first few distinct failures: one broken endpoint repeats itself.
+    fn add_sample(&mut self, sample: String) {
+        if self.samples.len() < ERROR_SAMPLES_MAX && !self.samples.contains(&sample) {
+            self.samples.push(sample);
+        }
     }
 
     fn per_s(&self) -> f64 {
@@ -588,12 +601,7 @@ async fn expect_json(response: reqwest::Result<reqwest::Response>, status: u16) 
 // ---------------------------------------------------------------------------
 // Echo baseline
 
-async fn echo_load(
-    exe: &Path,
-    client: &reqwest::Client,
-    plan: &LoadPlan,
-    scratch: &Scratch,
-) -> anyhow::Result<Tally> {
+async fn echo_load(exe: &Path, client: &reqwest::Client, plan: &LoadPlan, scratch: &Scratch) -> anyhow::Result<Tally> {
     let args = ["echo-server", "--listen", "127.0.0.1:0"];
     let (child, listen) = spawn_listening(exe, &args, scratch.log_file("echo.log")?).await?;
     let work = Work::Echo { url: format!("http://{listen}/echo").into(), body: Arc::new(echo_body()) };
@@ -708,10 +716,14 @@ async fn settle_once(client: &reqwest::Client, buyer: &Buyer, task: usize, n: u6
     let (confirmed, second_us) = timed(async { expect_json(second.send().await, 200).await }).await;
     let outcome = match confirmed {
         Ok(body) if body.get("status").and_then(Value::as_str) == Some("succeeded") => Outcome::Succeeded,
-        Ok(body) => Outcome::NotSucceeded(format!("confirm {id}: status {} decline_code {}", body["status"], body["decline_code"])),
+        Ok(body) => Outcome::NotSucceeded(format!(
+            "confirm {id}: status {} decline_code {}",
+            body["status"], body["decline_code"]
+        )),
         Err(message) => Outcome::Failed(format!("POST /v1/payer/settlements/{id}/confirm: {message}")),
     };
-    let second_us = matches!(outcome, Outcome::Failed(_)).then_some(second_us).xor(Some(second_us));
+    // A failed answer's latency is not a latency of the flow being measured.
+    let second_us = (!matches!(outcome, Outcome::Failed(_))).then_some(second_us);
     Iteration { first_us: Some(first_us), second_us, outcome }
 }
 
@@ -720,7 +732,10 @@ async fn settle_once(client: &reqwest::Client, buyer: &Buyer, task: usize, n: u6
 
 struct Report<'a> {
     args: &'a BenchArgs,
-    disk: DiskProbe,
+    scratch_dir: &'a Path,
+    load_1m_at_start: Option<f64>,
+    /// Before and after the load.
+    disk: [DiskProbe; 2],
     echo: Tally,
     settle: Tally,
     healthz: Option<Value>,
@@ -728,8 +743,12 @@ struct Report<'a> {
 }
 
 impl Report<'_> {
+    fn disk_per_s(&self) -> f64 {
+        self.disk.iter().map(DiskProbe::per_s).fold(0.0, f64::max)
+    }
+
     fn ratio(&self) -> f64 {
-        let disk = self.disk.per_s();
+        let disk = self.disk_per_s();
         if disk > 0.0 {
             self.settle.per_s() / disk
         } else {
@@ -747,7 +766,7 @@ impl Report<'_> {
         let (s, e) = (&self.settle, &self.echo);
         let (ratio_met, p99_met) = self.target_met();
         json!({
-            "machine": machine(),
+            "machine": machine(self.scratch_dir, self.load_1m_at_start),
             "concurrency": self.args.concurrency,
             "duration_s": self.args.duration_s,
             "warmup_s": self.args.warmup_s,
@@ -761,8 +780,9 @@ impl Report<'_> {
             "errors": s.errors,
             "not_succeeded": s.not_succeeded,
             "error_samples": s.samples,
-            "disk_single_commit_per_s": round(self.disk.per_s(), 1),
-            "disk_probe_commits": self.disk.commits,
+            "disk_single_commit_per_s": round(self.disk_per_s(), 1),
+            "disk_single_commit_per_s_before": round(self.disk[0].per_s(), 1),
+            "disk_single_commit_per_s_after": round(self.disk[1].per_s(), 1),
             "ratio_settlements_to_disk_commits": round(self.ratio(), 2),
             "echo_requests_per_s": round(e.per_s(), 1),
             "echo_p50_ms": percentile_ms(&e.first_us, 50),
@@ -793,11 +813,11 @@ impl Report<'_> {
         let (s, e) = (&self.settle, &self.echo);
         if s.errors > 0 || s.not_succeeded > 0 || e.errors > 0 {
             bail!(
-                "{} settlement errors, {} not succeeded, {} echo errors; first: {:?}",
+                "{} settlement errors, {} not succeeded, {} echo errors; first: {}",
                 s.errors,
                 s.not_succeeded,
                 e.errors,
-                s.samples.iter().chain(&e.samples).next()
+                s.samples.iter().chain(&e.samples).next().map_or("-", String::as_str)
             );
         }
         if s.succeeded == 0 {
@@ -811,22 +831,65 @@ impl Report<'_> {
 }
 
 fn print_human(r: &Value) {
+    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
     let ms = |key: &str| r[key].as_f64().map_or("-".to_string(), |v| format!("{v:.2} ms"));
-    let met = |key: &str| if r["target"][key].as_bool() == Some(true) { "met" } else { "NOT met" };
+    let met = |key: &str| {
+        if r["target"][key].as_bool() == Some(true) {
+            "met"
+        } else {
+            "NOT met"
+        }
+    };
     let m = &r["machine"];
-    println!("Kessai bench: {} concurrent buyers, {} s measured after {} s warm-up", r["concurrency"], r["duration_s"], r["warmup_s"]);
-    println!("  machine       {} x {}, Linux {}, scratch on {}", m["nproc"], m["cpu_model"], m["kernel"], m["scratch_fs"]);
-    println!("  disk          {} single commits/s (WAL, synchronous=FULL)", r["disk_single_commit_per_s"]);
-    println!("  axum echo     {} requests/s, p50 {}, p99 {}, errors {}", r["echo_requests_per_s"], ms("echo_p50_ms"), ms("echo_p99_ms"), r["echo_errors"]);
-    println!("  settlements   {} in {} s = {}/s; errors {}, not succeeded {}", r["settlements"], r["measured_s"], r["settlements_per_s"], r["errors"], r["not_succeeded"]);
+    println!(
+        "Kessai bench: {} concurrent buyers, {} s measured after {} s warm-up",
+        r["concurrency"], r["duration_s"], r["warmup_s"]
+    );
+    println!(
+        "  machine       {} x {}, Linux {}, scratch on {}, load {} at start",
+        m["nproc"],
+        text(&m["cpu_model"]),
+        text(&m["kernel"]),
+        text(&m["scratch_fs"]),
+        m["load_1m_at_start"]
+    );
+    println!(
+        "  disk          {} single commits/s (WAL, synchronous=FULL; best of {} before and {} after the load)",
+        r["disk_single_commit_per_s"], r["disk_single_commit_per_s_before"], r["disk_single_commit_per_s_after"]
+    );
+    println!(
+        "  axum echo     {} requests/s, p50 {}, p99 {}, errors {}",
+        r["echo_requests_per_s"],
+        ms("echo_p50_ms"),
+        ms("echo_p99_ms"),
+        r["echo_errors"]
+    );
+    println!(
+        "  settlements   {} in {} s = {}/s; errors {}, not succeeded {}",
+        r["settlements"], r["measured_s"], r["settlements_per_s"], r["errors"], r["not_succeeded"]
+    );
     println!("    first  request (shop)   p50 {}, p99 {}", ms("first_request_p50_ms"), ms("first_request_p99_ms"));
     println!("    second request (buyer)  p50 {}, p99 {}", ms("second_request_p50_ms"), ms("second_request_p99_ms"));
-    println!("  target        settlements/s / disk commits/s = {} (>= {}: {})", r["ratio_settlements_to_disk_commits"], TARGET_RATIO_MIN, met("ratio_met"));
-    println!("                second request p99 {} (<= {TARGET_SECOND_P99_MS_MAX} ms: {})", ms("second_request_p99_ms"), met("second_request_p99_met"));
-    println!("  ledger check  {}", r["ledger_check"]);
-    println!("  server        {} healthz {}", r["server"], r["server_healthz"]);
-    for sample in r["error_samples"].as_array().into_iter().flatten().chain(r["echo_error_samples"].as_array().into_iter().flatten()) {
-        println!("  error         {sample}");
+    println!(
+        "  target        settlements/s / disk commits/s = {} (>= {}: {})",
+        r["ratio_settlements_to_disk_commits"],
+        TARGET_RATIO_MIN,
+        met("ratio_met")
+    );
+    println!(
+        "                second request p99 {} (<= {TARGET_SECOND_P99_MS_MAX} ms: {})",
+        ms("second_request_p99_ms"),
+        met("second_request_p99_met")
+    );
+    println!("  ledger check  {}", text(&r["ledger_check"]));
+    println!("  server        {}, healthz {}", text(&r["server"]), r["server_healthz"]);
+    for sample in r["error_samples"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(r["echo_error_samples"].as_array().into_iter().flatten())
+    {
+        println!("  error         {}", text(sample));
     }
 }
 
@@ -859,7 +922,7 @@ fn micros(elapsed: Duration) -> u64 {
     u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX)
 }
 
-fn machine() -> Value {
+fn machine(scratch_dir: &Path, load_1m_at_start: Option<f64>) -> Value {
     let read = |path: &str| std::fs::read_to_string(path).ok();
     let cpu_model = read("/proc/cpuinfo").and_then(|text| {
         let line = text.lines().find(|l| l.starts_with("model name"))?;
@@ -869,14 +932,20 @@ fn machine() -> Value {
         "nproc": std::thread::available_parallelism().map(|n| n.get()).ok(),
         "kernel": read("/proc/sys/kernel/osrelease").map(|k| k.trim().to_string()),
         "cpu_model": cpu_model,
-        "scratch_fs": scratch_fs(),
+        "scratch_fs": fs_type(scratch_dir),
+        "load_1m_at_start": load_1m_at_start,
     })
 }
 
-/// The file system type under the scratch directory: a tmpfs commit costs no
-/// fsync, which would make the disk ratio meaningless, so it must show.
-fn scratch_fs() -> Option<String> {
-    let dir = std::env::temp_dir().canonicalize().ok()?;
+fn load_average_1m() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// The file system type under `dir`: a tmpfs commit costs no fsync, which
+/// would make the disk ratio meaningless, so it must show in the report.
+fn fs_type(dir: &Path) -> Option<String> {
+    let dir = dir.canonicalize().ok()?;
     let mounts = std::fs::read_to_string("/proc/self/mounts").ok()?;
     let best = mounts
         .lines()
@@ -924,5 +993,56 @@ fn stdin_closed() -> impl Future<Output = ()> {
     });
     async move {
         let _ = on_closed.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_index_the_sorted_samples_and_skip_empty_ones() {
+        let samples: Vec<u64> = (1..=100).rev().map(|ms| ms * 1000).collect();
+        assert_eq!(percentile_ms(&samples, 50), Some(51.0));
+        assert_eq!(percentile_ms(&samples, 99), Some(100.0));
+        assert_eq!(percentile_ms(&[7_000], 99), Some(7.0));
+        assert_eq!(percentile_ms(&[], 50), None);
+    }
+
+    #[test]
+    fn only_loopback_servers_are_accepted() {
+        for ok in ["http://127.0.0.1:8080", "http://localhost:1/", "http://[::1]:8080", "http://127.1.2.3"] {
+            assert!(loopback_url(ok).is_ok(), "{ok}");
+        }
+        for refused in ["http://10.0.0.1:8080", "http://example.com", "ftp://127.0.0.1", "http://127.0.0.1.nip.io"] {
+            assert!(loopback_url(refused).is_err(), "{refused}");
+        }
+    }
+
+    #[test]
+    fn echo_body_is_about_the_size_of_a_settlement_request() {
+        assert_eq!(echo_body().to_string().len(), ECHO_BODY_BYTES);
+    }
+
+    #[test]
+    fn error_samples_are_distinct_and_bounded() {
+        let mut tally = Tally::default();
+        for i in 0..20 {
+            tally.record(Iteration::failed(None, format!("error {}", i % 7)), true);
+        }
+        assert_eq!(tally.errors, 20);
+        assert_eq!(tally.samples.len(), ERROR_SAMPLES_MAX);
+        assert_eq!(tally.samples[1], "error 1");
+    }
+
+    #[test]
+    fn warm_up_successes_are_not_counted_but_its_errors_are() {
+        let mut tally = Tally::default();
+        let ok = || Iteration { first_us: Some(5), second_us: Some(6), outcome: Outcome::Succeeded };
+        tally.record(ok(), false);
+        tally.record(Iteration::failed(None, "boom".to_string()), false);
+        tally.record(ok(), true);
+        assert_eq!((tally.succeeded, tally.errors), (1, 1));
+        assert_eq!((tally.first_us.len(), tally.second_us.len()), (1, 1));
     }
 }
