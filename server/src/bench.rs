@@ -149,9 +149,15 @@ async fn run_in(args: &BenchArgs, scratch: &Scratch) -> anyhow::Result<()> {
     let probe_span = Duration::from_secs(args.disk_probe_s);
     note(args, "measuring the disk's single-commit rate");
     let disk_before = disk_probe(&scratch.dir, "before", probe_span).await?;
-    note(args, &format!("{:.0} commits/s; driving the bare axum echo", disk_before.per_s()));
+    note(
+        args,
+        &format!("{:.0} commits/s; driving the bare axum echo", disk_before.per_s()),
+    );
     let echo = echo_load(&exe, &client, &plan, scratch).await?;
-    note(args, &format!("{:.0} echo requests/s; preparing the server", echo.per_s()));
+    note(
+        args,
+        &format!("{:.0} echo requests/s; preparing the server", echo.per_s()),
+    );
 
     let server = Server::start_or_attach(args, &exe, &client, scratch).await?;
     let settle = settlement_load(&exe, &client, &plan, &server, args).await?;
@@ -163,8 +169,16 @@ async fn run_in(args: &BenchArgs, scratch: &Scratch) -> anyhow::Result<()> {
     let disk_after = disk_probe(&scratch.dir, "after", probe_span).await?;
 
     let disk = [disk_before, disk_after];
-    let report =
-        Report { args, scratch_dir: &scratch.dir, load_1m_at_start, disk, echo, settle, healthz, ledger_check };
+    let report = Report {
+        args,
+        scratch_dir: &scratch.dir,
+        load_1m_at_start,
+        disk,
+        echo,
+        settle,
+        healthz,
+        ledger_check,
+    };
     report.print(args.json)?;
     report.verdict()
 }
@@ -270,7 +284,9 @@ async fn read_listen_line(lines: &mut tokio::io::Lines<BufReader<ChildStdout>>) 
         let Some(listen) = value.get("listen").and_then(Value::as_str) else {
             continue;
         };
-        let addr: SocketAddr = listen.parse().with_context(|| format!("parsing listen address {listen:?}"))?;
+        let addr: SocketAddr = listen
+            .parse()
+            .with_context(|| format!("parsing listen address {listen:?}"))?;
         if !addr.ip().is_loopback() {
             bail!("the child listens on {addr}, not on loopback");
         }
@@ -297,8 +313,12 @@ async fn admin(exe: &Path, database: &str, args: &[&str]) -> anyhow::Result<Valu
 /// did not exit 0.
 async fn admin_stdout(exe: &Path, database: &str, args: &[&str]) -> anyhow::Result<String> {
     let label = args.iter().take(2).copied().collect::<Vec<_>>().join(" ");
-    let output =
-        Command::new(exe).args(args).args(["--database", database]).stdin(Stdio::null()).kill_on_drop(true).output();
+    let output = Command::new(exe)
+        .args(args)
+        .args(["--database", database])
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
     let output = tokio::time::timeout(ADMIN_TIMEOUT, output)
         .await
         .with_context(|| format!("`kessai {label}` timed out"))?
@@ -306,17 +326,29 @@ async fn admin_stdout(exe: &Path, database: &str, args: &[&str]) -> anyhow::Resu
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        bail!("`kessai {label}` failed ({}): {} {}", output.status, stdout.trim(), stderr.trim());
+        bail!(
+            "`kessai {label}` failed ({}): {} {}",
+            output.status,
+            stdout.trim(),
+            stderr.trim()
+        );
     }
     Ok(stdout)
 }
 
 fn str_field<'a>(value: &'a Value, name: &str) -> anyhow::Result<&'a str> {
-    value.get(name).and_then(Value::as_str).with_context(|| format!("no string {name:?} in {value}"))
+    value
+        .get(name)
+        .and_then(Value::as_str)
+        .with_context(|| format!("no string {name:?} in {value}"))
 }
 
 fn present_field(value: &Value, name: &str) -> anyhow::Result<Value> {
-    value.get(name).filter(|v| !v.is_null()).cloned().with_context(|| format!("no {name:?} in {value}"))
+    value
+        .get(name)
+        .filter(|v| !v.is_null())
+        .cloned()
+        .with_context(|| format!("no {name:?} in {value}"))
 }
 
 // ---------------------------------------------------------------------------
@@ -337,9 +369,11 @@ impl Server {
         scratch: &Scratch,
     ) -> anyhow::Result<Self> {
         let server = match (&args.server, &args.database) {
-            (Some(url), Some(database)) => {
-                Self { base: url.as_str().trim_end_matches('/').to_string(), database: database.clone(), child: None }
-            }
+            (Some(url), Some(database)) => Self {
+                base: url.as_str().trim_end_matches('/').to_string(),
+                database: database.clone(),
+                child: None,
+            },
             _ => Self::start(exe, scratch).await?,
         };
         wait_healthy(client, &server.base).await?;
@@ -352,7 +386,11 @@ impl Server {
         let database = format!("sqlite://{db_path}");
         let args = ["serve", "--listen", "127.0.0.1:0", "--database", &database];
         let (child, listen) = spawn_listening(exe, &args, scratch.log_file("server.log")?).await?;
-        Ok(Self { base: format!("http://{listen}"), database, child: Some(child) })
+        Ok(Self {
+            base: format!("http://{listen}"),
+            database,
+            child: Some(child),
+        })
     }
 
     async fn stop(self) {
@@ -477,7 +515,11 @@ struct Iteration {
 
 impl Iteration {
     fn failed(first_us: Option<u64>, message: String) -> Self {
-        Self { first_us, second_us: None, outcome: Outcome::Failed(message) }
+        Self {
+            first_us,
+            second_us: None,
+            outcome: Outcome::Failed(message),
+        }
     }
 }
 
@@ -604,7 +646,10 @@ async fn expect_json(response: reqwest::Result<reqwest::Response>, status: u16) 
 async fn echo_load(exe: &Path, client: &reqwest::Client, plan: &LoadPlan, scratch: &Scratch) -> anyhow::Result<Tally> {
     let args = ["echo-server", "--listen", "127.0.0.1:0"];
     let (child, listen) = spawn_listening(exe, &args, scratch.log_file("echo.log")?).await?;
-    let work = Work::Echo { url: format!("http://{listen}/echo").into(), body: Arc::new(echo_body()) };
+    let work = Work::Echo {
+        url: format!("http://{listen}/echo").into(),
+        body: Arc::new(echo_body()),
+    };
     let tally = drive(client, vec![work; plan.concurrency], plan).await;
     stop_child(child).await;
     tally
@@ -621,9 +666,11 @@ fn echo_body() -> Value {
 async fn echo_once(client: &reqwest::Client, url: &str, body: &Value) -> Iteration {
     let (answer, first_us) = timed(async { expect_json(client.post(url).json(body).send().await, 200).await }).await;
     match answer {
-        Ok(echoed) if echoed == *body => {
-            Iteration { first_us: Some(first_us), second_us: None, outcome: Outcome::Succeeded }
-        }
+        Ok(echoed) if echoed == *body => Iteration {
+            first_us: Some(first_us),
+            second_us: None,
+            outcome: Outcome::Succeeded,
+        },
         Ok(_) => Iteration::failed(None, "echo: the body came back different".to_string()),
         Err(message) => Iteration::failed(None, format!("echo: {message}")),
     }
@@ -658,7 +705,12 @@ async fn make_buyers(exe: &Path, server: &Server, count: usize) -> anyhow::Resul
         .await?;
     let buyers = cards.into_iter().map(|card| {
         let (base, secret_key, run_tag) = (server.base.clone(), secret_key.clone(), run_tag.clone());
-        Arc::new(Buyer { base, secret_key, card, run_tag })
+        Arc::new(Buyer {
+            base,
+            secret_key,
+            card,
+            run_tag,
+        })
     });
     Ok(buyers.collect())
 }
@@ -703,16 +755,22 @@ async fn settle_once(client: &reqwest::Client, buyer: &Buyer, task: usize, n: u6
         Ok(created) => created,
         Err(message) => return Iteration::failed(None, format!("POST /v1/settlements: {message}")),
     };
-    let (Some(id), Some(client_secret)) =
-        (created.get("id").and_then(Value::as_str), created.get("client_secret").and_then(Value::as_str))
-    else {
-        return Iteration::failed(Some(first_us), format!("POST /v1/settlements: no id or client_secret in {created}"));
+    let (Some(id), Some(client_secret)) = (
+        created.get("id").and_then(Value::as_str),
+        created.get("client_secret").and_then(Value::as_str),
+    ) else {
+        return Iteration::failed(
+            Some(first_us),
+            format!("POST /v1/settlements: no id or client_secret in {created}"),
+        );
     };
-    let second = client.post(format!("{}/v1/payer/settlements/{id}/confirm", buyer.base)).json(&json!({
-        "client_secret": client_secret,
-        "order": order,
-        "payment_method": {"type": "card", "card": buyer.card},
-    }));
+    let second = client
+        .post(format!("{}/v1/payer/settlements/{id}/confirm", buyer.base))
+        .json(&json!({
+            "client_secret": client_secret,
+            "order": order,
+            "payment_method": {"type": "card", "card": buyer.card},
+        }));
     let (confirmed, second_us) = timed(async { expect_json(second.send().await, 200).await }).await;
     let outcome = match confirmed {
         Ok(body) if body.get("status").and_then(Value::as_str) == Some("succeeded") => Outcome::Succeeded,
@@ -724,7 +782,11 @@ async fn settle_once(client: &reqwest::Client, buyer: &Buyer, task: usize, n: u6
     };
     // A failed answer's latency is not a latency of the flow being measured.
     let second_us = (!matches!(outcome, Outcome::Failed(_))).then_some(second_us);
-    Iteration { first_us: Some(first_us), second_us, outcome }
+    Iteration {
+        first_us: Some(first_us),
+        second_us,
+        outcome,
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -868,8 +930,16 @@ fn print_human(r: &Value) {
         "  settlements   {} in {} s = {}/s; errors {}, not succeeded {}",
         r["settlements"], r["measured_s"], r["settlements_per_s"], r["errors"], r["not_succeeded"]
     );
-    println!("    first  request (shop)   p50 {}, p99 {}", ms("first_request_p50_ms"), ms("first_request_p99_ms"));
-    println!("    second request (buyer)  p50 {}, p99 {}", ms("second_request_p50_ms"), ms("second_request_p99_ms"));
+    println!(
+        "    first  request (shop)   p50 {}, p99 {}",
+        ms("first_request_p50_ms"),
+        ms("first_request_p99_ms")
+    );
+    println!(
+        "    second request (buyer)  p50 {}, p99 {}",
+        ms("second_request_p50_ms"),
+        ms("second_request_p99_ms")
+    );
     println!(
         "  target        settlements/s / disk commits/s = {} (>= {}: {})",
         r["ratio_settlements_to_disk_commits"],
@@ -882,7 +952,11 @@ fn print_human(r: &Value) {
         met("second_request_p99_met")
     );
     println!("  ledger check  {}", text(&r["ledger_check"]));
-    println!("  server        {}, healthz {}", text(&r["server"]), r["server_healthz"]);
+    println!(
+        "  server        {}, healthz {}",
+        text(&r["server"]),
+        r["server_healthz"]
+    );
     for sample in r["error_samples"]
         .as_array()
         .into_iter()
@@ -952,7 +1026,8 @@ fn fs_type(dir: &Path) -> Option<String> {
         .filter_map(|line| {
             let mut fields = line.split_whitespace();
             let (_, mount_point, fs_type) = (fields.next()?, fields.next()?, fields.next()?);
-            dir.starts_with(mount_point).then(|| (mount_point.len(), fs_type.to_string()))
+            dir.starts_with(mount_point)
+                .then(|| (mount_point.len(), fs_type.to_string()))
         })
         .max_by_key(|(len, _)| *len)?;
     Some(best.1)
@@ -970,11 +1045,16 @@ pub async fn echo_server(listen: SocketAddr) -> anyhow::Result<()> {
     if !listen.ip().is_loopback() {
         bail!("the echo server is a benchmark baseline and listens on loopback only, not {listen}");
     }
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
     let bound = listener.local_addr().context("reading the bound address")?;
     println!("{}", json!({"listen": bound.to_string()}));
     let app = axum::Router::new().route("/echo", axum::routing::post(echo));
-    axum::serve(listener, app).with_graceful_shutdown(stdin_closed()).await.context("serving /echo")
+    axum::serve(listener, app)
+        .with_graceful_shutdown(stdin_closed())
+        .await
+        .context("serving /echo")
 }
 
 async fn echo(axum::Json(body): axum::Json<Value>) -> axum::Json<Value> {
@@ -1011,10 +1091,20 @@ mod tests {
 
     #[test]
     fn only_loopback_servers_are_accepted() {
-        for ok in ["http://127.0.0.1:8080", "http://localhost:1/", "http://[::1]:8080", "http://127.1.2.3"] {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1/",
+            "http://[::1]:8080",
+            "http://127.1.2.3",
+        ] {
             assert!(loopback_url(ok).is_ok(), "{ok}");
         }
-        for refused in ["http://10.0.0.1:8080", "http://example.com", "ftp://127.0.0.1", "http://127.0.0.1.nip.io"] {
+        for refused in [
+            "http://10.0.0.1:8080",
+            "http://example.com",
+            "ftp://127.0.0.1",
+            "http://127.0.0.1.nip.io",
+        ] {
             assert!(loopback_url(refused).is_err(), "{refused}");
         }
     }
@@ -1038,7 +1128,11 @@ mod tests {
     #[test]
     fn warm_up_successes_are_not_counted_but_its_errors_are() {
         let mut tally = Tally::default();
-        let ok = || Iteration { first_us: Some(5), second_us: Some(6), outcome: Outcome::Succeeded };
+        let ok = || Iteration {
+            first_us: Some(5),
+            second_us: Some(6),
+            outcome: Outcome::Succeeded,
+        };
         tally.record(ok(), false);
         tally.record(Iteration::failed(None, "boom".to_string()), false);
         tally.record(ok(), true);

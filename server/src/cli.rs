@@ -160,8 +160,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             notify_url,
             db,
         }) => {
-            let (pool, keyring) = open(&db).await?;
-            print_json(&crate::merchants::create(&pool, &keyring, &name, &origins, notify_url.as_deref()).await?)?;
+            let (mut conn, keyring) = open(&db).await?;
+            print_json(&crate::merchants::create(&mut conn, &keyring, &name, &origins, notify_url.as_deref()).await?)?;
             Ok(0)
         }
         Command::Card(CardCommand::Issue {
@@ -173,10 +173,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             exp_year,
             db,
         }) => {
-            let (pool, keyring) = open(&db).await?;
+            let (mut conn, keyring) = open(&db).await?;
             let expiry = exp_month.zip(exp_year);
             print_json(
-                &crate::instruments::issue_card(&pool, &keyring, &brand, &holder, balance, &currency, expiry).await?,
+                &crate::instruments::issue_card(&mut conn, &keyring, &brand, &holder, balance, &currency, expiry)
+                    .await?,
             )?;
             Ok(0)
         }
@@ -187,13 +188,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             currency,
             db,
         }) => {
-            let (pool, keyring) = open(&db).await?;
-            print_json(&crate::instruments::create_user(&pool, &keyring, &name, &password, balance, &currency).await?)?;
+            let (mut conn, keyring) = open(&db).await?;
+            print_json(
+                &crate::instruments::create_user(&mut conn, &keyring, &name, &password, balance, &currency).await?,
+            )?;
             Ok(0)
         }
         Command::Ledger(LedgerCommand::Check { db }) => {
-            let (pool, _) = open(&db).await?;
-            let mut conn = pool.acquire().await?;
+            let (mut conn, _) = open(&db).await?;
             let report = crate::ledger::check(&mut conn).await?;
             print_json(&report)?;
             Ok(if report.ok { 0 } else { 1 })
@@ -209,12 +211,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
-async fn open(db: &DbArgs) -> anyhow::Result<(sqlx::AnyPool, Keyring)> {
+async fn open(db: &DbArgs) -> anyhow::Result<(crate::store::Conn, Keyring)> {
     let key_path = db.key_file.clone().unwrap_or_else(|| default_key_path(&db.database));
     let keyring = Keyring::load_or_create(&key_path)?;
-    let pool = crate::db::pool(&db.database, 2).await?;
-    crate::db::migrate(&pool).await?;
-    Ok((pool, keyring))
+    let mut conn = crate::db::connection(&db.database).await?;
+    crate::db::migrate(&mut conn).await?;
+    Ok((conn, keyring))
 }
 
 fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {

@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor, Row};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
+
+use crate::args;
+use crate::store::Conn;
 
 /// The schema, in order. Each entry is applied once, inside a transaction.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -63,7 +66,17 @@ async fn configure(conn: &mut AnyConnection, backend: Backend) -> Result<(), sql
         conn.execute("PRAGMA synchronous = FULL").await?;
         conn.execute("PRAGMA busy_timeout = 10000").await?;
         conn.execute("PRAGMA foreign_keys = ON").await?;
+        conn.execute("PRAGMA temp_store = MEMORY").await?;
     }
+    Ok(())
+}
+
+/// Copies committed WAL pages into the database file without blocking the
+/// writer (PASSIVE), so the WAL stays small. The writer itself checkpoints
+/// only when the WAL passes 20,000 pages (`wal_autocheckpoint`), so the
+/// commit path, on which every settlement waits, rarely pays for it.
+pub async fn checkpoint(pool: &AnyPool) -> Result<(), sqlx::Error> {
+    sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").fetch_all(pool).await?;
     Ok(())
 }
 
@@ -90,26 +103,45 @@ pub async fn pool(url: &str, max_connections: u32) -> anyhow::Result<AnyPool> {
     Ok(pool)
 }
 
-/// One dedicated connection: the settlement writer's.
-pub async fn connection(url: &str) -> anyhow::Result<AnyConnection> {
-    let backend = backend(url)?;
-    let options = connect_options(url)?;
-    let mut conn = AnyConnection::connect_with(&options)
-        .await
-        .with_context(|| format!("connecting to {}", redact_url(url)))?;
-    configure(&mut conn, backend).await?;
-    Ok(conn)
+/// A connection for writing: the settlement writer's, or an admin
+/// command's. SQLite gets rusqlite with the same settings as the pool plus a
+/// statement cache; PostgreSQL gets an sqlx connection.
+pub async fn connection(url: &str) -> anyhow::Result<Conn> {
+    match backend(url)? {
+        Backend::Sqlite => {
+            let path = sqlite_path(url).with_context(|| format!("{url:?} names no SQLite file"))?;
+            let conn = rusqlite::Connection::open(&path).with_context(|| format!("opening SQLite database {path}"))?;
+            conn.busy_timeout(Duration::from_secs(10))?;
+            conn.set_prepared_statement_cache_capacity(256);
+            // journal_mode answers with a row, so it is queried, not executed.
+            let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+            anyhow::ensure!(mode.eq_ignore_ascii_case("wal"), "SQLite refused WAL mode (got {mode})");
+            conn.execute_batch(
+                "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;
+                 PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 20000;",
+            )?;
+            Ok(Conn::Sqlite(Box::new(conn)))
+        }
+        Backend::Postgres => {
+            let options = connect_options(url)?;
+            let conn = AnyConnection::connect_with(&options)
+                .await
+                .with_context(|| format!("connecting to {}", redact_url(url)))?;
+            Ok(Conn::Any(conn))
+        }
+    }
 }
 
 /// Applies missing migrations. Safe to run from several processes at once
-/// (the server and an admin command): a loser of the race retries.
-pub async fn migrate(pool: &AnyPool) -> anyhow::Result<()> {
+/// (the server and an admin command): the write lock serializes them.
+pub async fn migrate(conn: &mut Conn) -> anyhow::Result<()> {
     let mut attempt = 0;
     loop {
-        match try_migrate(pool).await {
+        match try_migrate(conn).await {
             Ok(()) => return Ok(()),
             Err(e) if attempt < 10 => {
                 attempt += 1;
+                let _ = conn.rollback().await;
                 tracing::debug!(error = %e, attempt, "migration raced, retrying");
                 tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
             }
@@ -118,36 +150,30 @@ pub async fn migrate(pool: &AnyPool) -> anyhow::Result<()> {
     }
 }
 
-async fn try_migrate(pool: &AnyPool) -> anyhow::Result<()> {
-    let mut conn = pool.acquire().await?;
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS kessai_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
-    )
-    .await?;
+async fn try_migrate(conn: &mut Conn) -> anyhow::Result<()> {
+    conn.batch("CREATE TABLE IF NOT EXISTS kessai_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+        .await?;
     for (version, sql) in MIGRATIONS {
-        let mut tx = conn.begin().await?;
-        let applied = sqlx::query("SELECT version FROM kessai_migrations WHERE version = $1")
-            .bind(*version)
-            .fetch_optional(&mut *tx)
+        conn.begin().await?;
+        let applied = conn
+            .fetch_optional(
+                "SELECT version FROM kessai_migrations WHERE version = $1",
+                args![*version],
+            )
             .await?;
         if applied.is_some() {
-            tx.rollback().await?;
+            conn.rollback().await?;
             continue;
         }
-        tx.execute(*sql).await?;
-        sqlx::query("INSERT INTO kessai_migrations (version, applied_at) VALUES ($1, $2)")
-            .bind(*version)
-            .bind(crate::clock::now())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        conn.batch(sql).await?;
+        conn.execute(
+            "INSERT INTO kessai_migrations (version, applied_at) VALUES ($1, $2)",
+            args![*version, crate::clock::now()],
+        )
+        .await?;
+        conn.commit().await?;
         tracing::info!(version, "applied migration");
     }
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM kessai_migrations")
-        .fetch_one(&mut *conn)
-        .await?;
-    let n: i64 = row.try_get("n")?;
-    anyhow::ensure!(n >= MIGRATIONS.len() as i64, "migrations incomplete");
     Ok(())
 }
 

@@ -3,8 +3,9 @@
 //! 409. The key is looked up and stored inside the same writer step as the
 //! operation itself, so two concurrent retries cannot both act.
 
+use crate::args;
+use crate::store::Conn;
 use axum::http::{HeaderMap, StatusCode};
-use sqlx::{AnyConnection, Row};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -52,13 +53,8 @@ pub struct Replay {
 }
 
 /// Looks the key up inside a writer step.
-pub async fn lookup(conn: &mut AnyConnection, key: &Key) -> ApiResult<Option<Replay>> {
-    let row = sqlx::query(
-        "SELECT request_hash, status_code, response_body FROM idempotency_keys WHERE merchant_id = $1 AND idem_key = $2",
-    )
-    .bind(&key.merchant_id)
-    .bind(&key.key)
-    .fetch_optional(conn)
+pub async fn lookup(conn: &mut Conn, key: &Key) -> ApiResult<Option<Replay>> {
+    let row = conn.fetch_optional("SELECT request_hash, status_code, response_body FROM idempotency_keys WHERE merchant_id = $1 AND idem_key = $2", args![&key.merchant_id, &key.key])
     .await?;
     let Some(row) = row else { return Ok(None) };
     let hash: String = row.try_get("request_hash")?;
@@ -81,18 +77,19 @@ pub async fn lookup(conn: &mut AnyConnection, key: &Key) -> ApiResult<Option<Rep
 }
 
 /// Stores a successful answer with the step that produced it.
-pub async fn store(conn: &mut AnyConnection, key: &Key, status: StatusCode, body: &str, now: i64) -> ApiResult<()> {
-    sqlx::query(
+pub async fn store(conn: &mut Conn, key: &Key, status: StatusCode, body: &str, now: i64) -> ApiResult<()> {
+    conn.execute(
         "INSERT INTO idempotency_keys (merchant_id, idem_key, request_hash, status_code, response_body, created_at)
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        args![
+            &key.merchant_id,
+            &key.key,
+            &key.request_hash,
+            i64::from(status.as_u16()),
+            body,
+            now
+        ],
     )
-    .bind(&key.merchant_id)
-    .bind(&key.key)
-    .bind(&key.request_hash)
-    .bind(i64::from(status.as_u16()))
-    .bind(body)
-    .bind(now)
-    .execute(conn)
     .await?;
     Ok(())
 }

@@ -13,7 +13,10 @@ use kessai_protocol::jws::{self, PayerClaims, PAYER_AUTHENTICATOR_TTL_S};
 use kessai_protocol::{card, keys, money, Order};
 use rand::Rng;
 use serde::Serialize;
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
+
+use crate::args;
+use crate::store::Conn;
 
 use crate::error::{ApiError, ApiResult};
 use crate::keyring::{self, Keyring};
@@ -53,7 +56,7 @@ fn check_opening_balance(balance: i64, currency: &str) -> anyhow::Result<()> {
 
 /// Issues a test card backed by a funded ledger account.
 pub async fn issue_card(
-    pool: &AnyPool,
+    conn: &mut Conn,
     keyring: &Keyring,
     brand: &str,
     holder: &str,
@@ -74,42 +77,47 @@ pub async fn issue_card(
         }
         None => (12, civil_year(now) + 4),
     };
-    let mut tx = pool.begin().await?;
-    let account_id = ledger::open_funded_account(&mut tx, holder, currency, balance, now).await?;
-    // 16 digits: a Visa-range IIN, 14 random digits, a Luhn check digit.
-    // Retry on the (astronomically unlikely) collision with an issued card.
-    for _ in 0..8 {
-        let payload: String = std::iter::once('4')
-            .chain((0..14).map(|_| char::from(b'0' + rand::thread_rng().gen_range(0..10u8))))
-            .collect();
-        let number = card::with_check_digit(&payload);
-        let inserted = sqlx::query(
-            "INSERT INTO cards (pan_hash, account_id, brand, last4, exp_month, exp_year, holder, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (pan_hash) DO NOTHING",
-        )
-        .bind(keyring.pan_hash(&number))
-        .bind(&account_id)
-        .bind(brand)
-        .bind(card::last4(&number))
-        .bind(i64::from(exp_month))
-        .bind(i64::from(exp_year))
-        .bind(holder)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        if inserted.rows_affected() == 1 {
-            tx.commit().await?;
-            let cvc = keyring.cvc(&number, exp_month, exp_year);
-            return Ok(IssuedCard {
-                card_number: number,
-                exp_month,
-                exp_year,
-                cvc,
-                account_id,
-            });
+    conn.begin().await?;
+    let issued = async {
+        let account_id = ledger::open_funded_account(conn, holder, currency, balance, now).await?;
+        // 16 digits: a Visa-range IIN, 14 random digits, a Luhn check digit.
+        // Retry on the (astronomically unlikely) collision with an issued card.
+        for _ in 0..8 {
+            let payload: String = std::iter::once('4')
+                .chain((0..14).map(|_| char::from(b'0' + rand::thread_rng().gen_range(0..10u8))))
+                .collect();
+            let number = card::with_check_digit(&payload);
+            let inserted = conn
+                .execute(
+                    "INSERT INTO cards (pan_hash, account_id, brand, last4, exp_month, exp_year, holder, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (pan_hash) DO NOTHING",
+                    args![
+                        keyring.pan_hash(&number),
+                        &account_id,
+                        brand,
+                        card::last4(&number),
+                        i64::from(exp_month),
+                        i64::from(exp_year),
+                        holder,
+                        now
+                    ],
+                )
+                .await?;
+            if inserted == 1 {
+                let cvc = keyring.cvc(&number, exp_month, exp_year);
+                return Ok(IssuedCard {
+                    card_number: number,
+                    exp_month,
+                    exp_year,
+                    cvc,
+                    account_id,
+                });
+            }
         }
+        anyhow::bail!("could not find an unused card number")
     }
-    anyhow::bail!("could not find an unused card number")
+    .await;
+    conn.finish(issued).await
 }
 
 fn civil_year(unix_s: i64) -> u32 {
@@ -126,7 +134,7 @@ fn civil_year(unix_s: i64) -> u32 {
 }
 
 pub async fn create_user(
-    pool: &AnyPool,
+    conn: &mut Conn,
     keyring: &Keyring,
     name: &str,
     password: &str,
@@ -150,20 +158,20 @@ pub async fn create_user(
     let user_key = keyring::random32();
     let user_id = crate::ids::new(kessai_protocol::ids::USER);
     let now = crate::clock::now();
-    let mut tx = pool.begin().await?;
-    let account_id = ledger::open_funded_account(&mut tx, &user_id, currency, balance, now).await?;
-    sqlx::query(
-        "INSERT INTO users (id, name, password_hash, user_key_sealed, account_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(&user_id)
-    .bind(name)
-    .bind(&password_hash)
-    .bind(keyring.seal(&user_key)?)
-    .bind(&account_id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
+    let user_key_sealed = keyring.seal(&user_key)?;
+    conn.begin().await?;
+    let created = async {
+        let account_id = ledger::open_funded_account(conn, &user_id, currency, balance, now).await?;
+        conn.execute(
+            "INSERT INTO users (id, name, password_hash, user_key_sealed, account_id, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            args![&user_id, name, &password_hash, user_key_sealed, &account_id, now],
+        )
+        .await?;
+        Ok(account_id)
+    }
+    .await;
+    let account_id = conn.finish(created).await?;
     Ok(CreatedUser {
         user_id,
         user_key: keys::format_key(keys::USER_KEY_PREFIX, &user_key),
@@ -229,9 +237,7 @@ pub async fn resolve_card(
             ..Resolved::declined("card", decline::EXPIRED_CARD)
         });
     }
-    let row = sqlx::query("SELECT c.account_id, c.brand, c.exp_month, c.exp_year, a.currency FROM cards c JOIN accounts a ON a.id = c.account_id WHERE c.pan_hash = $1")
-        .bind(keyring.pan_hash(&number))
-        .fetch_optional(pool)
+    let row = crate::store::pool_optional(pool, "SELECT c.account_id, c.brand, c.exp_month, c.exp_year, a.currency FROM cards c JOIN accounts a ON a.id = c.account_id WHERE c.pan_hash = $1", args![keyring.pan_hash(&number)])
         .await?;
     let Some(row) = row else {
         return Ok(Resolved {
@@ -274,13 +280,15 @@ struct UserRow {
 }
 
 async fn load_user(pool: &AnyPool, keyring: &Keyring, user_id: &str) -> ApiResult<Option<UserRow>> {
-    let row = sqlx::query("SELECT password_hash, user_key_sealed, account_id FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_optional(pool)
-        .await?;
+    let row = crate::store::pool_optional(
+        pool,
+        "SELECT password_hash, user_key_sealed, account_id FROM users WHERE id = $1",
+        args![user_id],
+    )
+    .await?;
     let Some(row) = row else { return Ok(None) };
     Ok(Some(UserRow {
-        key: keyring.open_key32(&row.try_get::<String, _>("user_key_sealed")?)?,
+        key: keyring.open_key32(&row.try_get::<String>("user_key_sealed")?)?,
         password_hash: row.try_get("password_hash")?,
         account_id: row.try_get("account_id")?,
     }))
@@ -424,17 +432,12 @@ pub async fn resolve_password(
 }
 
 /// Records a payer authenticator's jti; false if it was used before.
-pub async fn consume_jti(
-    conn: &mut sqlx::AnyConnection,
-    user_id: &str,
-    jti: &str,
-    expires_at: i64,
-) -> sqlx::Result<bool> {
-    let r = sqlx::query("INSERT INTO used_jtis (user_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-        .bind(user_id)
-        .bind(jti)
-        .bind(expires_at)
-        .execute(conn)
+pub async fn consume_jti(conn: &mut Conn, user_id: &str, jti: &str, expires_at: i64) -> sqlx::Result<bool> {
+    let r = conn
+        .execute(
+            "INSERT INTO used_jtis (user_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            args![user_id, jti, expires_at],
+        )
         .await?;
-    Ok(r.rows_affected() == 1)
+    Ok(r == 1)
 }

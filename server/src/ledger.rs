@@ -11,8 +11,9 @@
 //! The guards are inside the UPDATE statements themselves, so they hold on
 //! PostgreSQL with several servers as well as on SQLite with one writer.
 
+use crate::args;
+use crate::store::Conn;
 use serde::Serialize;
-use sqlx::{AnyConnection, Row};
 
 use crate::ids;
 
@@ -44,7 +45,7 @@ pub fn payee_account_id(merchant_id: &str, currency: &str) -> String {
 }
 
 async fn ensure_account(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     id: &str,
     kind: &str,
     owner: &str,
@@ -52,27 +53,16 @@ async fn ensure_account(
     floor: i64,
     now: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    conn.execute(
         "INSERT INTO accounts (id, kind, owner, currency, balance, held, floor, created_at)
          VALUES ($1, $2, $3, $4, 0, 0, $5, $6) ON CONFLICT (id) DO NOTHING",
+        args![id, kind, owner, currency, floor, now],
     )
-    .bind(id)
-    .bind(kind)
-    .bind(owner)
-    .bind(currency)
-    .bind(floor)
-    .bind(now)
-    .execute(conn)
     .await?;
     Ok(())
 }
 
-pub async fn ensure_payee(
-    conn: &mut AnyConnection,
-    merchant_id: &str,
-    currency: &str,
-    now: i64,
-) -> sqlx::Result<String> {
+pub async fn ensure_payee(conn: &mut Conn, merchant_id: &str, currency: &str, now: i64) -> sqlx::Result<String> {
     let id = payee_account_id(merchant_id, currency);
     ensure_account(conn, &id, kind::PAYEE, merchant_id, currency, 0, now).await?;
     Ok(id)
@@ -80,7 +70,7 @@ pub async fn ensure_payee(
 
 /// Opens a buyer account and funds it from the currency's funding account.
 pub async fn open_funded_account(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     owner: &str,
     currency: &str,
     balance: i64,
@@ -104,7 +94,7 @@ pub async fn open_funded_account(
 /// nothing written, when it would take the available balance below the floor.
 #[allow(clippy::too_many_arguments)]
 pub async fn transfer(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     kind: &str,
     debit: &str,
     credit: &str,
@@ -114,29 +104,24 @@ pub async fn transfer(
     now: i64,
 ) -> sqlx::Result<Result<String, Refusal>> {
     debug_assert!(amount > 0, "transfers move a positive amount");
-    let debited = sqlx::query(
-        "UPDATE accounts SET balance = balance - $1
+    let debited = conn
+        .execute(
+            "UPDATE accounts SET balance = balance - $1
          WHERE id = $2 AND currency = $3 AND balance - held - $1 >= floor",
-    )
-    .bind(amount)
-    .bind(debit)
-    .bind(currency)
-    .execute(&mut *conn)
-    .await?;
-    if debited.rows_affected() != 1 {
+            args![amount, debit, currency],
+        )
+        .await?;
+    if debited != 1 {
         return Ok(Err(refusal_reason(conn, debit, currency).await?));
     }
-    let credited = sqlx::query(
-        "UPDATE accounts SET balance = balance + $1
+    let credited = conn
+        .execute(
+            "UPDATE accounts SET balance = balance + $1
          WHERE id = $2 AND currency = $3 AND balance <= $4 - $1",
-    )
-    .bind(amount)
-    .bind(credit)
-    .bind(currency)
-    .bind(BALANCE_MAX)
-    .execute(&mut *conn)
-    .await?;
-    if credited.rows_affected() != 1 {
+            args![amount, credit, currency, BALANCE_MAX],
+        )
+        .await?;
+    if credited != 1 {
         // The debit above is already written: the caller's savepoint must be
         // rolled back, so this is an error, not a refusal.
         return Err(sqlx::Error::Protocol(format!(
@@ -144,38 +129,26 @@ pub async fn transfer(
         )));
     }
     let id = ids::new("trf_");
-    sqlx::query(
+    conn.execute(
         "INSERT INTO transfers (id, kind, debit_account, credit_account, amount, currency, settlement_id, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        args![&id, kind, debit, credit, amount, currency, settlement_id, now],
     )
-    .bind(&id)
-    .bind(kind)
-    .bind(debit)
-    .bind(credit)
-    .bind(amount)
-    .bind(currency)
-    .bind(settlement_id)
-    .bind(now)
-    .execute(&mut *conn)
     .await?;
-    sqlx::query("INSERT INTO postings (transfer_id, account_id, amount) VALUES ($1, $2, $3), ($1, $4, $5)")
-        .bind(&id)
-        .bind(debit)
-        .bind(-amount)
-        .bind(credit)
-        .bind(amount)
-        .execute(&mut *conn)
-        .await?;
+    conn.execute(
+        "INSERT INTO postings (transfer_id, account_id, amount) VALUES ($1, $2, $3), ($1, $4, $5)",
+        args![&id, debit, -amount, credit, amount],
+    )
+    .await?;
     Ok(Ok(id))
 }
 
-async fn refusal_reason(conn: &mut AnyConnection, account: &str, currency: &str) -> sqlx::Result<Refusal> {
-    let row = sqlx::query("SELECT currency FROM accounts WHERE id = $1")
-        .bind(account)
-        .fetch_optional(conn)
+async fn refusal_reason(conn: &mut Conn, account: &str, currency: &str) -> sqlx::Result<Refusal> {
+    let row = conn
+        .fetch_optional("SELECT currency FROM accounts WHERE id = $1", args![account])
         .await?;
     Ok(match row {
-        Some(r) if r.try_get::<String, _>("currency")? == currency => Refusal::InsufficientFunds,
+        Some(r) if r.try_get::<String>("currency")? == currency => Refusal::InsufficientFunds,
         _ => Refusal::NoSuchAccount,
     })
 }
@@ -184,68 +157,55 @@ async fn refusal_reason(conn: &mut AnyConnection, account: &str, currency: &str)
 /// available. Used while a payer-first request waits for the merchant and
 /// during a cooling-off period.
 pub async fn hold(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     account: &str,
     amount: i64,
     currency: &str,
     settlement_id: &str,
     now: i64,
 ) -> sqlx::Result<Result<String, Refusal>> {
-    let reserved = sqlx::query(
-        "UPDATE accounts SET held = held + $1
+    let reserved = conn
+        .execute(
+            "UPDATE accounts SET held = held + $1
          WHERE id = $2 AND currency = $3 AND balance - held - $1 >= floor",
-    )
-    .bind(amount)
-    .bind(account)
-    .bind(currency)
-    .execute(&mut *conn)
-    .await?;
-    if reserved.rows_affected() != 1 {
+            args![amount, account, currency],
+        )
+        .await?;
+    if reserved != 1 {
         return Ok(Err(refusal_reason(conn, account, currency).await?));
     }
     let id = ids::new("hld_");
-    sqlx::query(
+    conn.execute(
         "INSERT INTO holds (id, account_id, amount, currency, settlement_id, status, created_at)
          VALUES ($1, $2, $3, $4, $5, 'open', $6)",
+        args![&id, account, amount, currency, settlement_id, now],
     )
-    .bind(&id)
-    .bind(account)
-    .bind(amount)
-    .bind(currency)
-    .bind(settlement_id)
-    .bind(now)
-    .execute(&mut *conn)
     .await?;
     Ok(Ok(id))
 }
 
 /// Ends an open hold (`released` or `captured`); returns its account and
 /// amount, or None when it was not open (already ended: nothing to do).
-async fn end_hold(
-    conn: &mut AnyConnection,
-    hold_id: &str,
-    status: &str,
-) -> sqlx::Result<Option<(String, i64, String)>> {
-    let row = sqlx::query(
-        "UPDATE holds SET status = $2 WHERE id = $1 AND status = 'open' RETURNING account_id, amount, currency",
-    )
-    .bind(hold_id)
-    .bind(status)
-    .fetch_optional(&mut *conn)
-    .await?;
+async fn end_hold(conn: &mut Conn, hold_id: &str, status: &str) -> sqlx::Result<Option<(String, i64, String)>> {
+    let row = conn
+        .fetch_optional(
+            "UPDATE holds SET status = $2 WHERE id = $1 AND status = 'open' RETURNING account_id, amount, currency",
+            args![hold_id, status],
+        )
+        .await?;
     let Some(row) = row else { return Ok(None) };
     let account: String = row.try_get("account_id")?;
     let amount: i64 = row.try_get("amount")?;
     let currency: String = row.try_get("currency")?;
-    sqlx::query("UPDATE accounts SET held = held - $1 WHERE id = $2")
-        .bind(amount)
-        .bind(&account)
-        .execute(&mut *conn)
-        .await?;
+    conn.execute(
+        "UPDATE accounts SET held = held - $1 WHERE id = $2",
+        args![amount, &account],
+    )
+    .await?;
     Ok(Some((account, amount, currency)))
 }
 
-pub async fn release_hold(conn: &mut AnyConnection, hold_id: &str) -> sqlx::Result<()> {
+pub async fn release_hold(conn: &mut Conn, hold_id: &str) -> sqlx::Result<()> {
     end_hold(conn, hold_id, "released").await?;
     Ok(())
 }
@@ -253,7 +213,7 @@ pub async fn release_hold(conn: &mut AnyConnection, hold_id: &str) -> sqlx::Resu
 /// Turns a hold into a transfer to `credit`. Returns the transfer id, or None
 /// when the hold was no longer open.
 pub async fn capture_hold(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     hold_id: &str,
     credit: &str,
     settlement_id: &str,
@@ -283,10 +243,12 @@ pub async fn capture_hold(
     }
 }
 
-pub async fn available(conn: &mut AnyConnection, account: &str) -> sqlx::Result<Option<(i64, i64, String)>> {
-    let row = sqlx::query("SELECT balance, held, currency FROM accounts WHERE id = $1")
-        .bind(account)
-        .fetch_optional(conn)
+pub async fn available(conn: &mut Conn, account: &str) -> sqlx::Result<Option<(i64, i64, String)>> {
+    let row = conn
+        .fetch_optional(
+            "SELECT balance, held, currency FROM accounts WHERE id = $1",
+            args![account],
+        )
         .await?;
     match row {
         Some(r) => Ok(Some((
@@ -309,7 +271,7 @@ pub struct CheckReport {
 
 /// Verifies every invariant of the ledger, and that money moved at most once
 /// per settlement.
-pub async fn check(conn: &mut AnyConnection) -> anyhow::Result<CheckReport> {
+pub async fn check(conn: &mut Conn) -> anyhow::Result<CheckReport> {
     let mut violations = Vec::new();
     let checks: [(&str, &str); 7] = [
         (
@@ -352,18 +314,18 @@ pub async fn check(conn: &mut AnyConnection) -> anyhow::Result<CheckReport> {
         ),
     ];
     for (what, sql) in checks {
-        let rows = sqlx::query(sql).fetch_all(&mut *conn).await?;
+        let rows = conn.fetch_all(sql, args![]).await?;
         for row in rows {
             let id: String = row.try_get("id")?;
             violations.push(format!("{what}: {id}"));
         }
     }
-    let accounts: i64 = sqlx::query("SELECT COUNT(*) AS n FROM accounts")
-        .fetch_one(&mut *conn)
+    let accounts: i64 = conn
+        .fetch_one("SELECT COUNT(*) AS n FROM accounts", args![])
         .await?
         .try_get("n")?;
-    let transfers: i64 = sqlx::query("SELECT COUNT(*) AS n FROM transfers")
-        .fetch_one(&mut *conn)
+    let transfers: i64 = conn
+        .fetch_one("SELECT COUNT(*) AS n FROM transfers", args![])
         .await?
         .try_get("n")?;
     Ok(CheckReport {

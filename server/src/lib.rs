@@ -39,6 +39,8 @@ pub mod settlements;
 pub mod startup;
 /// Shared handler state.
 pub mod state;
+/// The write interface over rusqlite (SQLite) and sqlx (PostgreSQL).
+pub mod store;
 /// Expiry and cleanup on a timer.
 pub mod sweeper;
 /// Webhook events and the delivery worker.

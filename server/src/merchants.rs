@@ -8,7 +8,10 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use kessai_protocol::keys;
 use serde::Serialize;
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
+
+use crate::args;
+use crate::store::Conn;
 
 use crate::error::ApiError;
 use crate::keyring::{self, Keyring};
@@ -74,7 +77,7 @@ pub fn check_url(text: &str, param: &str) -> Result<(), ApiError> {
 }
 
 pub async fn create(
-    pool: &AnyPool,
+    conn: &mut Conn,
     keyring: &Keyring,
     name: &str,
     origins: &[String],
@@ -98,28 +101,26 @@ pub async fn create(
     let webhook_secret = keyring::random32();
     let secret_key = keys::format_key(keys::SECRET_KEY_PREFIX, &secret);
     let now = crate::clock::now();
-    let mut tx = pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO merchants (id, name, secret_key_hash, result_key_sealed, webhook_secret_sealed, notify_url, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(&id)
-    .bind(name)
-    .bind(keyring::sha256_hex(secret_key.as_bytes()))
-    .bind(keyring.seal(&result_key)?)
-    .bind(keyring.seal(&webhook_secret)?)
-    .bind(notify_url)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    for origin in &origins {
-        sqlx::query("INSERT INTO merchant_origins (merchant_id, origin) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(&id)
-            .bind(origin)
-            .execute(&mut *tx)
+    let (result_sealed, webhook_sealed) = (keyring.seal(&result_key)?, keyring.seal(&webhook_secret)?);
+    conn.begin().await?;
+    let written = async {
+        conn.execute(
+            "INSERT INTO merchants (id, name, secret_key_hash, result_key_sealed, webhook_secret_sealed, notify_url, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            args![&id, name, keyring::sha256_hex(secret_key.as_bytes()), result_sealed, webhook_sealed, notify_url, now],
+        )
+        .await?;
+        for origin in &origins {
+            conn.execute(
+                "INSERT INTO merchant_origins (merchant_id, origin) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                args![&id, origin],
+            )
             .await?;
+        }
+        Ok(())
     }
-    tx.commit().await?;
+    .await;
+    conn.finish(written).await?;
     Ok(CreatedMerchant {
         merchant_id: id,
         secret_key,
@@ -140,11 +141,7 @@ impl MerchantCache {
         if let Some(m) = self.by_id.read().map_err(poisoned)?.get(id) {
             return Ok(Some(m.clone()));
         }
-        let row = sqlx::query(
-            "SELECT id, name, secret_key_hash, result_key_sealed, webhook_secret_sealed, notify_url FROM merchants WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(pool)
+        let row = crate::store::pool_optional(pool, "SELECT id, name, secret_key_hash, result_key_sealed, webhook_secret_sealed, notify_url FROM merchants WHERE id = $1", args![id])
         .await?;
         match row {
             Some(row) => Ok(Some(self.insert(pool, keyring, row).await?)),
@@ -162,11 +159,7 @@ impl MerchantCache {
         if let Some(m) = self.by_key_hash.read().map_err(poisoned)?.get(&hash) {
             return Ok(Some(m.clone()));
         }
-        let row = sqlx::query(
-            "SELECT id, name, secret_key_hash, result_key_sealed, webhook_secret_sealed, notify_url FROM merchants WHERE secret_key_hash = $1",
-        )
-        .bind(&hash)
-        .fetch_optional(pool)
+        let row = crate::store::pool_optional(pool, "SELECT id, name, secret_key_hash, result_key_sealed, webhook_secret_sealed, notify_url FROM merchants WHERE secret_key_hash = $1", args![&hash])
         .await?;
         match row {
             Some(row) => Ok(Some(self.insert(pool, keyring, row).await?)),
@@ -178,21 +171,23 @@ impl MerchantCache {
         &self,
         pool: &AnyPool,
         keyring: &Keyring,
-        row: sqlx::any::AnyRow,
+        row: crate::store::Row,
     ) -> Result<Arc<Merchant>, ApiError> {
         let id: String = row.try_get("id")?;
         let key_hash: String = row.try_get("secret_key_hash")?;
-        let origins = sqlx::query("SELECT origin FROM merchant_origins WHERE merchant_id = $1")
-            .bind(&id)
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(|r| r.try_get::<String, _>("origin"))
-            .collect::<Result<Vec<_>, _>>()?;
+        let origins = crate::store::pool_all(
+            pool,
+            "SELECT origin FROM merchant_origins WHERE merchant_id = $1",
+            args![&id],
+        )
+        .await?
+        .iter()
+        .map(|r| r.try_get::<String>("origin"))
+        .collect::<Result<Vec<_>, _>>()?;
         let merchant = Arc::new(Merchant {
             name: row.try_get("name")?,
-            result_key: keyring.open_key32(&row.try_get::<String, _>("result_key_sealed")?)?,
-            webhook_secret: keyring.open(&row.try_get::<String, _>("webhook_secret_sealed")?)?,
+            result_key: keyring.open_key32(&row.try_get::<String>("result_key_sealed")?)?,
+            webhook_secret: keyring.open(&row.try_get::<String>("webhook_secret_sealed")?)?,
             notify_url: row.try_get("notify_url")?,
             origins,
             id: id.clone(),
@@ -208,10 +203,12 @@ impl MerchantCache {
     /// Whether any merchant registered this origin (CORS preflight for
     /// payer-first, where the merchant is only named in the body).
     pub async fn origin_known(&self, pool: &AnyPool, origin: &str) -> Result<bool, ApiError> {
-        let row = sqlx::query("SELECT merchant_id FROM merchant_origins WHERE origin = $1 LIMIT 1")
-            .bind(origin)
-            .fetch_optional(pool)
-            .await?;
+        let row = crate::store::pool_optional(
+            pool,
+            "SELECT merchant_id FROM merchant_origins WHERE origin = $1 LIMIT 1",
+            args![origin],
+        )
+        .await?;
         Ok(row.is_some())
     }
 }

@@ -10,11 +10,11 @@
 
 use std::sync::Arc;
 
+use crate::args;
+use crate::store::{Conn, Row};
 use kessai_protocol::api::{self, decline, status, CardSummary, ConfirmResult};
 use kessai_protocol::jws::{self, ResultClaims};
 use kessai_protocol::Order;
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 
 use crate::collation::{self, MerchantSide};
 use crate::error::{ApiError, ApiResult};
@@ -68,7 +68,7 @@ pub struct Record {
 }
 
 impl Record {
-    pub fn from_row(r: &AnyRow) -> sqlx::Result<Self> {
+    pub fn from_row(r: &Row) -> sqlx::Result<Self> {
         Ok(Self {
             id: r.try_get("id")?,
             merchant_id: r.try_get("merchant_id")?,
@@ -99,7 +99,7 @@ impl Record {
             updated_at: r.try_get("updated_at")?,
             cooling_off_s: r.try_get("cooling_off_s")?,
             capture_at: r.try_get("capture_at")?,
-            order_id_assigned: r.try_get::<i64, _>("order_id_assigned")? != 0,
+            order_id_assigned: r.try_get::<i64>("order_id_assigned")? != 0,
         })
     }
 
@@ -233,113 +233,110 @@ pub fn confirm_result(rec: &Record, merchant: &Merchant, user_key: Option<&[u8; 
     }
 }
 
-pub async fn get(conn: &mut AnyConnection, id: &str) -> sqlx::Result<Option<Record>> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM settlements WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
+pub async fn get(conn: &mut Conn, id: &str) -> sqlx::Result<Option<Record>> {
+    let row = conn
+        .fetch_optional(&format!("SELECT {COLUMNS} FROM settlements WHERE id = $1"), args![id])
         .await?;
     row.as_ref().map(Record::from_row).transpose()
 }
 
 pub async fn get_pooled(pool: &sqlx::AnyPool, id: &str) -> sqlx::Result<Option<Record>> {
-    let mut conn = pool.acquire().await?;
-    get(&mut conn, id).await
+    let sql = format!("SELECT {COLUMNS} FROM settlements WHERE id = $1");
+    let row = crate::store::pool_optional(pool, &sql, args![id]).await?;
+    row.as_ref().map(Record::from_row).transpose()
 }
 
-async fn by_order(conn: &mut AnyConnection, merchant_id: &str, order_id: &str) -> sqlx::Result<Option<Record>> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM settlements WHERE merchant_id = $1 AND order_id = $2"
-    ))
-    .bind(merchant_id)
-    .bind(order_id)
-    .fetch_optional(conn)
-    .await?;
+async fn by_order(conn: &mut Conn, merchant_id: &str, order_id: &str) -> sqlx::Result<Option<Record>> {
+    let row = conn
+        .fetch_optional(
+            &format!("SELECT {COLUMNS} FROM settlements WHERE merchant_id = $1 AND order_id = $2"),
+            args![merchant_id, order_id],
+        )
+        .await?;
     row.as_ref().map(Record::from_row).transpose()
 }
 
 /// Writes every mutable column of `rec` back: one statement per transition.
-async fn save(conn: &mut AnyConnection, rec: &Record) -> sqlx::Result<()> {
-    sqlx::query(
+async fn save(conn: &mut Conn, rec: &Record) -> sqlx::Result<()> {
+    conn.execute(
         "UPDATE settlements SET status = $2, decline_code = $3, mismatched_fields = $4, merchant_request_at = $5,
             notify_url = $6, return_url = $7, brands = $8, payment_type = $9, card_brand = $10, card_last4 = $11,
             payer_account_id = $12, user_id = $13, hold_id = $14, refunded = $15, result_jti = $16,
             settled_at = $17, updated_at = $18, order_json = $19, cooling_off_s = $20, capture_at = $21
          WHERE id = $1",
+        args![
+            &rec.id,
+            &rec.status,
+            &rec.decline_code,
+            &rec.mismatched_fields,
+            rec.merchant_request_at,
+            &rec.notify_url,
+            &rec.return_url,
+            &rec.brands,
+            &rec.payment_type,
+            &rec.card_brand,
+            &rec.card_last4,
+            &rec.payer_account_id,
+            &rec.user_id,
+            &rec.hold_id,
+            rec.refunded,
+            &rec.result_jti,
+            rec.settled_at,
+            rec.updated_at,
+            &rec.order_json,
+            rec.cooling_off_s,
+            rec.capture_at
+        ],
     )
-    .bind(&rec.id)
-    .bind(&rec.status)
-    .bind(&rec.decline_code)
-    .bind(&rec.mismatched_fields)
-    .bind(rec.merchant_request_at)
-    .bind(&rec.notify_url)
-    .bind(&rec.return_url)
-    .bind(&rec.brands)
-    .bind(&rec.payment_type)
-    .bind(&rec.card_brand)
-    .bind(&rec.card_last4)
-    .bind(&rec.payer_account_id)
-    .bind(&rec.user_id)
-    .bind(&rec.hold_id)
-    .bind(rec.refunded)
-    .bind(&rec.result_jti)
-    .bind(rec.settled_at)
-    .bind(rec.updated_at)
-    .bind(&rec.order_json)
-    .bind(rec.cooling_off_s)
-    .bind(rec.capture_at)
-    .execute(conn)
     .await?;
     Ok(())
 }
 
-async fn insert(conn: &mut AnyConnection, rec: &Record) -> sqlx::Result<()> {
-    sqlx::query(&format!(
-        "INSERT INTO settlements ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+async fn insert(conn: &mut Conn, rec: &Record) -> sqlx::Result<()> {
+    conn.execute(
+        &format!(
+            "INSERT INTO settlements ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
          $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)"
-    ))
-    .bind(&rec.id)
-    .bind(&rec.merchant_id)
-    .bind(&rec.order_id)
-    .bind(&rec.currency)
-    .bind(rec.total)
-    .bind(&rec.order_digest)
-    .bind(&rec.order_json)
-    .bind(&rec.payer_order_json)
-    .bind(&rec.status)
-    .bind(&rec.decline_code)
-    .bind(&rec.mismatched_fields)
-    .bind(rec.merchant_request_at)
-    .bind(&rec.notify_url)
-    .bind(&rec.return_url)
-    .bind(&rec.brands)
-    .bind(&rec.payment_type)
-    .bind(&rec.card_brand)
-    .bind(&rec.card_last4)
-    .bind(&rec.payer_account_id)
-    .bind(&rec.user_id)
-    .bind(&rec.hold_id)
-    .bind(rec.refunded)
-    .bind(&rec.result_jti)
-    .bind(rec.created_at)
-    .bind(rec.expires_at)
-    .bind(rec.settled_at)
-    .bind(rec.updated_at)
-    .bind(rec.cooling_off_s)
-    .bind(rec.capture_at)
-    .bind(i64::from(rec.order_id_assigned))
-    .execute(conn)
+        ),
+        args![
+            &rec.id,
+            &rec.merchant_id,
+            &rec.order_id,
+            &rec.currency,
+            rec.total,
+            &rec.order_digest,
+            &rec.order_json,
+            &rec.payer_order_json,
+            &rec.status,
+            &rec.decline_code,
+            &rec.mismatched_fields,
+            rec.merchant_request_at,
+            &rec.notify_url,
+            &rec.return_url,
+            &rec.brands,
+            &rec.payment_type,
+            &rec.card_brand,
+            &rec.card_last4,
+            &rec.payer_account_id,
+            &rec.user_id,
+            &rec.hold_id,
+            rec.refunded,
+            &rec.result_jti,
+            rec.created_at,
+            rec.expires_at,
+            rec.settled_at,
+            rec.updated_at,
+            rec.cooling_off_s,
+            rec.capture_at,
+            i64::from(rec.order_id_assigned)
+        ],
+    )
     .await?;
     Ok(())
 }
 
 /// Sets a final collation status, records the event and queues the webhook.
-async fn finish(
-    conn: &mut AnyConnection,
-    rec: &mut Record,
-    merchant: &Merchant,
-    new_status: &str,
-    now: i64,
-) -> ApiResult<()> {
+async fn finish(conn: &mut Conn, rec: &mut Record, merchant: &Merchant, new_status: &str, now: i64) -> ApiResult<()> {
     rec.status = new_status.to_string();
     rec.settled_at = Some(now);
     rec.updated_at = now;
@@ -373,7 +370,7 @@ pub struct NewSettlement {
 
 /// First request (A1, A13): records the settlement, or, when the buyer's
 /// request came first (payer-first), collates and settles at once.
-pub async fn create(conn: &mut AnyConnection, merchant: &Merchant, new: NewSettlement, now: i64) -> ApiResult<Record> {
+pub async fn create(conn: &mut Conn, merchant: &Merchant, new: NewSettlement, now: i64) -> ApiResult<Record> {
     let brands = match &new.brands {
         Some(b) => Some(serde_json::to_string(b).map_err(|e| ApiError::Internal(e.into()))?),
         None => None,
@@ -448,7 +445,7 @@ fn server_order_id(settlement_id: &str) -> String {
 }
 
 async fn claim_payer_first(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     merchant: &Merchant,
     mut rec: Record,
     new: &NewSettlement,
@@ -523,14 +520,13 @@ fn brand_accepted(brands_json: Option<&str>, card_brand: Option<&str>) -> bool {
 /// runs concurrently (on PostgreSQL the row lock makes a loser re-check the
 /// condition after the winner commits). `condition` is a fixed SQL fragment
 /// over the row, with `$2` = now.
-async fn claim(conn: &mut AnyConnection, id: &str, condition: &'static str, now: i64) -> sqlx::Result<Option<Record>> {
-    let row = sqlx::query(&format!(
-        "UPDATE settlements SET updated_at = $2 WHERE id = $1 AND {condition} RETURNING {COLUMNS}"
-    ))
-    .bind(id)
-    .bind(now)
-    .fetch_optional(conn)
-    .await?;
+async fn claim(conn: &mut Conn, id: &str, condition: &'static str, now: i64) -> sqlx::Result<Option<Record>> {
+    let row = conn
+        .fetch_optional(
+            &format!("UPDATE settlements SET updated_at = $2 WHERE id = $1 AND {condition} RETURNING {COLUMNS}"),
+            args![id, now],
+        )
+        .await?;
     row.as_ref().map(Record::from_row).transpose()
 }
 
@@ -538,7 +534,7 @@ async fn claim(conn: &mut AnyConnection, id: &str, condition: &'static str, now:
 /// with the ledger. Returns the record after the step, and whether this
 /// request was the one that settled it (false: a repeat got the first outcome).
 pub async fn confirm(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     merchant: &Merchant,
     settlement_id: &str,
     payer_order: &Order,
@@ -616,7 +612,7 @@ pub async fn confirm(
 /// Pays the merchant from `account`, or, with a cooling-off period (C7),
 /// only reserves the amount: it moves when the period ends.
 async fn move_funds(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     merchant: &Merchant,
     rec: &mut Record,
     account: &str,
@@ -659,12 +655,7 @@ pub fn closed_error(rec: &Record) -> Option<ApiError> {
 
 /// Why a settlement could not be claimed: a repeat gets the first outcome;
 /// a settlement past its time is expired here and then; others are errors.
-async fn not_claimable(
-    conn: &mut AnyConnection,
-    merchant: &Merchant,
-    settlement_id: &str,
-    now: i64,
-) -> ApiResult<Record> {
+async fn not_claimable(conn: &mut Conn, merchant: &Merchant, settlement_id: &str, now: i64) -> ApiResult<Record> {
     let mut rec = get(conn, settlement_id)
         .await?
         .ok_or_else(|| ApiError::not_found("settlement_not_found", "No such settlement."))?;
@@ -686,7 +677,7 @@ async fn not_claimable(
 /// (payer-first, PROTOCOL section 5): funds are held until the shop's request
 /// arrives or the settlement expires.
 pub async fn payer_first(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     merchant: &Merchant,
     order: &Order,
     payer: &Resolved,
@@ -763,7 +754,7 @@ pub async fn payer_first(
     Ok(rec)
 }
 
-async fn expire(conn: &mut AnyConnection, merchant: &Merchant, rec: &mut Record, now: i64) -> ApiResult<()> {
+async fn expire(conn: &mut Conn, merchant: &Merchant, rec: &mut Record, now: i64) -> ApiResult<()> {
     if let Some(h) = rec.hold_id.clone() {
         ledger::release_hold(conn, &h).await?;
     }
@@ -772,12 +763,7 @@ async fn expire(conn: &mut AnyConnection, merchant: &Merchant, rec: &mut Record,
 
 /// Expires one settlement if it is still waiting and past its time. Run by
 /// the sweeper; a no-op if something else moved it first.
-pub async fn expire_if_due(
-    conn: &mut AnyConnection,
-    merchant: &Merchant,
-    id: &str,
-    now: i64,
-) -> ApiResult<Option<Record>> {
+pub async fn expire_if_due(conn: &mut Conn, merchant: &Merchant, id: &str, now: i64) -> ApiResult<Option<Record>> {
     let claimed = claim(
         conn,
         id,
@@ -792,12 +778,7 @@ pub async fn expire_if_due(
 
 /// Ends a cooling-off period: the held funds move to the merchant. Run by
 /// the sweeper; a no-op if the settlement was canceled first.
-pub async fn capture_if_due(
-    conn: &mut AnyConnection,
-    merchant: &Merchant,
-    id: &str,
-    now: i64,
-) -> ApiResult<Option<Record>> {
+pub async fn capture_if_due(conn: &mut Conn, merchant: &Merchant, id: &str, now: i64) -> ApiResult<Option<Record>> {
     let claimed = claim(conn, id, "status = 'held' AND capture_at <= $2", now).await?;
     let Some(mut rec) = claimed else { return Ok(None) };
     let hold = rec
@@ -814,7 +795,7 @@ pub async fn capture_if_due(
 
 /// Cancellation by the shop (A14): possible while nobody has paid, and
 /// during a cooling-off period (C7), when the held funds go back.
-pub async fn cancel(conn: &mut AnyConnection, merchant: &Merchant, id: &str, now: i64) -> ApiResult<Record> {
+pub async fn cancel(conn: &mut Conn, merchant: &Merchant, id: &str, now: i64) -> ApiResult<Record> {
     let claimed = claim(conn, id, "status IN ('awaiting_payer', 'held')", now)
         .await?
         .filter(|r| r.merchant_id == merchant.id);
@@ -848,7 +829,7 @@ pub async fn cancel(conn: &mut AnyConnection, merchant: &Merchant, id: &str, now
 /// A refund (A14): money back from the merchant's payee account to the
 /// account that paid. Several partial refunds may follow one another.
 pub async fn refund(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     merchant: &Merchant,
     id: &str,
     requested: Option<u64>,
@@ -909,18 +890,19 @@ pub async fn refund(
         }
     };
     let refund_id = crate::ids::new(kessai_protocol::ids::REFUND);
-    sqlx::query(
+    conn.execute(
         "INSERT INTO refunds (id, settlement_id, amount, currency, reason, status, transfer_id, created_at)
          VALUES ($1, $2, $3, $4, $5, 'succeeded', $6, $7)",
+        args![
+            &refund_id,
+            &rec.id,
+            amount_minor,
+            &rec.currency,
+            &reason,
+            &transfer_id,
+            now
+        ],
     )
-    .bind(&refund_id)
-    .bind(&rec.id)
-    .bind(amount_minor)
-    .bind(&rec.currency)
-    .bind(&reason)
-    .bind(&transfer_id)
-    .bind(now)
-    .execute(&mut *conn)
     .await?;
     rec.refunded += amount_minor;
     rec.status = if rec.refunded == rec.total {

@@ -56,15 +56,11 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let backend = crate::db::backend(&config.database_url)?;
+        crate::db::backend(&config.database_url)?;
         let keyring = Keyring::load_or_create(&config.key_file)?;
         let pool = crate::db::pool(&config.database_url, 8).await?;
-        crate::db::migrate(&pool).await?;
-        let writer = Writer::start(
-            crate::db::connection(&config.database_url).await?,
-            backend,
-            config.database_url.clone(),
-        );
+        crate::db::migrate(&mut crate::db::connection(&config.database_url).await?).await?;
+        let writer = Writer::start(&config.database_url).await?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;

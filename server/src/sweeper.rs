@@ -2,7 +2,7 @@
 //! (releasing payer-first holds) and forgets spent authenticator ids and
 //! idempotency keys once they can no longer matter.
 
-use sqlx::Row;
+use crate::args;
 
 use crate::state::AppState;
 
@@ -21,6 +21,11 @@ pub async fn run(state: AppState) {
         }
         if let Err(e) = capture_due(&state).await {
             tracing::warn!(error = ?e, "cooling-off capture sweep failed");
+        }
+        if crate::db::backend(&state.config.database_url).ok() == Some(crate::db::Backend::Sqlite) {
+            if let Err(e) = crate::db::checkpoint(&state.pool).await {
+                tracing::warn!(error = %e, "WAL checkpoint failed");
+            }
         }
         rounds += 1;
         if rounds % 60 == 0 {
@@ -67,11 +72,7 @@ pub async fn capture_due(state: &AppState) -> anyhow::Result<usize> {
 /// between is left alone.
 async fn sweep(state: &AppState, due: Due) -> anyhow::Result<usize> {
     let now = crate::clock::now();
-    let rows = sqlx::query(due.query())
-        .bind(now)
-        .bind(SWEEP_LEN_MAX)
-        .fetch_all(&state.pool)
-        .await?;
+    let rows = crate::store::pool_all(&state.pool, due.query(), args![now, SWEEP_LEN_MAX]).await?;
     let mut done = 0;
     for row in rows {
         let id: String = row.try_get("id")?;
@@ -111,14 +112,13 @@ async fn forget_old(state: &AppState) -> anyhow::Result<()> {
         .writer
         .run(move |conn| {
             Box::pin(async move {
-                sqlx::query("DELETE FROM used_jtis WHERE expires_at < $1")
-                    .bind(now - 3600)
-                    .execute(&mut *conn)
+                conn.execute("DELETE FROM used_jtis WHERE expires_at < $1", args![now - 3600])
                     .await?;
-                sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
-                    .bind(now - IDEMPOTENCY_KEEP_S)
-                    .execute(&mut *conn)
-                    .await?;
+                conn.execute(
+                    "DELETE FROM idempotency_keys WHERE created_at < $1",
+                    args![now - IDEMPOTENCY_KEEP_S],
+                )
+                .await?;
                 Ok(())
             })
         })

@@ -7,10 +7,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::args;
+use crate::store::Conn;
 use futures_util::stream::{self, StreamExt};
 use kessai_protocol::api::WebhookEvent;
 use serde::Serialize;
-use sqlx::{AnyConnection, Row};
 
 use crate::error::{ApiError, ApiResult};
 use crate::merchants::Merchant;
@@ -31,29 +32,14 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Records the event for the settlement's current status (and queues its
 /// delivery). Runs inside the caller's writer step.
-pub async fn record(
-    conn: &mut AnyConnection,
-    rec: &Record,
-    merchant: &Merchant,
-    event_id: &str,
-    now: i64,
-) -> ApiResult<()> {
+pub async fn record(conn: &mut Conn, rec: &Record, merchant: &Merchant, event_id: &str, now: i64) -> ApiResult<()> {
     let event = WebhookEvent {
         kind: format!("settlement.{}", rec.status),
         timestamp: now,
         data: serde_json::to_value(settlements::view(rec, merchant, None)).map_err(|e| ApiError::Internal(e.into()))?,
     };
     let payload = serde_json::to_string(&event).map_err(|e| ApiError::Internal(e.into()))?;
-    sqlx::query(
-        "INSERT INTO events (id, merchant_id, settlement_id, type, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(event_id)
-    .bind(&merchant.id)
-    .bind(&rec.id)
-    .bind(&event.kind)
-    .bind(&payload)
-    .bind(now)
-    .execute(&mut *conn)
+    conn.execute("INSERT INTO events (id, merchant_id, settlement_id, type, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)", args![event_id, &merchant.id, &rec.id, &event.kind, &payload, now])
     .await?;
     if let Some(url) = &rec.notify_url {
         queue(conn, event_id, url, now).await?;
@@ -61,16 +47,13 @@ pub async fn record(
     Ok(())
 }
 
-async fn queue(conn: &mut AnyConnection, event_id: &str, url: &str, now: i64) -> sqlx::Result<()> {
-    sqlx::query(
+async fn queue(conn: &mut Conn, event_id: &str, url: &str, now: i64) -> sqlx::Result<()> {
+    conn.execute(
         "INSERT INTO deliveries (event_id, url, status, attempts, next_attempt_at, created_at)
          VALUES ($1, $2, 'pending', 0, $3, $3)
          ON CONFLICT (event_id) DO UPDATE SET status = 'pending', next_attempt_at = $3, url = $2",
+        args![event_id, url, now],
     )
-    .bind(event_id)
-    .bind(url)
-    .bind(now)
-    .execute(conn)
     .await?;
     Ok(())
 }
@@ -103,7 +86,7 @@ pub struct DeliveryView {
 const EVENT_COLUMNS: &str = "e.id, e.type, e.settlement_id, e.payload, e.created_at, d.url, d.status, d.attempts, \
     d.next_attempt_at, d.last_status, d.last_error, d.delivered_at";
 
-fn event_view(r: &sqlx::any::AnyRow) -> ApiResult<EventView> {
+fn event_view(r: &crate::store::Row) -> ApiResult<EventView> {
     let payload: String = r.try_get("payload")?;
     let url: Option<String> = r.try_get("url")?;
     let delivery = match url {
@@ -137,12 +120,9 @@ fn event_view(r: &sqlx::any::AnyRow) -> ApiResult<EventView> {
 }
 
 pub async fn get_event(pool: &sqlx::AnyPool, merchant_id: &str, event_id: &str) -> ApiResult<Option<EventView>> {
-    let row = sqlx::query(&format!(
+    let row = crate::store::pool_optional(pool, &format!(
         "SELECT {EVENT_COLUMNS} FROM events e LEFT JOIN deliveries d ON d.event_id = e.id WHERE e.id = $1 AND e.merchant_id = $2"
-    ))
-    .bind(event_id)
-    .bind(merchant_id)
-    .fetch_optional(pool)
+    ), args![event_id, merchant_id])
     .await?;
     row.as_ref().map(event_view).transpose()
 }
@@ -153,15 +133,15 @@ pub async fn list_events(
     settlement_id: Option<&str>,
     limit: i64,
 ) -> ApiResult<Vec<EventView>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {EVENT_COLUMNS} FROM events e LEFT JOIN deliveries d ON d.event_id = e.id
+    let rows = crate::store::pool_all(
+        pool,
+        &format!(
+            "SELECT {EVENT_COLUMNS} FROM events e LEFT JOIN deliveries d ON d.event_id = e.id
          WHERE e.merchant_id = $1 AND (CAST($2 AS TEXT) IS NULL OR e.settlement_id = $2)
          ORDER BY e.created_at DESC, e.id DESC LIMIT $3"
-    ))
-    .bind(merchant_id)
-    .bind(settlement_id)
-    .bind(limit)
-    .fetch_all(pool)
+        ),
+        args![merchant_id, settlement_id, limit],
+    )
     .await?;
     rows.iter().map(event_view).collect()
 }
@@ -176,15 +156,14 @@ pub async fn redeliver(state: &AppState, merchant: Arc<Merchant>, event_id: Stri
         .writer
         .run(move |conn| {
             Box::pin(async move {
-                let row = sqlx::query(
-                    "SELECT e.id, s.notify_url FROM events e JOIN settlements s ON s.id = e.settlement_id
+                let row = conn
+                    .fetch_optional(
+                        "SELECT e.id, s.notify_url FROM events e JOIN settlements s ON s.id = e.settlement_id
                      WHERE e.id = $1 AND e.merchant_id = $2",
-                )
-                .bind(&id)
-                .bind(&merchant.id)
-                .fetch_optional(&mut *conn)
-                .await?
-                .ok_or_else(|| ApiError::not_found("event_not_found", "No such event."))?;
+                        args![&id, &merchant.id],
+                    )
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("event_not_found", "No such event."))?;
                 let url: Option<String> = row.try_get("notify_url")?;
                 let url = url.or_else(|| merchant.notify_url.clone()).ok_or_else(|| {
                     ApiError::conflict(
@@ -238,15 +217,14 @@ struct Due {
 
 async fn sweep(state: &AppState, client: &reqwest::Client) -> anyhow::Result<usize> {
     let now = crate::clock::now();
-    let rows = sqlx::query(
+    let rows = crate::store::pool_all(
+        &state.pool,
         "SELECT d.event_id, d.url, d.attempts, e.merchant_id, e.payload, e.created_at
          FROM deliveries d JOIN events e ON e.id = d.event_id
          WHERE d.status = 'pending' AND d.next_attempt_at <= $1
          ORDER BY d.next_attempt_at LIMIT $2",
+        args![now, SWEEP_LEN_MAX],
     )
-    .bind(now)
-    .bind(SWEEP_LEN_MAX)
-    .fetch_all(&state.pool)
     .await?;
     let due: Vec<Due> = rows
         .iter()
@@ -316,18 +294,19 @@ async fn deliver(state: &AppState, client: &reqwest::Client, due: Due) -> anyhow
         .writer
         .run(move |conn| {
             Box::pin(async move {
-                sqlx::query(
+                conn.execute(
                     "UPDATE deliveries SET status = $2, attempts = $3, next_attempt_at = $4, last_status = $5,
                         last_error = $6, delivered_at = $7 WHERE event_id = $1",
+                    args![
+                        &event_id,
+                        status,
+                        attempts,
+                        next,
+                        last_status,
+                        last_error,
+                        ok.then_some(now)
+                    ],
                 )
-                .bind(&event_id)
-                .bind(status)
-                .bind(attempts)
-                .bind(next)
-                .bind(last_status)
-                .bind(last_error)
-                .bind(ok.then_some(now))
-                .execute(conn)
                 .await?;
                 Ok(())
             })

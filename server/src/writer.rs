@@ -11,11 +11,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use crate::store::Conn;
 use futures_util::future::BoxFuture;
-use sqlx::{AnyConnection, Connection, Executor};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::db::Backend;
 use crate::error::{ApiError, ApiResult};
 
 /// At most this many steps share one transaction: bounds the latency a step
@@ -25,7 +24,7 @@ pub const BATCH_LEN_MAX: usize = 256;
 const QUEUE_LEN_MAX: usize = 4096;
 
 type Finish = Box<dyn FnOnce(Result<(), ()>) + Send>;
-type Job = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, (bool, Finish)> + Send>;
+type Job = Box<dyn for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, (bool, Finish)> + Send>;
 
 #[derive(Clone)]
 pub struct Writer {
@@ -41,13 +40,42 @@ pub struct Stats {
 }
 
 impl Writer {
-    /// Starts the writer task on `conn`; `url` is used to reconnect if the
-    /// connection breaks.
-    pub fn start(conn: AnyConnection, backend: Backend, url: String) -> Self {
+    /// Connects to `url` and starts the writer on a thread of its own, with
+    /// a single-threaded runtime: each step awaits one database round trip
+    /// per statement, and on the shared runtime every one of those wake-ups
+    /// would queue behind the HTTP tasks. `url` is also used to reconnect.
+    pub async fn start(url: &str) -> anyhow::Result<Self> {
         let (sender, receiver) = mpsc::channel(QUEUE_LEN_MAX);
         let stats = Arc::new(Stats::default());
-        tokio::spawn(run(conn, backend, url, receiver, stats.clone()));
-        Self { sender, stats }
+        let (ready, started) = oneshot::channel::<anyhow::Result<()>>();
+        let (url, thread_stats) = (url.to_string(), stats.clone());
+        std::thread::Builder::new()
+            .name("kessai-writer".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready.send(Err(e.into()));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    // Connect here, so the connection belongs to this runtime.
+                    match crate::db::connection(&url).await {
+                        Ok(conn) => {
+                            let _ = ready.send(Ok(()));
+                            run(conn, url, receiver, thread_stats).await;
+                        }
+                        Err(e) => {
+                            let _ = ready.send(Err(e));
+                        }
+                    }
+                });
+            })?;
+        started
+            .await
+            .map_err(|_| anyhow::anyhow!("the settlement writer thread died while starting"))??;
+        Ok(Self { sender, stats })
     }
 
     pub fn stats(&self) -> &Stats {
@@ -59,7 +87,7 @@ impl Writer {
     pub async fn run<T, F>(&self, step: F) -> ApiResult<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, ApiResult<T>> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, ApiResult<T>> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel::<ApiResult<T>>();
         let job: Job = Box::new(move |conn| {
@@ -89,20 +117,7 @@ impl Writer {
     }
 }
 
-async fn run(
-    mut conn: AnyConnection,
-    backend: Backend,
-    url: String,
-    mut receiver: mpsc::Receiver<Job>,
-    stats: Arc<Stats>,
-) {
-    let begin = match backend {
-        // IMMEDIATE takes the write lock up front, so an admin command
-        // writing at the same moment makes us wait (busy_timeout) rather
-        // than fail mid-batch.
-        Backend::Sqlite => "BEGIN IMMEDIATE",
-        Backend::Postgres => "BEGIN",
-    };
+async fn run(mut conn: Conn, url: String, mut receiver: mpsc::Receiver<Job>, stats: Arc<Stats>) {
     let mut batch: Vec<Job> = Vec::with_capacity(BATCH_LEN_MAX);
     while let Some(first) = receiver.recv().await {
         batch.push(first);
@@ -114,9 +129,9 @@ async fn run(
         }
         stats.batches.fetch_add(1, Ordering::Relaxed);
         stats.steps.fetch_add(batch.len() as u64, Ordering::Relaxed);
-        let committed = run_batch(&mut conn, begin, &mut batch).await;
+        let committed = run_batch(&mut conn, &mut batch).await;
         debug_assert!(batch.is_empty());
-        if !committed && conn.ping().await.is_err() {
+        if !committed && !conn.ping().await {
             // The steps already answered with errors; make the next batch
             // run on a fresh connection instead of failing forever.
             match crate::db::connection(&url).await {
@@ -132,10 +147,10 @@ async fn run(
 }
 
 /// Runs one batch in one transaction; returns whether it committed.
-async fn run_batch(conn: &mut AnyConnection, begin: &str, batch: &mut Vec<Job>) -> bool {
+async fn run_batch(conn: &mut Conn, batch: &mut Vec<Job>) -> bool {
     let mut finishes: Vec<Finish> = Vec::with_capacity(batch.len());
     let mut healthy = conn
-        .execute(begin)
+        .begin()
         .await
         .map_err(|e| tracing::error!(error = %e, "BEGIN failed"))
         .is_ok();
@@ -146,7 +161,7 @@ async fn run_batch(conn: &mut AnyConnection, begin: &str, batch: &mut Vec<Job>) 
             drop(job);
             continue;
         }
-        if let Err(e) = conn.execute("SAVEPOINT step").await {
+        if let Err(e) = conn.batch("SAVEPOINT step").await {
             tracing::error!(error = %e, "SAVEPOINT failed");
             healthy = false;
             drop(job);
@@ -159,27 +174,27 @@ async fn run_batch(conn: &mut AnyConnection, begin: &str, batch: &mut Vec<Job>) 
         } else {
             "ROLLBACK TO SAVEPOINT step"
         };
-        if let Err(e) = conn.execute(end).await {
+        if let Err(e) = conn.batch(end).await {
             tracing::error!(error = %e, "ending a savepoint failed");
             healthy = false;
         } else if !ok {
-            if let Err(e) = conn.execute("RELEASE SAVEPOINT step").await {
+            if let Err(e) = conn.batch("RELEASE SAVEPOINT step").await {
                 tracing::error!(error = %e, "releasing a rolled-back savepoint failed");
                 healthy = false;
             }
         }
     }
     let committed = if healthy {
-        match conn.execute("COMMIT").await {
+        match conn.commit().await {
             Ok(_) => Ok(()),
             Err(e) => {
                 tracing::error!(error = %e, "COMMIT failed; the batch is lost and its steps report failure");
-                let _ = conn.execute("ROLLBACK").await;
+                let _ = conn.rollback().await;
                 Err(())
             }
         }
     } else {
-        let _ = conn.execute("ROLLBACK").await;
+        let _ = conn.rollback().await;
         Err(())
     };
     for finish in finishes {

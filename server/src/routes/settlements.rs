@@ -14,6 +14,7 @@ use kessai_protocol::api::{self, status, CreateRefund, CreateSettlement, ErrorBo
 use kessai_protocol::{money, order};
 use serde::{Deserialize, Serialize};
 
+use crate::args;
 use crate::error::{ApiError, ApiResult};
 use crate::idempotency;
 use crate::merchants::{check_url, AuthedMerchant};
@@ -312,15 +313,15 @@ pub async fn list(
             "limit must be 1 to 100.",
         ));
     }
-    let rows = sqlx::query(&format!(
-        "SELECT {} FROM settlements WHERE merchant_id = $1 AND merchant_request_at IS NOT NULL
+    let rows = crate::store::pool_all(
+        &state.pool,
+        &format!(
+            "SELECT {} FROM settlements WHERE merchant_id = $1 AND merchant_request_at IS NOT NULL
          AND (CAST($2 AS TEXT) IS NULL OR order_id = $2) ORDER BY created_at DESC, id DESC LIMIT $3",
-        settlements::COLUMNS
-    ))
-    .bind(&merchant.id)
-    .bind(&query.order_id)
-    .bind(limit)
-    .fetch_all(&state.pool)
+            settlements::COLUMNS
+        ),
+        args![&merchant.id, &query.order_id, limit],
+    )
     .await?;
     let data = rows
         .iter()

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use kessai_protocol::jws::{self, PayerClaims};
 use kessai_protocol::{keys, Item, Order};
+use kessai_server::db;
 use kessai_server::instruments::{self, CreatedUser, IssuedCard};
 use kessai_server::keyring::Keyring;
 use kessai_server::merchants::{self, CreatedMerchant};
@@ -34,6 +35,7 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub pool: AnyPool,
+    pub db_url: String,
     pub keyring: Keyring,
     /// The directory holding the database, its WAL and the master key file.
     pub dir: PathBuf,
@@ -77,7 +79,7 @@ pub async fn spawn_app() -> TestApp {
     let tempdir = tempfile::tempdir().expect("temporary directory");
     let dir = tempdir.path().to_path_buf();
     let url = format!("sqlite://{}/kessai.db", dir.display());
-    let mut config = Config::new("127.0.0.1:0".parse().expect("address"), url, None);
+    let mut config = Config::new("127.0.0.1:0".parse().expect("address"), url.clone(), None);
     // The published retry waits (5 s, 5 min, …) become 1 s each.
     config.webhook_retry_divisor = 300;
     config.webhook_poll = Duration::from_millis(200);
@@ -87,7 +89,8 @@ pub async fn spawn_app() -> TestApp {
     let pool = app.state().pool.clone();
     let keyring = (*app.state().keyring).clone();
     tokio::spawn(app.run());
-    let merchant = merchants::create(&pool, &keyring, "Test Shop", &[SHOP_ORIGIN.to_string()], None)
+    let mut admin = db::connection(&url).await.expect("admin connection");
+    let merchant = merchants::create(&mut admin, &keyring, "Test Shop", &[SHOP_ORIGIN.to_string()], None)
         .await
         .expect("merchant");
     TestApp {
@@ -97,6 +100,7 @@ pub async fn spawn_app() -> TestApp {
             .build()
             .expect("client"),
         pool,
+        db_url: url,
         keyring,
         dir,
         merchant,
@@ -203,9 +207,14 @@ impl TestApp {
 
     // ---- fixtures through the library functions the CLI uses ----
 
+    /// A connection like the admin commands' own.
+    pub async fn admin(&self) -> kessai_server::store::Conn {
+        db::connection(&self.db_url).await.expect("admin connection")
+    }
+
     pub async fn create_merchant(&self, origins: &[&str], notify_url: Option<&str>) -> CreatedMerchant {
         let origins: Vec<String> = origins.iter().map(|o| o.to_string()).collect();
-        merchants::create(&self.pool, &self.keyring, "Other Shop", &origins, notify_url)
+        merchants::create(&mut self.admin().await, &self.keyring, "Other Shop", &origins, notify_url)
             .await
             .expect("merchant")
     }
@@ -216,7 +225,7 @@ impl TestApp {
 
     pub async fn issue_card_with(&self, brand: &str, balance: i64, expiry: Option<(u32, u32)>) -> IssuedCard {
         instruments::issue_card(
-            &self.pool,
+            &mut self.admin().await,
             &self.keyring,
             brand,
             "Hanako Yamada",
@@ -229,7 +238,7 @@ impl TestApp {
     }
 
     pub async fn create_user(&self, balance: i64) -> CreatedUser {
-        instruments::create_user(&self.pool, &self.keyring, "Taro Yamada", PASSWORD, balance, CURRENCY)
+        instruments::create_user(&mut self.admin().await, &self.keyring, "Taro Yamada", PASSWORD, balance, CURRENCY)
             .await
             .expect("user")
     }
@@ -471,8 +480,7 @@ impl TestApp {
 
     /// `kessai ledger check`, through the library.
     pub async fn assert_ledger_ok(&self) {
-        let mut conn = self.pool.acquire().await.expect("connection");
-        let report = kessai_server::ledger::check(&mut conn).await.expect("ledger check");
+        let report = kessai_server::ledger::check(&mut self.admin().await).await.expect("ledger check");
         assert!(report.ok, "ledger violations: {:?}", report.violations);
     }
 
