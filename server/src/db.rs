@@ -12,7 +12,9 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
 
 use crate::args;
-use crate::store::Conn;
+use std::sync::Arc;
+
+use crate::store::{Conn, Reader, SqliteReaders};
 
 /// The schema, in order. Each entry is applied once, inside a transaction.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -71,12 +73,38 @@ async fn configure(conn: &mut AnyConnection, backend: Backend) -> Result<(), sql
     Ok(())
 }
 
+/// The connections handlers read through.
+pub async fn reader(url: &str) -> anyhow::Result<Reader> {
+    match backend(url)? {
+        Backend::Sqlite => {
+            let path = sqlite_path(url).with_context(|| format!("{url:?} names no SQLite file"))?;
+            let mut conns = Vec::with_capacity(READERS);
+            for _ in 0..READERS {
+                let conn =
+                    rusqlite::Connection::open(&path).with_context(|| format!("opening SQLite database {path}"))?;
+                conn.busy_timeout(Duration::from_secs(10))?;
+                conn.set_prepared_statement_cache_capacity(128);
+                conn.execute_batch(
+                    "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16384;",
+                )?;
+                conns.push(conn);
+            }
+            Ok(Reader::Sqlite(Arc::new(SqliteReaders::new(conns))))
+        }
+        Backend::Postgres => Ok(Reader::Any(pool(url, 8).await?)),
+    }
+}
+
+/// SQLite reader connections: as many as a 2-core machine can keep busy,
+/// and then some for requests that hold one while another waits.
+const READERS: usize = 4;
+
 /// Copies committed WAL pages into the database file without blocking the
 /// writer (PASSIVE), so the WAL stays small. The writer itself checkpoints
 /// only when the WAL passes 20,000 pages (`wal_autocheckpoint`), so the
 /// commit path, on which every settlement waits, rarely pays for it.
-pub async fn checkpoint(pool: &AnyPool) -> Result<(), sqlx::Error> {
-    sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").fetch_all(pool).await?;
+pub async fn checkpoint(reader: &Reader) -> Result<(), sqlx::Error> {
+    crate::store::pool_all(reader, "PRAGMA wal_checkpoint(PASSIVE)", vec![]).await?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 //! the CVC is computed from the PAN and expiry, never stored; passwords are
 //! argon2 hashes; user keys are sealed with the master key.
 
+use crate::store::Reader;
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use kessai_protocol::api::{decline, CardDetails};
@@ -13,7 +14,6 @@ use kessai_protocol::jws::{self, PayerClaims, PAYER_AUTHENTICATOR_TTL_S};
 use kessai_protocol::{card, keys, money, Order};
 use rand::Rng;
 use serde::Serialize;
-use sqlx::AnyPool;
 
 use crate::args;
 use crate::store::Conn;
@@ -220,7 +220,7 @@ pub enum Subject<'a> {
 }
 
 pub async fn resolve_card(
-    pool: &AnyPool,
+    pool: &Reader,
     keyring: &Keyring,
     details: &CardDetails,
     currency: &str,
@@ -279,7 +279,7 @@ struct UserRow {
     account_id: String,
 }
 
-async fn load_user(pool: &AnyPool, keyring: &Keyring, user_id: &str) -> ApiResult<Option<UserRow>> {
+async fn load_user(pool: &Reader, keyring: &Keyring, user_id: &str) -> ApiResult<Option<UserRow>> {
     let row = crate::store::pool_optional(
         pool,
         "SELECT password_hash, user_key_sealed, account_id FROM users WHERE id = $1",
@@ -294,7 +294,7 @@ async fn load_user(pool: &AnyPool, keyring: &Keyring, user_id: &str) -> ApiResul
     }))
 }
 
-pub async fn user_key(pool: &AnyPool, keyring: &Keyring, user_id: &str) -> ApiResult<Option<[u8; 32]>> {
+pub async fn user_key(pool: &Reader, keyring: &Keyring, user_id: &str) -> ApiResult<Option<[u8; 32]>> {
     Ok(load_user(pool, keyring, user_id).await?.map(|u| u.key))
 }
 
@@ -313,7 +313,7 @@ fn check_user_id(user_id: &str) -> ApiResult<()> {
 /// Account held at the settling server, authorized by an HS256 JWS made
 /// with the user's key (A10, A12).
 pub async fn resolve_account(
-    pool: &AnyPool,
+    pool: &Reader,
     keyring: &Keyring,
     user_id: &str,
     authenticator: &str,
@@ -384,7 +384,7 @@ pub async fn resolve_account(
 
 /// Account held at the settling server, authorized by id and password (A11).
 pub async fn resolve_password(
-    pool: &AnyPool,
+    pool: &Reader,
     keyring: &Keyring,
     user_id: &str,
     password: String,

@@ -128,7 +128,7 @@ pub async fn transfer(
             "credit account {credit} missing, in another currency or at its maximum"
         )));
     }
-    let id = ids::new("trf_");
+    let id = ids::new_ordered("trf_");
     conn.execute(
         "INSERT INTO transfers (id, kind, debit_account, credit_account, amount, currency, settlement_id, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -174,7 +174,7 @@ pub async fn hold(
     if reserved != 1 {
         return Ok(Err(refusal_reason(conn, account, currency).await?));
     }
-    let id = ids::new("hld_");
+    let id = ids::new_ordered("hld_");
     conn.execute(
         "INSERT INTO holds (id, account_id, amount, currency, settlement_id, status, created_at)
          VALUES ($1, $2, $3, $4, $5, 'open', $6)",

@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use crate::store::Reader;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use kessai_protocol::keys;
 use serde::Serialize;
-use sqlx::AnyPool;
 
 use crate::args;
 use crate::store::Conn;
@@ -137,7 +137,7 @@ pub struct MerchantCache {
 }
 
 impl MerchantCache {
-    pub async fn by_id(&self, pool: &AnyPool, keyring: &Keyring, id: &str) -> Result<Option<Arc<Merchant>>, ApiError> {
+    pub async fn by_id(&self, pool: &Reader, keyring: &Keyring, id: &str) -> Result<Option<Arc<Merchant>>, ApiError> {
         if let Some(m) = self.by_id.read().map_err(poisoned)?.get(id) {
             return Ok(Some(m.clone()));
         }
@@ -151,7 +151,7 @@ impl MerchantCache {
 
     pub async fn by_secret_key(
         &self,
-        pool: &AnyPool,
+        pool: &Reader,
         keyring: &Keyring,
         key: &str,
     ) -> Result<Option<Arc<Merchant>>, ApiError> {
@@ -169,7 +169,7 @@ impl MerchantCache {
 
     async fn insert(
         &self,
-        pool: &AnyPool,
+        pool: &Reader,
         keyring: &Keyring,
         row: crate::store::Row,
     ) -> Result<Arc<Merchant>, ApiError> {
@@ -202,7 +202,7 @@ impl MerchantCache {
 
     /// Whether any merchant registered this origin (CORS preflight for
     /// payer-first, where the merchant is only named in the body).
-    pub async fn origin_known(&self, pool: &AnyPool, origin: &str) -> Result<bool, ApiError> {
+    pub async fn origin_known(&self, pool: &Reader, origin: &str) -> Result<bool, ApiError> {
         let row = crate::store::pool_optional(
             pool,
             "SELECT merchant_id FROM merchant_origins WHERE origin = $1 LIMIT 1",

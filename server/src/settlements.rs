@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use crate::args;
-use crate::store::{Conn, Row};
+use crate::store::{Conn, Reader, Row};
 use kessai_protocol::api::{self, decline, status, CardSummary, ConfirmResult};
 use kessai_protocol::jws::{self, ResultClaims};
 use kessai_protocol::Order;
@@ -240,7 +240,7 @@ pub async fn get(conn: &mut Conn, id: &str) -> sqlx::Result<Option<Record>> {
     row.as_ref().map(Record::from_row).transpose()
 }
 
-pub async fn get_pooled(pool: &sqlx::AnyPool, id: &str) -> sqlx::Result<Option<Record>> {
+pub async fn get_pooled(pool: &Reader, id: &str) -> sqlx::Result<Option<Record>> {
     let sql = format!("SELECT {COLUMNS} FROM settlements WHERE id = $1");
     let row = crate::store::pool_optional(pool, &sql, args![id]).await?;
     row.as_ref().map(Record::from_row).transpose()
@@ -340,7 +340,7 @@ async fn finish(conn: &mut Conn, rec: &mut Record, merchant: &Merchant, new_stat
     rec.status = new_status.to_string();
     rec.settled_at = Some(now);
     rec.updated_at = now;
-    rec.result_jti = Some(crate::ids::new(kessai_protocol::ids::EVENT));
+    rec.result_jti = Some(crate::ids::new_ordered(kessai_protocol::ids::EVENT));
     if rec.merchant_request_at.is_some() {
         let event_id = rec.result_jti.clone().unwrap_or_default();
         save(conn, rec).await?;
@@ -398,7 +398,7 @@ pub async fn create(conn: &mut Conn, merchant: &Merchant, new: NewSettlement, no
             return claim_payer_first(conn, merchant, existing, &new, now).await;
         }
     }
-    let id = crate::ids::new(kessai_protocol::ids::SETTLEMENT);
+    let id = crate::ids::new_ordered(kessai_protocol::ids::SETTLEMENT);
     let rec = Record {
         order_id: new.order_id.clone().unwrap_or_else(|| server_order_id(&id)),
         merchant_id: merchant.id.clone(),
@@ -459,7 +459,7 @@ async fn claim_payer_first(
         let event_id = rec
             .result_jti
             .clone()
-            .unwrap_or_else(|| crate::ids::new(kessai_protocol::ids::EVENT));
+            .unwrap_or_else(|| crate::ids::new_ordered(kessai_protocol::ids::EVENT));
         webhooks::record(conn, &rec, merchant, &event_id, now).await?;
         return Ok(rec);
     }
@@ -700,7 +700,7 @@ pub async fn payer_first(
             ));
         }
     }
-    let id = crate::ids::new(kessai_protocol::ids::SETTLEMENT);
+    let id = crate::ids::new_ordered(kessai_protocol::ids::SETTLEMENT);
     let mut rec = Record {
         merchant_id: merchant.id.clone(),
         order_id: order.order_id.clone(),
@@ -889,7 +889,7 @@ pub async fn refund(
             })
         }
     };
-    let refund_id = crate::ids::new(kessai_protocol::ids::REFUND);
+    let refund_id = crate::ids::new_ordered(kessai_protocol::ids::REFUND);
     conn.execute(
         "INSERT INTO refunds (id, settlement_id, amount, currency, reason, status, transfer_id, created_at)
          VALUES ($1, $2, $3, $4, $5, 'succeeded', $6, $7)",
@@ -913,7 +913,7 @@ pub async fn refund(
     .into();
     rec.updated_at = now;
     save(conn, &rec).await?;
-    let event_id = crate::ids::new(kessai_protocol::ids::EVENT);
+    let event_id = crate::ids::new_ordered(kessai_protocol::ids::EVENT);
     webhooks::record(conn, &rec, merchant, &event_id, now).await?;
     let refund = api::Refund {
         id: refund_id,

@@ -58,7 +58,7 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         crate::db::backend(&config.database_url)?;
         let keyring = Keyring::load_or_create(&config.key_file)?;
-        let pool = crate::db::pool(&config.database_url, 8).await?;
+        let pool = crate::db::reader(&config.database_url).await?;
         crate::db::migrate(&mut crate::db::connection(&config.database_url).await?).await?;
         let writer = Writer::start(&config.database_url).await?;
         let listener = TcpListener::bind(config.listen)

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use sqlx::AnyPool;
+use crate::store::Reader;
 use tokio::sync::{broadcast, Notify};
 
 use crate::keyring::Keyring;
@@ -12,7 +12,7 @@ use crate::writer::Writer;
 #[derive(Clone)]
 pub struct AppState {
     /// Reads, and the background workers' bookkeeping queries.
-    pub pool: AnyPool,
+    pub pool: Reader,
     /// Every write that touches a settlement or the ledger goes through here.
     pub writer: Writer,
     pub keyring: Arc<Keyring>,

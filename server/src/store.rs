@@ -324,21 +324,65 @@ impl Conn {
     }
 }
 
-/// Reads through the shared sqlx pool (handlers read concurrently).
-pub async fn pool_optional(pool: &AnyPool, sql: &str, args: Vec<Value>) -> sqlx::Result<Option<Row>> {
-    bind_any(sqlx::query(sql), args)
-        .fetch_optional(pool)
-        .await?
-        .as_ref()
-        .map(Row::from_any)
-        .transpose()
+/// Where handlers read: a few rusqlite connections used inline for SQLite
+/// (a read is microseconds, less than a hop to another thread), the sqlx
+/// pool for PostgreSQL. In WAL mode readers never wait for the writer.
+#[derive(Clone)]
+pub enum Reader {
+    Sqlite(Arc<SqliteReaders>),
+    Any(AnyPool),
 }
 
-pub async fn pool_all(pool: &AnyPool, sql: &str, args: Vec<Value>) -> sqlx::Result<Vec<Row>> {
-    bind_any(sqlx::query(sql), args)
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(Row::from_any)
-        .collect()
+pub struct SqliteReaders {
+    conns: Vec<std::sync::Mutex<rusqlite::Connection>>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl SqliteReaders {
+    pub fn new(conns: Vec<rusqlite::Connection>) -> Self {
+        Self {
+            conns: conns.into_iter().map(std::sync::Mutex::new).collect(),
+            next: Default::default(),
+        }
+    }
+
+    /// Runs `f` on a free connection, or waits for the next one in turn.
+    fn with<T>(&self, f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>) -> sqlx::Result<T> {
+        let len = self.conns.len().max(1);
+        let start = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        for i in 0..len {
+            if let Some(Ok(conn)) = self.conns.get((start + i) % len).map(|m| m.try_lock()) {
+                return f(&conn).map_err(sqlite_error);
+            }
+        }
+        let slot = self.conns.get(start % len).ok_or_else(|| sqlx::Error::PoolClosed)?;
+        let conn = slot
+            .lock()
+            .map_err(|_| sqlx::Error::Protocol("reader lock poisoned".into()))?;
+        f(&conn).map_err(sqlite_error)
+    }
+}
+
+pub async fn pool_optional(reader: &Reader, sql: &str, args: Vec<Value>) -> sqlx::Result<Option<Row>> {
+    match reader {
+        Reader::Sqlite(r) => Ok(r.with(|c| sqlite_rows(c, sql, &args, 1))?.pop()),
+        Reader::Any(pool) => bind_any(sqlx::query(sql), args)
+            .fetch_optional(pool)
+            .await?
+            .as_ref()
+            .map(Row::from_any)
+            .transpose(),
+    }
+}
+
+pub async fn pool_all(reader: &Reader, sql: &str, args: Vec<Value>) -> sqlx::Result<Vec<Row>> {
+    match reader {
+        Reader::Sqlite(r) => r.with(|c| sqlite_rows(c, sql, &args, usize::MAX)),
+        Reader::Any(pool) => bind_any(sqlx::query(sql), args)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(Row::from_any)
+            .collect(),
+    }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::args;
-use crate::store::Conn;
+use crate::store::{Conn, Reader};
 use futures_util::stream::{self, StreamExt};
 use kessai_protocol::api::WebhookEvent;
 use serde::Serialize;
@@ -119,7 +119,7 @@ fn event_view(r: &crate::store::Row) -> ApiResult<EventView> {
     })
 }
 
-pub async fn get_event(pool: &sqlx::AnyPool, merchant_id: &str, event_id: &str) -> ApiResult<Option<EventView>> {
+pub async fn get_event(pool: &Reader, merchant_id: &str, event_id: &str) -> ApiResult<Option<EventView>> {
     let row = crate::store::pool_optional(pool, &format!(
         "SELECT {EVENT_COLUMNS} FROM events e LEFT JOIN deliveries d ON d.event_id = e.id WHERE e.id = $1 AND e.merchant_id = $2"
     ), args![event_id, merchant_id])
@@ -128,7 +128,7 @@ pub async fn get_event(pool: &sqlx::AnyPool, merchant_id: &str, event_id: &str) 
 }
 
 pub async fn list_events(
-    pool: &sqlx::AnyPool,
+    pool: &Reader,
     merchant_id: &str,
     settlement_id: Option<&str>,
     limit: i64,

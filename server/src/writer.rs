@@ -37,6 +37,10 @@ pub struct Writer {
 pub struct Stats {
     pub batches: AtomicU64,
     pub steps: AtomicU64,
+    /// Time spent running batches, and the part of it spent in COMMIT
+    /// (the fsync): how busy the writer is, and what the disk costs it.
+    pub busy_us: AtomicU64,
+    pub commit_us: AtomicU64,
 }
 
 impl Writer {
@@ -129,7 +133,11 @@ async fn run(mut conn: Conn, url: String, mut receiver: mpsc::Receiver<Job>, sta
         }
         stats.batches.fetch_add(1, Ordering::Relaxed);
         stats.steps.fetch_add(batch.len() as u64, Ordering::Relaxed);
-        let committed = run_batch(&mut conn, &mut batch).await;
+        let started = std::time::Instant::now();
+        let committed = run_batch(&mut conn, &mut batch, &stats).await;
+        stats
+            .busy_us
+            .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
         debug_assert!(batch.is_empty());
         if !committed && !conn.ping().await {
             // The steps already answered with errors; make the next batch
@@ -147,7 +155,7 @@ async fn run(mut conn: Conn, url: String, mut receiver: mpsc::Receiver<Job>, sta
 }
 
 /// Runs one batch in one transaction; returns whether it committed.
-async fn run_batch(conn: &mut Conn, batch: &mut Vec<Job>) -> bool {
+async fn run_batch(conn: &mut Conn, batch: &mut Vec<Job>, stats: &Stats) -> bool {
     let mut finishes: Vec<Finish> = Vec::with_capacity(batch.len());
     let mut healthy = conn
         .begin()
@@ -184,6 +192,7 @@ async fn run_batch(conn: &mut Conn, batch: &mut Vec<Job>) -> bool {
             }
         }
     }
+    let commit_started = std::time::Instant::now();
     let committed = if healthy {
         match conn.commit().await {
             Ok(_) => Ok(()),
@@ -197,6 +206,9 @@ async fn run_batch(conn: &mut Conn, batch: &mut Vec<Job>) -> bool {
         let _ = conn.rollback().await;
         Err(())
     };
+    stats
+        .commit_us
+        .fetch_add(commit_started.elapsed().as_micros() as u64, Ordering::Relaxed);
     for finish in finishes {
         finish(committed);
     }

@@ -77,6 +77,9 @@ pub struct Health {
     /// steps / batches is the mean group-commit size.
     pub writer_batches: u64,
     pub writer_steps: u64,
+    /// Microseconds the writer spent on batches, and in COMMIT within them.
+    pub writer_busy_us: u64,
+    pub writer_commit_us: u64,
 }
 
 /// 200 when the server is ready (database reachable).
@@ -88,6 +91,8 @@ pub async fn healthz(State(state): State<AppState>) -> Result<axum::Json<Health>
         status: "ok".into(),
         writer_batches: stats.batches.load(Ordering::Relaxed),
         writer_steps: stats.steps.load(Ordering::Relaxed),
+        writer_busy_us: stats.busy_us.load(Ordering::Relaxed),
+        writer_commit_us: stats.commit_us.load(Ordering::Relaxed),
     }))
 }
 

@@ -86,7 +86,8 @@ pub async fn spawn_app() -> TestApp {
     config.sweep_interval = Duration::from_millis(200);
     let app = Application::build(config).await.expect("the server builds");
     let addr: SocketAddr = app.local_addr().expect("bound address");
-    let pool = app.state().pool.clone();
+    // The tests' own pool, for looking at rows directly.
+    let pool = db::pool(&url, 2).await.expect("test pool");
     let keyring = (*app.state().keyring).clone();
     tokio::spawn(app.run());
     let mut admin = db::connection(&url).await.expect("admin connection");
