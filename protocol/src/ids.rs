@@ -6,8 +6,8 @@
 //!
 //! Ids of objects made in volume (settlements, events, refunds) may also
 //! carry their creation time first: `stl_` + 10 characters of milliseconds
-//! in lowercase base32hex (`0-9a-v`, which sorts like the values it encodes)
-//! + the same 26 random characters. Such ids sort by creation time, so the
+//! in lowercase base32hex (`0-9a-v`, which sorts like the values it encodes),
+//! then the same 26 random characters. Such ids sort by creation time, so the
 //! database appends them instead of writing all over its indexes; the
 //! random part, and so the protocol's 128 bits of entropy, is unchanged.
 
