@@ -384,14 +384,9 @@ mod tests {
 
     #[test]
     fn account_and_password_payment_methods_parse() {
-        let method = payment_method(
-            json!({"type": "account", "user_id": "usr_x", "authenticator": "a.b.c"}),
-        )
-        .unwrap();
+        let method = payment_method(json!({"type": "account", "user_id": "usr_x", "authenticator": "a.b.c"})).unwrap();
         assert!(matches!(method, PaymentMethod::Account { ref user_id, .. } if user_id == "usr_x"));
-        let method =
-            payment_method(json!({"type": "password", "user_id": "usr_x", "password": "pw"}))
-                .unwrap();
+        let method = payment_method(json!({"type": "password", "user_id": "usr_x", "password": "pw"})).unwrap();
         let PaymentMethod::Password { password, .. } = method else {
             panic!("not a password")
         };
@@ -401,14 +396,11 @@ mod tests {
     #[test]
     fn unknown_field_beside_a_variant_is_refused() {
         assert!(payment_method(json!({"type": "card", "card": card_json(), "extra": 1})).is_err());
-        assert!(payment_method(
-            json!({"type": "password", "user_id": "u", "password": "p", "extra": 1})
-        )
-        .is_err());
-        assert!(payment_method(
-            json!({"type": "account", "user_id": "u", "authenticator": "a", "card": card_json()})
-        )
-        .is_err());
+        assert!(payment_method(json!({"type": "password", "user_id": "u", "password": "p", "extra": 1})).is_err());
+        assert!(
+            payment_method(json!({"type": "account", "user_id": "u", "authenticator": "a", "card": card_json()}))
+                .is_err()
+        );
     }
 
     #[test]
@@ -485,14 +477,10 @@ mod tests {
         let create: CreateSettlement = serde_json::from_value(digest_only).unwrap();
         assert!(create.order.is_none() && create.order_id.is_none());
 
-        assert!(serde_json::from_value::<CreateSettlement>(
-            json!({"order": order_json(), "amount": 1})
-        )
-        .is_err());
-        assert!(serde_json::from_value::<CreateSettlement>(
-            json!({"restrictions": {"min_age": 20, "max_age": 1}})
-        )
-        .is_err());
+        assert!(serde_json::from_value::<CreateSettlement>(json!({"order": order_json(), "amount": 1})).is_err());
+        assert!(
+            serde_json::from_value::<CreateSettlement>(json!({"restrictions": {"min_age": 20, "max_age": 1}})).is_err()
+        );
         assert!(serde_json::from_value::<CreateSettlement>(json!({"total": -1})).is_err());
     }
 
@@ -502,10 +490,7 @@ mod tests {
             serde_json::from_value::<CreateRefund>(json!({})).unwrap(),
             CreateRefund::default()
         );
-        assert!(
-            serde_json::from_value::<CreateRefund>(json!({"amount": 5, "currency": "JPY"}))
-                .is_err()
-        );
+        assert!(serde_json::from_value::<CreateRefund>(json!({"amount": 5, "currency": "JPY"})).is_err());
     }
 
     #[test]
@@ -536,10 +521,7 @@ mod tests {
                    "client_secret": "stl_x_secret_y", "refunded": 0,
                    "created_at": 1_700_000_000, "expires_at": 1_700_000_900})
         );
-        assert_eq!(
-            serde_json::from_value::<Settlement>(value).unwrap(),
-            settlement
-        );
+        assert_eq!(serde_json::from_value::<Settlement>(value).unwrap(), settlement);
     }
 
     #[test]
@@ -570,20 +552,14 @@ mod tests {
 
     #[test]
     fn error_body_shape() {
-        let body = ErrorBody::from(FieldError::new(
-            "order_total_mismatch",
-            "order.total",
-            "Bad total.",
-        ));
+        let body = ErrorBody::from(FieldError::new("order_total_mismatch", "order.total", "Bad total."));
         assert_eq!(
             serde_json::to_value(&body).unwrap(),
             json!({"error": {"type": "invalid_request_error", "code": "order_total_mismatch",
                              "message": "Bad total.", "param": "order.total"}})
         );
         let body = ErrorBody::from(FieldError::new("x", "", "No param."));
-        assert!(serde_json::to_value(&body).unwrap()["error"]
-            .get("param")
-            .is_none());
+        assert!(serde_json::to_value(&body).unwrap()["error"].get("param").is_none());
     }
 
     #[test]

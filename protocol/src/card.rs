@@ -14,9 +14,7 @@ pub const NUMBER_DIGITS_MAX: usize = 19;
 
 /// Whether `digits` (ASCII digits only, at least two) passes the Luhn check.
 pub fn luhn_valid(digits: &str) -> bool {
-    digits.len() >= 2
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && luhn_sum(digits, false) % 10 == 0
+    digits.len() >= 2 && digits.bytes().all(|b| b.is_ascii_digit()) && luhn_sum(digits, false) % 10 == 0
 }
 
 /// The Luhn sum of `digits` read from the right, doubling every second digit
@@ -47,8 +45,8 @@ pub fn normalize_number(input: &str, param: &str) -> Result<String, FieldError> 
         return Err(number_error(param, "must be 12 to 19 digits"));
     }
     let digits: String = input.chars().filter(|c| *c != ' ' && *c != '-').collect();
-    let shape_ok = (NUMBER_DIGITS_MIN..=NUMBER_DIGITS_MAX).contains(&digits.len())
-        && digits.bytes().all(|b| b.is_ascii_digit());
+    let shape_ok =
+        (NUMBER_DIGITS_MIN..=NUMBER_DIGITS_MAX).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
     if !shape_ok {
         return Err(number_error(param, "must be 12 to 19 digits"));
     }
@@ -93,9 +91,7 @@ impl Network {
     /// The network of a card number (digits only), by IIN prefix.
     pub fn from_number(digits: &str) -> Network {
         let prefix = |len: usize| -> Option<u32> { digits.get(..len)?.parse().ok() };
-        let in_range = |len: usize, low: u32, high: u32| {
-            prefix(len).is_some_and(|p| (low..=high).contains(&p))
-        };
+        let in_range = |len: usize, low: u32, high: u32| prefix(len).is_some_and(|p| (low..=high).contains(&p));
         if !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Network::Unknown;
         }
@@ -148,10 +144,7 @@ pub fn mask(digits: &str) -> String {
 ///
 /// `payload` must be ASCII digits; a debug build asserts it.
 pub fn with_check_digit(payload: &str) -> String {
-    debug_assert!(
-        payload.bytes().all(|b| b.is_ascii_digit()),
-        "payload must be digits"
-    );
+    debug_assert!(payload.bytes().all(|b| b.is_ascii_digit()), "payload must be digits");
     let check = (10 - luhn_sum(payload, true) % 10) % 10;
     let mut number = String::with_capacity(payload.len() + 1);
     number.push_str(payload);
@@ -207,8 +200,7 @@ fn civil_year_month(unix_s: i64) -> (i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z.rem_euclid(146_097); // [0, 146096]
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365; // [0, 399]
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365; // [0, 399]
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100); // [0, 365]
     let shifted_month = (5 * day_of_year + 2) / 153; // [0, 11], March = 0
     let month = if shifted_month < 10 {
@@ -241,13 +233,7 @@ mod tests {
     fn check_digit_makes_luhn_valid_numbers() {
         assert_eq!(with_check_digit("424242424242424"), "4242424242424242");
         assert_eq!(with_check_digit("7992739871"), "79927398713");
-        for payload in [
-            "0",
-            "1",
-            "35281234567890",
-            "400000000000000",
-            "99999999999999999",
-        ] {
+        for payload in ["0", "1", "35281234567890", "400000000000000", "99999999999999999"] {
             assert!(luhn_valid(&with_check_digit(payload)), "{payload}");
         }
     }
@@ -319,14 +305,8 @@ mod tests {
         assert_eq!(Network::Amex.label(), "American Express");
         assert_eq!(Network::Jcb.label(), "JCB");
         assert_eq!(Network::Visa.label(), "Visa");
-        assert_eq!(
-            serde_json::to_string(&Network::UnionPay).unwrap(),
-            "\"union_pay\""
-        );
-        assert_eq!(
-            serde_json::from_str::<Network>("\"jcb\"").unwrap(),
-            Network::Jcb
-        );
+        assert_eq!(serde_json::to_string(&Network::UnionPay).unwrap(), "\"union_pay\"");
+        assert_eq!(serde_json::from_str::<Network>("\"jcb\"").unwrap(), Network::Jcb);
     }
 
     #[test]

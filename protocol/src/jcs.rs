@@ -64,11 +64,7 @@ fn write_value(out: &mut String, value: &Value, path: &str) -> Result<(), FieldE
     Ok(())
 }
 
-fn write_number(
-    out: &mut String,
-    number: &serde_json::Number,
-    path: &str,
-) -> Result<(), FieldError> {
+fn write_number(out: &mut String, number: &serde_json::Number, path: &str) -> Result<(), FieldError> {
     if let Some(unsigned) = number.as_u64() {
         out.push_str(&unsigned.to_string());
     } else if let Some(signed) = number.as_i64() {
@@ -131,10 +127,7 @@ mod tests {
     #[test]
     fn sorts_keys_and_drops_whitespace() {
         let value = json!({"b": [1, 2, {"z": null, "a": true}], "a": false, "c": "x"});
-        assert_eq!(
-            canonical(value),
-            r#"{"a":false,"b":[1,2,{"a":true,"z":null}],"c":"x"}"#
-        );
+        assert_eq!(canonical(value), r#"{"a":false,"b":[1,2,{"a":true,"z":null}],"c":"x"}"#);
     }
 
     #[test]

@@ -104,9 +104,7 @@ fn decode_part(part: &str) -> Result<Vec<u8>, JwsError> {
     if part.is_empty() {
         return Err(JwsError::Malformed);
     }
-    URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|_| JwsError::Malformed)
+    URL_SAFE_NO_PAD.decode(part).map_err(|_| JwsError::Malformed)
 }
 
 fn check_header(header: &[u8]) -> Result<(), JwsError> {
@@ -212,11 +210,7 @@ mod tests {
     /// A token with `header` and the MAC made with KEY over it.
     fn token_with_header(header: &str) -> String {
         let payload = serde_json::to_vec(&claims()).unwrap();
-        let input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header),
-            URL_SAFE_NO_PAD.encode(payload)
-        );
+        let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(payload));
         let signature = mac(&KEY, input.as_bytes()).finalize().into_bytes();
         format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
     }
@@ -231,10 +225,7 @@ mod tests {
     #[test]
     fn other_key_fails_signature() {
         let token = sign(&KEY, &claims());
-        assert_eq!(
-            verify::<ResultClaims>(&[8; 32], &token),
-            Err(JwsError::Signature)
-        );
+        assert_eq!(verify::<ResultClaims>(&[8; 32], &token), Err(JwsError::Signature));
     }
 
     #[test]
@@ -273,21 +264,14 @@ mod tests {
     #[test]
     fn crit_header_is_refused() {
         let token = token_with_header(r#"{"alg":"HS256","crit":["exp"],"exp":1}"#);
-        assert_eq!(
-            verify::<ResultClaims>(&KEY, &token),
-            Err(JwsError::Malformed)
-        );
+        assert_eq!(verify::<ResultClaims>(&KEY, &token), Err(JwsError::Malformed));
     }
 
     #[test]
     fn garbage_is_malformed() {
         let valid = sign(&KEY, &claims());
         let mut parts = valid.split('.');
-        let (header, payload, signature) = (
-            parts.next().unwrap(),
-            parts.next().unwrap(),
-            parts.next().unwrap(),
-        );
+        let (header, payload, signature) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
         for token in [
             String::new(),
             "garbage".into(),
@@ -299,14 +283,8 @@ mod tests {
             format!("{header}.{payload}="),
             format!("{header}.{payload}.{signature}="),
             format!("{header}.!!!.{signature}"),
-            format!(
-                "{}.{payload}.{signature}",
-                URL_SAFE_NO_PAD.encode("not json")
-            ),
-            format!(
-                "{}.{payload}.{signature}",
-                URL_SAFE_NO_PAD.encode("[\"alg\"]")
-            ),
+            format!("{}.{payload}.{signature}", URL_SAFE_NO_PAD.encode("not json")),
+            format!("{}.{payload}.{signature}", URL_SAFE_NO_PAD.encode("[\"alg\"]")),
             "x".repeat(TOKEN_BYTES_MAX + 1),
         ] {
             assert_eq!(
@@ -320,10 +298,7 @@ mod tests {
     #[test]
     fn wrong_claims_type_is_a_claims_error() {
         let token = sign(&KEY, &serde_json::json!({"sub": "usr_x"}));
-        assert!(matches!(
-            verify::<ResultClaims>(&KEY, &token),
-            Err(JwsError::Claims(_))
-        ));
+        assert!(matches!(verify::<ResultClaims>(&KEY, &token), Err(JwsError::Claims(_))));
     }
 
     #[test]
@@ -341,10 +316,7 @@ mod tests {
         };
         let json = serde_json::to_string(&claims).unwrap();
         assert!(!json.contains("sid"));
-        assert_eq!(
-            verify::<PayerClaims>(&KEY, &sign(&KEY, &claims)),
-            Ok(claims)
-        );
+        assert_eq!(verify::<PayerClaims>(&KEY, &sign(&KEY, &claims)), Ok(claims));
     }
 
     #[test]

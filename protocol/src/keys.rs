@@ -6,9 +6,7 @@
 //! with padding.
 
 use base64::alphabet;
-use base64::engine::general_purpose::{
-    GeneralPurpose, GeneralPurposeConfig, STANDARD, URL_SAFE_NO_PAD,
-};
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD, URL_SAFE_NO_PAD};
 use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
 
@@ -94,10 +92,7 @@ mod tests {
         let text = format_webhook_secret(&bytes);
         assert_eq!(text, "whsec_yMnKy8zNzs/Q0dLT1NXW19jZ2tvc3d7f4OHi4+Tl5uc=");
         assert_eq!(parse_webhook_secret(&text), Some(bytes.to_vec()));
-        assert_eq!(
-            parse_webhook_secret(text.trim_end_matches('=')),
-            Some(bytes.to_vec())
-        );
+        assert_eq!(parse_webhook_secret(text.trim_end_matches('=')), Some(bytes.to_vec()));
     }
 
     #[test]

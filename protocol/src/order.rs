@@ -73,7 +73,9 @@ impl Order {
             return Err(FieldError::new(
                 "order_total_overflow",
                 total_param,
-                format!("The items and tax of the order add up to more than {AMOUNT_MAX}, the largest amount accepted."),
+                format!(
+                    "The items and tax of the order add up to more than {AMOUNT_MAX}, the largest amount accepted."
+                ),
             ));
         };
         if computed != self.total {
@@ -184,8 +186,7 @@ fn check_text(text: &str, param: &str, code: &'static str) -> Result<(), FieldEr
 
 /// 1..=64 of [A-Za-z0-9._:-], code "order_id_invalid".
 pub fn check_order_id(order_id: &str, param: &str) -> Result<(), FieldError> {
-    let allowed =
-        |byte: u8| byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b':' | b'-');
+    let allowed = |byte: u8| byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b':' | b'-');
     let length_ok = (1..=ORDER_ID_CHARS_MAX).contains(&order_id.len());
     if length_ok && order_id.bytes().all(allowed) {
         return Ok(());
@@ -193,9 +194,7 @@ pub fn check_order_id(order_id: &str, param: &str) -> Result<(), FieldError> {
     Err(FieldError::new(
         "order_id_invalid",
         param,
-        format!(
-            "{param} must be 1 to {ORDER_ID_CHARS_MAX} characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'."
-        ),
+        format!("{param} must be 1 to {ORDER_ID_CHARS_MAX} characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'."),
     ))
 }
 
@@ -254,10 +253,7 @@ mod tests {
     fn sample_order_is_valid_with_the_section_3_digest() {
         let order = sample();
         assert_eq!(order.validate("order"), Ok(()));
-        assert_eq!(
-            order.digest(),
-            "sha256:EdKlC2eQqXmTeFft-_wipSwU4xTNgrjLSpMCL1TlmaE"
-        );
+        assert_eq!(order.digest(), "sha256:EdKlC2eQqXmTeFft-_wipSwU4xTNgrjLSpMCL1TlmaE");
     }
 
     #[test]
@@ -266,10 +262,7 @@ mod tests {
         order.items[1].name = "\"quoted\" \\ \u{1}\n注文 \u{7F}".into();
         order.order_id = "x".into();
         let value = serde_json::to_value(&order).unwrap();
-        assert_eq!(
-            order.canonical_json(),
-            crate::jcs::canonicalize(&value).unwrap()
-        );
+        assert_eq!(order.canonical_json(), crate::jcs::canonicalize(&value).unwrap());
     }
 
     #[test]
@@ -383,10 +376,7 @@ mod tests {
         let mut order = sample();
         order.tax = AMOUNT_MAX + 1;
         let error = error_of(&order);
-        assert_eq!(
-            (error.code, error.param.as_str()),
-            ("amount_out_of_range", "order.tax")
-        );
+        assert_eq!((error.code, error.param.as_str()), ("amount_out_of_range", "order.tax"));
 
         let mut order = sample();
         order.total = u64::MAX;
@@ -476,13 +466,7 @@ mod tests {
 
     #[test]
     fn negative_and_fractional_numbers_are_refused() {
-        for (unit_price, tax) in [
-            ("-1", "0"),
-            ("1.5", "0"),
-            ("1.0", "0"),
-            ("1", "-0.5"),
-            ("1e2", "0"),
-        ] {
+        for (unit_price, tax) in [("-1", "0"), ("1.5", "0"), ("1.0", "0"), ("1", "-0.5"), ("1e2", "0")] {
             let json = format!(
                 r#"{{"order_id":"1","currency":"JPY","items":[{{"code":"a","name":"b","unit_price":{unit_price},"quantity":1}}],"tax":{tax},"total":1}}"#
             );

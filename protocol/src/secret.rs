@@ -22,9 +22,7 @@ pub struct Secret<T>(T);
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Secret<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         T::deserialize(deserializer).map(Secret).map_err(|_| {
-            serde::de::Error::custom(
-                "a sensitive field has the wrong type or format (its value is not shown)",
-            )
+            serde::de::Error::custom("a sensitive field has the wrong type or format (its value is not shown)")
         })
     }
 }
@@ -79,9 +77,7 @@ impl utoipa::__dev::ComposeSchema for Secret<String> {
         ObjectBuilder::new()
             .schema_type(Type::String)
             .format(Some(SchemaFormat::KnownFormat(KnownFormat::Password)))
-            .description(Some(
-                "Sensitive text; never echoed in responses, errors or logs.",
-            ))
+            .description(Some("Sensitive text; never echoed in responses, errors or logs."))
             .into()
     }
 }
@@ -129,10 +125,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!error.contains("4242"), "{error}");
-        assert!(
-            error.starts_with("a sensitive field has the wrong type"),
-            "{error}"
-        );
+        assert!(error.starts_with("a sensitive field has the wrong type"), "{error}");
     }
 
     #[test]

@@ -73,8 +73,7 @@ pub fn verify(
 
 /// A timestamp header: decimal digits only (no sign, no spaces), as sent by [`sign`].
 fn parse_timestamp(header: &str) -> Result<i64, WebhookError> {
-    let digits_ok =
-        !header.is_empty() && header.len() <= 19 && header.bytes().all(|b| b.is_ascii_digit());
+    let digits_ok = !header.is_empty() && header.len() <= 19 && header.bytes().all(|b| b.is_ascii_digit());
     if !digits_ok {
         return Err(WebhookError::Timestamp);
     }
@@ -121,14 +120,8 @@ mod tests {
     #[test]
     fn tolerance_is_inclusive_of_300_seconds_either_way() {
         let ts = "1700000000";
-        assert_eq!(
-            verify(&secret(), "evt_1", ts, &signature(), BODY, NOW + 300),
-            Ok(())
-        );
-        assert_eq!(
-            verify(&secret(), "evt_1", ts, &signature(), BODY, NOW - 300),
-            Ok(())
-        );
+        assert_eq!(verify(&secret(), "evt_1", ts, &signature(), BODY, NOW + 300), Ok(()));
+        assert_eq!(verify(&secret(), "evt_1", ts, &signature(), BODY, NOW - 300), Ok(()));
         assert_eq!(
             verify(&secret(), "evt_1", ts, &signature(), BODY, NOW + 301),
             Err(WebhookError::Timestamp)

@@ -35,10 +35,7 @@ mod order_digest {
     #[test]
     fn generic_jcs_reproduces_every_case() {
         for case in cases() {
-            assert_eq!(
-                jcs::canonicalize(&case["order"]).unwrap(),
-                text(&case, "jcs")
-            );
+            assert_eq!(jcs::canonicalize(&case["order"]).unwrap(), text(&case, "jcs"));
         }
     }
 
@@ -57,12 +54,7 @@ mod order_digest {
         for case in cases() {
             let order: Order = serde_json::from_value(case["order"].clone()).unwrap();
             let valid = case["valid"].as_bool().unwrap();
-            assert_eq!(
-                order.validate("order").is_ok(),
-                valid,
-                "{:?}",
-                order.validate("order")
-            );
+            assert_eq!(order.validate("order").is_ok(), valid, "{:?}", order.validate("order"));
         }
     }
 }
@@ -94,15 +86,9 @@ mod jws_vectors {
         let key = key(case, RESULT_KEY_PREFIX);
         let claims: ResultClaims = serde_json::from_value(case["claims"].clone()).unwrap();
         assert_eq!(jws::sign(&key, &claims), text(case, "token"));
-        assert_eq!(
-            jws::verify::<ResultClaims>(&key, text(case, "token")),
-            Ok(claims)
-        );
+        assert_eq!(jws::verify::<ResultClaims>(&key, text(case, "token")), Ok(claims));
         // As generic JSON too, so a claim this crate does not model would show up.
-        assert_eq!(
-            jws::verify::<Value>(&key, text(case, "token")).unwrap(),
-            case["claims"]
-        );
+        assert_eq!(jws::verify::<Value>(&key, text(case, "token")).unwrap(), case["claims"]);
     }
 
     #[test]
@@ -112,10 +98,7 @@ mod jws_vectors {
         let claims: PayerClaims = serde_json::from_value(case["claims"].clone()).unwrap();
         assert_eq!(claims.sid.as_deref(), Some("stl_test"));
         assert_eq!(jws::sign(&key, &claims), text(case, "token"));
-        assert_eq!(
-            jws::verify::<PayerClaims>(&key, text(case, "token")),
-            Ok(claims)
-        );
+        assert_eq!(jws::verify::<PayerClaims>(&key, text(case, "token")), Ok(claims));
     }
 
     #[test]
@@ -134,10 +117,7 @@ mod jws_vectors {
         let vectors = load("jws.json");
         let user_key = key(&vectors["payer_authenticator"], USER_KEY_PREFIX);
         let token = text(&vectors["result_token"], "token");
-        assert_eq!(
-            jws::verify::<ResultClaims>(&user_key, token),
-            Err(JwsError::Signature)
-        );
+        assert_eq!(jws::verify::<ResultClaims>(&user_key, token), Err(JwsError::Signature));
     }
 }
 
@@ -178,10 +158,7 @@ mod webhook_vectors {
             c.secret
         );
         let timestamp: i64 = c.timestamp.parse().unwrap();
-        assert_eq!(
-            webhooks::sign(&secret, &c.id, timestamp, &c.body),
-            c.signature
-        );
+        assert_eq!(webhooks::sign(&secret, &c.id, timestamp, &c.body), c.signature);
     }
 
     #[test]

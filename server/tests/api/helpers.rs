@@ -215,9 +215,15 @@ impl TestApp {
 
     pub async fn create_merchant(&self, origins: &[&str], notify_url: Option<&str>) -> CreatedMerchant {
         let origins: Vec<String> = origins.iter().map(|o| o.to_string()).collect();
-        merchants::create(&mut self.admin().await, &self.keyring, "Other Shop", &origins, notify_url)
-            .await
-            .expect("merchant")
+        merchants::create(
+            &mut self.admin().await,
+            &self.keyring,
+            "Other Shop",
+            &origins,
+            notify_url,
+        )
+        .await
+        .expect("merchant")
     }
 
     pub async fn issue_card(&self, balance: i64) -> IssuedCard {
@@ -239,9 +245,16 @@ impl TestApp {
     }
 
     pub async fn create_user(&self, balance: i64) -> CreatedUser {
-        instruments::create_user(&mut self.admin().await, &self.keyring, "Taro Yamada", PASSWORD, balance, CURRENCY)
-            .await
-            .expect("user")
+        instruments::create_user(
+            &mut self.admin().await,
+            &self.keyring,
+            "Taro Yamada",
+            PASSWORD,
+            balance,
+            CURRENCY,
+        )
+        .await
+        .expect("user")
     }
 
     // ---- merchant endpoints ----
@@ -481,7 +494,9 @@ impl TestApp {
 
     /// `kessai ledger check`, through the library.
     pub async fn assert_ledger_ok(&self) {
-        let report = kessai_server::ledger::check(&mut self.admin().await).await.expect("ledger check");
+        let report = kessai_server::ledger::check(&mut self.admin().await)
+            .await
+            .expect("ledger check");
         assert!(report.ok, "ledger violations: {:?}", report.violations);
     }
 

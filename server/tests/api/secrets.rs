@@ -130,7 +130,9 @@ async fn pay_every_way(app: &TestApp) -> Vec<(String, Vec<u8>)> {
     // keep the client secret, yet a replay must still carry it.
     let body = serde_json::json!({"order": sample_order("s-idem")}).to_string();
     let key = Some("idem-secrets");
-    let first = app.post_settlement_raw(Some(&app.merchant.secret_key), key, body.clone()).await;
+    let first = app
+        .post_settlement_raw(Some(&app.merchant.secret_key), key, body.clone())
+        .await;
     let first: serde_json::Value = first.json().await.unwrap();
     let replay = app.post_settlement_raw(Some(&app.merchant.secret_key), key, body).await;
     let replay: serde_json::Value = replay.json().await.unwrap();
