@@ -665,3 +665,66 @@ async fn serve_refuses_an_unusable_database() {
         }
     }
 }
+
+// "Write queries so the same code will run on PostgreSQL" (issue 2): the
+// real server on a fresh PostgreSQL database, racing confirms on one
+// settlement and racing settlements on one card, then the ledger check. The
+// full PostgreSQL suite is a later issue; on a machine without PostgreSQL
+// this test says so and passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn settlements_run_on_postgresql_too() {
+    use sqlx::{Connection, Executor};
+    let admin_url =
+        std::env::var("KESSAI_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await else {
+        eprintln!("skipped: no PostgreSQL at {admin_url} (set KESSAI_TEST_POSTGRES)");
+        return;
+    };
+    let name = format!("kessai_test_{}", std::process::id());
+    admin
+        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+        .await
+        .unwrap();
+    admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+    let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap();
+    let env = TestEnv::with_database(format!("{base}/{name}"));
+
+    let server = env.start_server().await;
+    let api = server.api();
+    let merchant = env.merchant("Pg Shop").await;
+    let card = env.card("Pg Buyer", ORDER_TOTAL * 2).await;
+    let first = api.create(&merchant, &order("pg-1")).await;
+    let answers = confirm_together(&api, &first, &card, 12).await;
+    let token = &answers[0]["result_token"];
+    assert!(
+        answers
+            .iter()
+            .all(|a| a["status"] == "succeeded" && &a["result_token"] == token),
+        "{answers:?}"
+    );
+
+    let mut created = Vec::new();
+    for i in 2..6 {
+        created.push(api.create(&merchant, &order(&format!("pg-{i}"))).await);
+    }
+    let tasks = created
+        .iter()
+        .map(|c| {
+            let (api, c, card) = (api.clone(), c.clone(), card.clone());
+            tokio::spawn(async move { api.confirm(&c, &card).await })
+        })
+        .collect();
+    let answers = join_all(tasks).await;
+    let succeeded = answers.iter().filter(|a| a["status"] == "succeeded").count();
+    assert_eq!(succeeded, 1, "one more purchase fits the balance: {answers:?}");
+    assert!(answers
+        .iter()
+        .all(|a| a["status"] == "succeeded" || a["decline_code"] == "insufficient_funds"));
+    env.assert_ledger_ok().await;
+
+    server.kill().await;
+    admin
+        .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
+        .await
+        .unwrap();
+}

@@ -130,6 +130,9 @@ pub struct TestEnv {
     dir: tempfile::TempDir,
     pub db_url: String,
     pub db_path: PathBuf,
+    /// Passed explicitly, so that a PostgreSQL run keeps its master key in
+    /// the temporary directory rather than the working directory.
+    pub key_file: String,
     servers_started: AtomicU32,
 }
 
@@ -138,12 +141,19 @@ impl TestEnv {
         let dir = tempfile::tempdir().expect("temporary directory");
         let db_path = dir.path().join("k.db");
         let db_url = format!("sqlite://{}", db_path.display());
+        let key_file = format!("{}.key", db_path.display());
         Self {
             dir,
             db_url,
             db_path,
+            key_file,
             servers_started: AtomicU32::new(0),
         }
+    }
+
+    /// An environment on another database (PostgreSQL).
+    pub fn with_database(db_url: String) -> Self {
+        Self { db_url, ..Self::new() }
     }
 
     pub fn dir(&self) -> &Path {
@@ -153,7 +163,7 @@ impl TestEnv {
     /// `kessai ARGS --database <this env's database>`, run to completion.
     pub async fn run(&self, args: &[&str]) -> Output {
         let mut all: Vec<&str> = args.to_vec();
-        all.extend(["--database", &self.db_url]);
+        all.extend(["--database", &self.db_url, "--key-file", &self.key_file]);
         run_kessai(&all).await
     }
 
@@ -253,7 +263,15 @@ impl TestEnv {
         let log_path = self.dir().join(format!("server-{n}.log"));
         let log = std::fs::File::create(&log_path).expect("creating the server log");
         let mut child = kessai()
-            .args(["serve", "--listen", "127.0.0.1:0", "--database", &self.db_url])
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--database",
+                &self.db_url,
+                "--key-file",
+                &self.key_file,
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
             .spawn()
