@@ -8,10 +8,10 @@
 //! repeated or concurrent second request move money at most once, on SQLite
 //! and on PostgreSQL with several servers alike.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::args;
-use crate::store::{Conn, Reader, Row};
+use crate::store::{Conn, Reader, Row, Value};
 use kessai_protocol::api::{self, decline, status, CardSummary, ConfirmResult};
 use kessai_protocol::jws::{self, ResultClaims};
 use kessai_protocol::Order;
@@ -256,82 +256,86 @@ async fn by_order(conn: &mut Conn, merchant_id: &str, order_id: &str) -> sqlx::R
     row.as_ref().map(Record::from_row).transpose()
 }
 
+impl Record {
+    /// Every column with its value, in `COLUMNS` order: the one list both
+    /// `insert` and `save` are made from.
+    fn columns(&self) -> [(&'static str, Value); 30] {
+        [
+            ("id", (&self.id).into()),
+            ("merchant_id", (&self.merchant_id).into()),
+            ("order_id", (&self.order_id).into()),
+            ("currency", (&self.currency).into()),
+            ("total", self.total.into()),
+            ("order_digest", (&self.order_digest).into()),
+            ("order_json", (&self.order_json).into()),
+            ("payer_order_json", (&self.payer_order_json).into()),
+            ("status", (&self.status).into()),
+            ("decline_code", (&self.decline_code).into()),
+            ("mismatched_fields", (&self.mismatched_fields).into()),
+            ("merchant_request_at", self.merchant_request_at.into()),
+            ("notify_url", (&self.notify_url).into()),
+            ("return_url", (&self.return_url).into()),
+            ("brands", (&self.brands).into()),
+            ("payment_type", (&self.payment_type).into()),
+            ("card_brand", (&self.card_brand).into()),
+            ("card_last4", (&self.card_last4).into()),
+            ("payer_account_id", (&self.payer_account_id).into()),
+            ("user_id", (&self.user_id).into()),
+            ("hold_id", (&self.hold_id).into()),
+            ("refunded", self.refunded.into()),
+            ("result_jti", (&self.result_jti).into()),
+            ("created_at", self.created_at.into()),
+            ("expires_at", self.expires_at.into()),
+            ("settled_at", self.settled_at.into()),
+            ("updated_at", self.updated_at.into()),
+            ("cooling_off_s", self.cooling_off_s.into()),
+            ("capture_at", self.capture_at.into()),
+            ("order_id_assigned", i64::from(self.order_id_assigned).into()),
+        ]
+    }
+}
+
+/// Columns fixed when the settlement is created: `save` leaves them (and
+/// their index entries) alone.
+const IMMUTABLE: [&str; 9] = [
+    "id",
+    "merchant_id",
+    "order_id",
+    "currency",
+    "total",
+    "order_digest",
+    "payer_order_json",
+    "created_at",
+    "order_id_assigned",
+];
+
 /// Writes every mutable column of `rec` back: one statement per transition.
 async fn save(conn: &mut Conn, rec: &Record) -> sqlx::Result<()> {
-    conn.execute(
-        "UPDATE settlements SET status = $2, decline_code = $3, mismatched_fields = $4, merchant_request_at = $5,
-            notify_url = $6, return_url = $7, brands = $8, payment_type = $9, card_brand = $10, card_last4 = $11,
-            payer_account_id = $12, user_id = $13, hold_id = $14, refunded = $15, result_jti = $16,
-            settled_at = $17, updated_at = $18, order_json = $19, cooling_off_s = $20, capture_at = $21
-         WHERE id = $1",
-        args![
-            &rec.id,
-            &rec.status,
-            &rec.decline_code,
-            &rec.mismatched_fields,
-            rec.merchant_request_at,
-            &rec.notify_url,
-            &rec.return_url,
-            &rec.brands,
-            &rec.payment_type,
-            &rec.card_brand,
-            &rec.card_last4,
-            &rec.payer_account_id,
-            &rec.user_id,
-            &rec.hold_id,
-            rec.refunded,
-            &rec.result_jti,
-            rec.settled_at,
-            rec.updated_at,
-            &rec.order_json,
-            rec.cooling_off_s,
-            rec.capture_at
-        ],
-    )
-    .await?;
+    static SQL: OnceLock<String> = OnceLock::new();
+    let columns = rec.columns();
+    let mutable = || columns.iter().filter(|(name, _)| !IMMUTABLE.contains(name));
+    let sql = SQL.get_or_init(|| {
+        let sets: Vec<String> = mutable()
+            .enumerate()
+            .map(|(i, (name, _))| format!("{name} = ${}", i + 2))
+            .collect();
+        format!("UPDATE settlements SET {} WHERE id = $1", sets.join(", "))
+    });
+    let mut args = args![&rec.id];
+    args.extend(mutable().map(|(_, value)| value.clone()));
+    conn.execute(sql, args).await?;
     Ok(())
 }
 
 async fn insert(conn: &mut Conn, rec: &Record) -> sqlx::Result<()> {
-    conn.execute(
-        &format!(
-            "INSERT INTO settlements ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-         $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)"
-        ),
-        args![
-            &rec.id,
-            &rec.merchant_id,
-            &rec.order_id,
-            &rec.currency,
-            rec.total,
-            &rec.order_digest,
-            &rec.order_json,
-            &rec.payer_order_json,
-            &rec.status,
-            &rec.decline_code,
-            &rec.mismatched_fields,
-            rec.merchant_request_at,
-            &rec.notify_url,
-            &rec.return_url,
-            &rec.brands,
-            &rec.payment_type,
-            &rec.card_brand,
-            &rec.card_last4,
-            &rec.payer_account_id,
-            &rec.user_id,
-            &rec.hold_id,
-            rec.refunded,
-            &rec.result_jti,
-            rec.created_at,
-            rec.expires_at,
-            rec.settled_at,
-            rec.updated_at,
-            rec.cooling_off_s,
-            rec.capture_at,
-            i64::from(rec.order_id_assigned)
-        ],
-    )
-    .await?;
+    static SQL: OnceLock<String> = OnceLock::new();
+    let columns = rec.columns();
+    let sql = SQL.get_or_init(|| {
+        let places: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
+        format!("INSERT INTO settlements ({COLUMNS}) VALUES ({})", places.join(", "))
+    });
+    conn.execute(sql, columns.into_iter().map(|(_, value)| value).collect())
+        .await?;
     Ok(())
 }
 
@@ -929,3 +933,48 @@ pub async fn refund(
 
 /// Shared handle used by routes that hold merchant and keyring together.
 pub type MerchantRef = Arc<Merchant>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_column_list_matches_the_select_list() {
+        let rec = Record {
+            id: "stl_x".into(),
+            merchant_id: "mch_x".into(),
+            order_id: "o".into(),
+            currency: "JPY".into(),
+            total: 1,
+            order_digest: "sha256:x".into(),
+            order_json: None,
+            payer_order_json: None,
+            status: status::AWAITING_PAYER.into(),
+            decline_code: None,
+            mismatched_fields: None,
+            merchant_request_at: None,
+            notify_url: None,
+            return_url: None,
+            brands: None,
+            payment_type: None,
+            card_brand: None,
+            card_last4: None,
+            payer_account_id: None,
+            user_id: None,
+            hold_id: None,
+            refunded: 0,
+            result_jti: None,
+            created_at: 0,
+            expires_at: 0,
+            settled_at: None,
+            updated_at: 0,
+            cooling_off_s: None,
+            capture_at: None,
+            order_id_assigned: false,
+        };
+        let names: Vec<&str> = rec.columns().iter().map(|(n, _)| *n).collect();
+        let select: Vec<&str> = COLUMNS.split(',').map(str::trim).collect();
+        assert_eq!(names, select);
+        assert!(IMMUTABLE.iter().all(|c| names.contains(c)));
+    }
+}
