@@ -20,6 +20,7 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventQuery {
     pub settlement_id: Option<String>,
@@ -34,7 +35,7 @@ pub struct EventList {
 }
 
 /// Events, newest first, optionally of one settlement.
-#[utoipa::path(get, path = "/v1/events", tag = "merchant", params(EventQuery),
+#[utoipa::path(get, path = "/v1/events", operation_id = "list_events", tag = "merchant", params(EventQuery),
     responses((status = 200, body = EventList)), security(("secret_key" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -57,7 +58,7 @@ pub async fn list(
     }))
 }
 
-#[utoipa::path(get, path = "/v1/events/{id}", tag = "merchant", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/v1/events/{id}", operation_id = "retrieve_event", tag = "merchant", params(("id" = String, Path)),
     responses((status = 200, body = EventView), (status = 404, body = ErrorBody)), security(("secret_key" = [])))]
 pub async fn retrieve(
     State(state): State<AppState>,
@@ -71,7 +72,7 @@ pub async fn retrieve(
 }
 
 /// Send an event's webhook again now.
-#[utoipa::path(post, path = "/v1/events/{id}/redeliver", tag = "merchant", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/v1/events/{id}/redeliver", operation_id = "redeliver_event", tag = "merchant", params(("id" = String, Path)),
     responses((status = 200, body = EventView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("secret_key" = [])))]
 pub async fn redeliver(

@@ -83,7 +83,7 @@ pub struct Health {
 }
 
 /// 200 when the server is ready (database reachable).
-#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
+#[utoipa::path(get, path = "/healthz", operation_id = "healthz", responses((status = 200, body = Health)))]
 pub async fn healthz(State(state): State<AppState>) -> Result<axum::Json<Health>, ApiError> {
     crate::store::pool_optional(&state.pool, "SELECT 1 AS one", vec![]).await?;
     let stats = state.writer.stats();

@@ -107,7 +107,7 @@ async fn answer(
 }
 
 /// Second settlement request (A3 to A5, A10 to A12).
-#[utoipa::path(post, path = "/v1/payer/settlements/{id}/confirm", tag = "payer",
+#[utoipa::path(post, path = "/v1/payer/settlements/{id}/confirm", operation_id = "confirm_settlement", tag = "payer",
     params(("id" = String, Path)), request_body = ConfirmSettlement,
     responses(
         (status = 200, description = "The outcome: succeeded, declined or mismatched; a repeat gets the first outcome", body = ConfirmResult),
@@ -176,7 +176,7 @@ pub async fn confirm(
 }
 
 /// Payer-first second request: arrives before the shop's first request.
-#[utoipa::path(post, path = "/v1/payer/orders/confirm", tag = "payer", request_body = ConfirmSettlement,
+#[utoipa::path(post, path = "/v1/payer/orders/confirm", operation_id = "confirm_payer_first", tag = "payer", request_body = ConfirmSettlement,
     responses(
         (status = 202, description = "Funds held; waiting for the shop's first request", body = ConfirmResult),
         (status = 200, description = "Declined at once", body = ConfirmResult),
@@ -237,6 +237,7 @@ pub async fn confirm_payer_first(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PayerQuery {
     /// The payer secret from a payer-first answer.
@@ -274,7 +275,7 @@ async fn authorized(state: &AppState, id: &str, q: &PayerQuery) -> ApiResult<(Re
 }
 
 /// The outcome as the payer sees it (also after a page reload).
-#[utoipa::path(get, path = "/v1/payer/settlements/{id}", tag = "payer", params(("id" = String, Path), PayerQuery),
+#[utoipa::path(get, path = "/v1/payer/settlements/{id}", operation_id = "payer_settlement_status", tag = "payer", params(("id" = String, Path), PayerQuery),
     responses((status = 200, body = ConfirmResult), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn status_of(
     State(state): State<AppState>,
@@ -298,7 +299,7 @@ pub async fn status_of(
 }
 
 /// Server-sent events: the current status at once, then each change, until final.
-#[utoipa::path(get, path = "/v1/payer/settlements/{id}/events", tag = "payer", params(("id" = String, Path), PayerQuery),
+#[utoipa::path(get, path = "/v1/payer/settlements/{id}/events", operation_id = "payer_settlement_events", tag = "payer", params(("id" = String, Path), PayerQuery),
     responses((status = 200, description = "text/event-stream of `status` events carrying a ConfirmResult")))]
 pub async fn events(
     State(state): State<AppState>,

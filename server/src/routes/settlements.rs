@@ -140,7 +140,7 @@ fn validate(req: CreateSettlement) -> ApiResult<NewSettlement> {
 }
 
 /// First settlement request.
-#[utoipa::path(post, path = "/v1/settlements", tag = "merchant",
+#[utoipa::path(post, path = "/v1/settlements", operation_id = "create_settlement", tag = "merchant",
     request_body = CreateSettlement,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body")),
     responses(
@@ -208,6 +208,7 @@ fn with_client_secret(stored: &str, keyring: &crate::keyring::Keyring) -> String
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct WaitQuery {
     /// Hold the answer until the status changes or this many seconds pass (at most 30).
@@ -262,7 +263,7 @@ fn wait_duration(wait: Option<u64>) -> ApiResult<Duration> {
 }
 
 /// Retrieve a settlement (A8); `?wait=N` long-polls for a status change.
-#[utoipa::path(get, path = "/v1/settlements/{id}", tag = "merchant",
+#[utoipa::path(get, path = "/v1/settlements/{id}", operation_id = "retrieve_settlement", tag = "merchant",
     params(("id" = String, Path, description = "Settlement id (stl_…)"), WaitQuery),
     responses((status = 200, body = api::Settlement), (status = 404, body = ErrorBody)),
     security(("secret_key" = [])))]
@@ -282,6 +283,7 @@ pub async fn retrieve(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// The shop's order id.
@@ -297,7 +299,7 @@ pub struct SettlementList {
 }
 
 /// Settlements of this merchant, newest first; `?order_id=` finds one order's (A8: history).
-#[utoipa::path(get, path = "/v1/settlements", tag = "merchant", params(ListQuery),
+#[utoipa::path(get, path = "/v1/settlements", operation_id = "list_settlements", tag = "merchant", params(ListQuery),
     responses((status = 200, body = SettlementList)), security(("secret_key" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -334,7 +336,7 @@ pub async fn list(
 }
 
 /// Cancel a settlement nobody has paid yet (A14).
-#[utoipa::path(post, path = "/v1/settlements/{id}/cancel", tag = "merchant",
+#[utoipa::path(post, path = "/v1/settlements/{id}/cancel", operation_id = "cancel_settlement", tag = "merchant",
     params(("id" = String, Path)),
     responses((status = 200, body = api::Settlement), (status = 409, body = ErrorBody)),
     security(("secret_key" = [])))]
@@ -356,7 +358,7 @@ pub async fn cancel(
 }
 
 /// Refund all or part of a succeeded settlement (A14).
-#[utoipa::path(post, path = "/v1/settlements/{id}/refunds", tag = "merchant",
+#[utoipa::path(post, path = "/v1/settlements/{id}/refunds", operation_id = "refund_settlement", tag = "merchant",
     params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body = CreateRefund,
     responses((status = 201, body = api::Refund), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
