@@ -260,11 +260,13 @@ pub struct ConfirmResult {
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateRefund {
-    /// Minor units to refund.
+    /// Minor units to refund (default: all that is not yet refunded).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 9_007_199_254_740_991_u64))]
     pub amount: Option<u64>,
     /// Free text for the merchant's records.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
     pub reason: Option<String>,
 }
 

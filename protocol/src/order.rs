@@ -30,12 +30,16 @@ pub const DIGEST_PREFIX: &str = "sha256:";
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Item {
     /// The shop's product code, 1 to 200 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub code: String,
     /// The product name as the buyer sees it, 1 to 200 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub name: String,
     /// Price of one unit in the currency's minor unit.
+    #[cfg_attr(feature = "openapi", schema(maximum = 9_007_199_254_740_991_u64))]
     pub unit_price: u64,
     /// Number of units, at least 1.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 9_007_199_254_740_991_u64))]
     pub quantity: u64,
 }
 
@@ -45,14 +49,19 @@ pub struct Item {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Order {
     /// The shop's order number, 1 to 64 of `[A-Za-z0-9._:-]`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9._:-]{1,64}$"))]
     pub order_id: String,
     /// ISO 4217 currency code, e.g. `JPY`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Z]{3}$"))]
     pub currency: String,
     /// The line items, 1 to 500.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 500))]
     pub items: Vec<Item>,
     /// Tax in minor units.
+    #[cfg_attr(feature = "openapi", schema(maximum = 9_007_199_254_740_991_u64))]
     pub tax: u64,
     /// Σ `unit_price × quantity` + `tax`, in minor units.
+    #[cfg_attr(feature = "openapi", schema(maximum = 9_007_199_254_740_991_u64))]
     pub total: u64,
 }
 

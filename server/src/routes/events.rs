@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
 pub struct EventQuery {
     pub settlement_id: Option<String>,
     /// 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 

@@ -30,7 +30,7 @@ const BODY_LEN_MAX: usize = 512 * 1024;
         payer::confirm, payer::confirm_payer_first, payer::status_of, payer::events,
         events::list, events::retrieve, events::redeliver, healthz,
     ),
-    modifiers(&SecretKeyAuth),
+    modifiers(&SecretKeyAuth, &ErrorResponses),
     tags((name = "merchant", description = "Shop server → settling server, with the secret key"),
          (name = "payer", description = "Browser → settling server, with the client or payer secret"))
 )]
@@ -50,6 +50,48 @@ impl Modify for SecretKeyAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Every operation but the health probe can answer with the protocol's
+/// error shape: a malformed request (400), a missing or wrong credential or
+/// secret (401), an unknown object (404). Declared once here rather than on
+/// each handler; statuses particular to one operation stay on it.
+struct ErrorResponses;
+
+impl Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
+        let error = |description: &str| {
+            let content = ContentBuilder::new()
+                .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("ErrorBody"))))
+                .build();
+            ResponseBuilder::new()
+                .description(description)
+                .content("application/json", content)
+                .build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if path == "/healthz" {
+                continue;
+            }
+            let operations = [&mut item.get, &mut item.post];
+            for op in operations.into_iter().flatten() {
+                for (code, description) in [
+                    (
+                        "400",
+                        "The request is malformed or breaks a protocol rule (`error.code` says which)",
+                    ),
+                    ("401", "Missing or wrong secret key, client secret or payer secret"),
+                    ("404", "No such object for this merchant or secret"),
+                ] {
+                    op.responses
+                        .responses
+                        .entry(code.to_string())
+                        .or_insert_with(|| RefOr::T(error(description)));
+                }
+            }
+        }
     }
 }
 

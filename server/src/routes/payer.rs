@@ -245,6 +245,7 @@ pub struct PayerQuery {
     /// Or the client secret the shop handed the page.
     pub client_secret: Option<String>,
     /// Long-poll: hold the answer until the status changes, at most 30 s.
+    #[param(minimum = 0, maximum = 30)]
     pub wait: Option<u64>,
 }
 

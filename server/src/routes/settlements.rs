@@ -212,6 +212,7 @@ fn with_client_secret(stored: &str, keyring: &crate::keyring::Keyring) -> String
 #[serde(deny_unknown_fields)]
 pub struct WaitQuery {
     /// Hold the answer until the status changes or this many seconds pass (at most 30).
+    #[param(minimum = 0, maximum = 30)]
     pub wait: Option<u64>,
 }
 
@@ -289,6 +290,7 @@ pub struct ListQuery {
     /// The shop's order id.
     pub order_id: Option<String>,
     /// At most this many, newest first (1 to 100, default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 
