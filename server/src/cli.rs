@@ -43,6 +43,9 @@ pub enum Command {
         /// Divide the webhook retry schedule (tests only).
         #[arg(long, hide = true, default_value_t = 1)]
         webhook_retry_divisor: u64,
+        /// Directory of the built checkout widget, served at /widget/ (scripts/build-widget.sh writes target/widget).
+        #[arg(long, env = "KESSAI_WIDGET_DIR")]
+        widget_dir: Option<PathBuf>,
     },
     /// Manage merchants.
     #[command(subcommand)]
@@ -139,9 +142,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             listen,
             db,
             webhook_retry_divisor,
+            widget_dir,
         } => {
             let mut config = Config::new(listen, db.database.clone(), db.key_file.clone());
             config.webhook_retry_divisor = webhook_retry_divisor;
+            config.widget_dir = widget_dir;
             let app = Application::build(config).await?;
             let addr = app.local_addr()?;
             // One line for people and scripts: the address once ready.

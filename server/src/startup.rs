@@ -28,6 +28,9 @@ pub struct Config {
     pub webhook_retry_divisor: u64,
     /// How often expired settlements are swept.
     pub sweep_interval: Duration,
+    /// The built checkout widget (`scripts/build-widget.sh` writes
+    /// `target/widget`), served at `/widget/`.
+    pub widget_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -40,6 +43,7 @@ impl Config {
             webhook_poll: Duration::from_secs(1),
             webhook_retry_divisor: 1,
             sweep_interval: Duration::from_secs(1),
+            widget_dir: None,
         }
     }
 

@@ -4,6 +4,7 @@
 pub mod events;
 pub mod payer;
 pub mod settlements;
+pub mod widget;
 
 use std::sync::atomic::Ordering;
 
@@ -100,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .merge(settlements::router())
         .merge(events::router())
         .merge(payer::router(state.clone()))
+        .merge(widget::router(state.config.widget_dir.as_deref()))
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi))
         .fallback(not_found)

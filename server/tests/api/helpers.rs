@@ -84,6 +84,11 @@ pub async fn spawn_app() -> TestApp {
     config.webhook_retry_divisor = 300;
     config.webhook_poll = Duration::from_millis(200);
     config.sweep_interval = Duration::from_millis(200);
+    // A stand-in for the built widget (scripts/build-widget.sh), to test serving it.
+    let widget_dir = dir.join("widget");
+    std::fs::create_dir_all(&widget_dir).expect("widget dir");
+    std::fs::write(widget_dir.join("kessai-checkout.js"), "export const built = true;\n").expect("widget file");
+    config.widget_dir = Some(widget_dir);
     let app = Application::build(config).await.expect("the server builds");
     let addr: SocketAddr = app.local_addr().expect("bound address");
     // The tests' own pool, for looking at rows directly.
