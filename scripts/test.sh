@@ -17,8 +17,8 @@ cargo fmt --all --check
 step "lint"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
-step "protocol crate builds for the browser (wasm32)"
-cargo build -p kessai-protocol --target wasm32-unknown-unknown
+step "browser crates build for wasm32 (protocol, checkout widget)"
+cargo build -p kessai-protocol -p kessai-checkout --target wasm32-unknown-unknown
 
 step "tests"
 cargo test --workspace --all-features

@@ -1,0 +1,96 @@
+//! Calls to the settling server (PROTOCOL sections 5 and 6) with the
+//! browser's `fetch`. Every call answers a [`ConfirmResult`] or a
+//! [`Failure`]; the request body, which holds card data, is never logged
+//! and never part of a URL.
+
+use js_sys::encode_uri_component;
+use kessai_protocol::api::{ConfirmResult, ErrorBody};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Request, RequestInit, RequestMode, Response};
+
+use crate::options::Target;
+use crate::state::{failure_of, Failure, Stage};
+
+/// Seconds a status request may be held by the server (long poll, ≤ 30).
+pub const WAIT_S: u32 = 25;
+
+/// How the page follows a settlement: its id and the query with its secret.
+#[derive(Clone)]
+pub struct Follow {
+    pub id: String,
+    /// `client_secret=…` or `payer_secret=…`, already URL-encoded.
+    pub secret_query: String,
+}
+
+impl Follow {
+    pub fn with_client_secret(id: &str, client_secret: &str) -> Self {
+        Follow {
+            id: id.to_owned(),
+            secret_query: format!("client_secret={}", encode(client_secret)),
+        }
+    }
+
+    pub fn with_payer_secret(id: &str, payer_secret: &str) -> Self {
+        Follow {
+            id: id.to_owned(),
+            secret_query: format!("payer_secret={}", encode(payer_secret)),
+        }
+    }
+}
+
+fn encode(text: &str) -> String {
+    String::from(encode_uri_component(text))
+}
+
+/// `GET {server}/v1/payer/settlements/{id}?…`; with `wait_s` > 0 the server
+/// holds the answer until the status changes.
+pub async fn status(server: &str, follow: &Follow, wait_s: u32, stage: Stage) -> Result<ConfirmResult, Failure> {
+    let mut url = format!(
+        "{server}/v1/payer/settlements/{}?{}",
+        encode(&follow.id),
+        follow.secret_query
+    );
+    if wait_s > 0 {
+        url.push_str(&format!("&wait={wait_s}"));
+    }
+    send("GET", &url, None, stage).await
+}
+
+/// The second settlement request: to the settlement, or payer-first to the
+/// merchant. `body` is the JSON of a `ConfirmSettlement`.
+pub async fn confirm(server: &str, target: &Target, body: &str) -> Result<ConfirmResult, Failure> {
+    let url = match target {
+        Target::Settlement { id, .. } => format!("{server}/v1/payer/settlements/{}/confirm", encode(id)),
+        Target::PayerFirst { .. } => format!("{server}/v1/payer/orders/confirm"),
+    };
+    send("POST", &url, Some(body), Stage::Confirm).await
+}
+
+async fn send(method: &str, url: &str, body: Option<&str>, stage: Stage) -> Result<ConfirmResult, Failure> {
+    let unknown = |http_status| Failure::Unknown { stage, http_status };
+    let (http_status, text) = fetch_text(method, url, body).await.map_err(|_| unknown(0))?;
+    if (200..300).contains(&http_status) {
+        return serde_json::from_str(&text).map_err(|_| unknown(http_status));
+    }
+    let error: Option<ErrorBody> = serde_json::from_str(&text).ok();
+    Err(failure_of(stage, http_status, error.as_ref()))
+}
+
+/// The status and text of a response; `Err` when no response came.
+async fn fetch_text(method: &str, url: &str, body: Option<&str>) -> Result<(u16, String), JsValue> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    init.set_mode(RequestMode::Cors);
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    let request = Request::new_with_str_and_init(url, &init)?;
+    if body.is_some() {
+        request.headers().set("Content-Type", "application/json")?;
+    }
+    let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
+    let response: Response = JsFuture::from(window.fetch_with_request(&request)).await?.dyn_into()?;
+    let text = JsFuture::from(response.text()?).await?.as_string().unwrap_or_default();
+    Ok((response.status(), text))
+}

@@ -1,0 +1,348 @@
+//! The widget's state machine: Loading, Form, Paying, Waiting, Result,
+//! Error. Pure: [`Phase::on`] decides each transition, [`classify`] reads a
+//! server answer and [`failure_of`] an error response, so that the rules
+//! (a result is final, a payment in flight ignores a second submit, an
+//! unknown outcome is retried with the same request) are unit-tested
+//! natively. `lib` performs the effects each phase calls for.
+
+use kessai_protocol::api::{status, ConfirmResult, ErrorBody};
+
+/// How a settlement ended, as far as the buyer is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Succeeded,
+    /// Accepted; the funds are reserved during a cooling-off period.
+    Held,
+    Declined,
+    Mismatched,
+    Expired,
+    Canceled,
+    /// Paid earlier and refunded since (seen on a reload).
+    Refunded,
+}
+
+impl Status {
+    /// Whether the buyer's payment went through.
+    pub fn is_success(self) -> bool {
+        matches!(self, Status::Succeeded | Status::Held | Status::Refunded)
+    }
+}
+
+/// A final result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub id: String,
+    pub status: Status,
+    /// The server's status word, passed on in `kessai:result`.
+    pub status_text: String,
+    pub decline_code: Option<String>,
+    pub result_token: Option<String>,
+}
+
+/// What an answer of the server means for the widget.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Awaiting the buyer: show the form.
+    Open,
+    /// Awaiting the shop (payer-first) or processing: follow it.
+    Pending {
+        id: String,
+    },
+    Final(Outcome),
+}
+
+/// Reads a settlement answer. Unknown statuses count as pending, so that a
+/// newer server's status never shows a wrong result; polling is bounded.
+pub fn classify(result: &ConfirmResult) -> Step {
+    let final_status = match result.status.as_str() {
+        status::AWAITING_PAYER => return Step::Open,
+        status::SUCCEEDED => Status::Succeeded,
+        status::HELD => Status::Held,
+        status::DECLINED => Status::Declined,
+        status::MISMATCHED => Status::Mismatched,
+        status::EXPIRED => Status::Expired,
+        status::CANCELED => Status::Canceled,
+        status::REFUNDED | status::PARTIALLY_REFUNDED => Status::Refunded,
+        _ => return Step::Pending { id: result.id.clone() },
+    };
+    Step::Final(Outcome {
+        id: result.id.clone(),
+        status: final_status,
+        status_text: result.status.clone(),
+        decline_code: result.decline_code.clone(),
+        result_token: result.result_token.clone(),
+    })
+}
+
+/// Which request failed; a retry repeats it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Load,
+    Confirm,
+    Poll,
+}
+
+/// Why the widget cannot go on for now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The options are unusable; nothing can be done in the widget.
+    Config { message: String },
+    /// The server refused the request before acting on it (a 4xx other than
+    /// the fatal ones): the buyer may correct the form and send again.
+    Rejected { code: String },
+    /// The settlement or its secret is unusable; no retry helps.
+    Fatal { code: String },
+    /// The outcome is unknown (network error, 5xx): a retry repeats the
+    /// same request, which the server answers with the first outcome.
+    Unknown { stage: Stage, http_status: u16 },
+    /// The settlement expired or was canceled before the answer: fetch its
+    /// final state.
+    Closed,
+}
+
+/// Codes after which no retry can help.
+const FATAL_CODES: [&str; 6] = [
+    "client_secret_invalid",
+    "payer_secret_invalid",
+    "settlement_not_found",
+    "merchant_not_found",
+    "origin_not_allowed",
+    "parameter_missing",
+];
+
+/// Reads an error response: its HTTP status and body (`None` when it was
+/// not the protocol's error shape).
+pub fn failure_of(stage: Stage, http_status: u16, body: Option<&ErrorBody>) -> Failure {
+    let code = body.map(|b| b.error.code.as_str()).unwrap_or_default();
+    if matches!(code, "settlement_expired" | "settlement_canceled") {
+        return Failure::Closed;
+    }
+    if FATAL_CODES.contains(&code) || (stage == Stage::Load && http_status == 404) {
+        return Failure::Fatal { code: code.to_owned() };
+    }
+    if (400..500).contains(&http_status) && http_status != 408 && http_status != 429 && body.is_some() {
+        return Failure::Rejected { code: code.to_owned() };
+    }
+    Failure::Unknown { stage, http_status }
+}
+
+/// Where the widget is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    /// Fetching the settlement's status (page load with a settlement id).
+    Loading,
+    /// The card form; `notice` is why the last attempt was refused.
+    Form {
+        notice: Option<Failure>,
+    },
+    /// The confirmation is in flight; the form is locked.
+    Paying,
+    /// Following a pending settlement (payer-first, processing); `lib`
+    /// keeps which one and the secret it is followed with.
+    Waiting,
+    Result(Outcome),
+    Error(Failure),
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The server answered (status, confirmation or poll).
+    Answered(Step),
+    /// The buyer submitted a valid form.
+    Submit,
+    Failed(Failure),
+    /// The buyer asked to try again after an unknown outcome.
+    Retry,
+}
+
+impl Phase {
+    /// The next phase. Events that make no sense in a phase (a second
+    /// submit while paying, anything after a result) leave it unchanged.
+    pub fn on(self, event: Event) -> Phase {
+        match (self, event) {
+            (phase @ (Phase::Result(_) | Phase::Error(Failure::Config { .. })), _) => phase,
+            (Phase::Form { .. }, Event::Submit) => Phase::Paying,
+            (Phase::Loading | Phase::Paying | Phase::Waiting, Event::Answered(step)) => match step {
+                Step::Open => Phase::Form { notice: None },
+                Step::Pending { .. } => Phase::Waiting,
+                Step::Final(outcome) => Phase::Result(outcome),
+            },
+            (Phase::Paying, Event::Failed(failure @ Failure::Rejected { .. })) => Phase::Form { notice: Some(failure) },
+            (Phase::Loading | Phase::Paying | Phase::Waiting, Event::Failed(failure)) => Phase::Error(failure),
+            (Phase::Error(Failure::Unknown { stage, .. }), Event::Retry) => match stage {
+                Stage::Load => Phase::Loading,
+                Stage::Confirm => Phase::Paying,
+                Stage::Poll => Phase::Waiting,
+            },
+            (phase, _) => phase,
+        }
+    }
+
+    /// Whether the card form may be edited and submitted.
+    pub fn accepts_input(&self) -> bool {
+        matches!(self, Phase::Form { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kessai_protocol::api::ErrorDetail;
+
+    fn answer(status: &str) -> ConfirmResult {
+        ConfirmResult {
+            id: "stl_1".into(),
+            status: status.into(),
+            order_id: "o".into(),
+            currency: "JPY".into(),
+            total: 1155,
+            result_token: Some("a.b.c".into()),
+            payer_token: None,
+            card: None,
+            decline_code: (status == "declined").then(|| "insufficient_funds".into()),
+            mismatched_fields: None,
+            payer_secret: None,
+            expires_at: None,
+        }
+    }
+
+    fn error(code: &str) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                kind: "invalid_request_error".into(),
+                code: code.into(),
+                message: "m".into(),
+                param: None,
+            },
+        }
+    }
+
+    #[test]
+    fn statuses_classify() {
+        assert_eq!(classify(&answer("awaiting_payer")), Step::Open);
+        assert_eq!(
+            classify(&answer("awaiting_merchant")),
+            Step::Pending { id: "stl_1".into() }
+        );
+        assert_eq!(classify(&answer("processing")), Step::Pending { id: "stl_1".into() });
+        assert_eq!(classify(&answer("something_new")), Step::Pending { id: "stl_1".into() });
+        let Step::Final(outcome) = classify(&answer("declined")) else {
+            panic!("declined is final")
+        };
+        assert_eq!(outcome.status, Status::Declined);
+        assert_eq!(outcome.decline_code.as_deref(), Some("insufficient_funds"));
+        assert_eq!(outcome.result_token.as_deref(), Some("a.b.c"));
+        for (word, status) in [
+            ("succeeded", Status::Succeeded),
+            ("held", Status::Held),
+            ("mismatched", Status::Mismatched),
+            ("expired", Status::Expired),
+            ("canceled", Status::Canceled),
+            ("partially_refunded", Status::Refunded),
+        ] {
+            assert!(matches!(classify(&answer(word)), Step::Final(o) if o.status == status && o.status_text == word));
+        }
+    }
+
+    #[test]
+    fn reload_after_payment_shows_the_result_not_the_form() {
+        let phase = Phase::Loading.on(Event::Answered(classify(&answer("succeeded"))));
+        assert!(matches!(phase, Phase::Result(ref o) if o.status == Status::Succeeded));
+        assert!(!phase.accepts_input());
+        let phase = Phase::Loading.on(Event::Answered(classify(&answer("awaiting_payer"))));
+        assert_eq!(phase, Phase::Form { notice: None });
+        assert!(phase.accepts_input());
+    }
+
+    #[test]
+    fn a_second_submit_while_paying_is_ignored() {
+        let paying = Phase::Form { notice: None }.on(Event::Submit);
+        assert_eq!(paying, Phase::Paying);
+        assert!(!paying.accepts_input());
+        assert_eq!(paying.clone().on(Event::Submit), Phase::Paying);
+    }
+
+    #[test]
+    fn results_are_final() {
+        let result = Phase::Paying.on(Event::Answered(classify(&answer("declined"))));
+        for event in [
+            Event::Submit,
+            Event::Retry,
+            Event::Answered(Step::Open),
+            Event::Failed(Failure::Closed),
+        ] {
+            assert_eq!(result.clone().on(event), result);
+        }
+    }
+
+    #[test]
+    fn payer_first_waits_then_settles() {
+        let waiting = Phase::Paying.on(Event::Answered(classify(&answer("awaiting_merchant"))));
+        assert_eq!(waiting, Phase::Waiting);
+        let done = waiting.on(Event::Answered(classify(&answer("succeeded"))));
+        assert!(matches!(done, Phase::Result(_)));
+    }
+
+    #[test]
+    fn a_refused_card_returns_to_the_form_with_a_notice() {
+        let failure = failure_of(Stage::Confirm, 400, Some(&error("card_number_invalid")));
+        assert_eq!(
+            failure,
+            Failure::Rejected {
+                code: "card_number_invalid".into()
+            }
+        );
+        assert_eq!(
+            Phase::Paying.on(Event::Failed(failure.clone())),
+            Phase::Form { notice: Some(failure) }
+        );
+    }
+
+    #[test]
+    fn an_unknown_outcome_is_retried_as_the_same_stage() {
+        let failure = failure_of(Stage::Confirm, 0, None);
+        assert_eq!(
+            failure,
+            Failure::Unknown {
+                stage: Stage::Confirm,
+                http_status: 0
+            }
+        );
+        let errored = Phase::Paying.on(Event::Failed(failure));
+        assert!(!errored.accepts_input());
+        assert_eq!(errored.on(Event::Retry), Phase::Paying);
+        let errored = Phase::Loading.on(Event::Failed(failure_of(Stage::Load, 503, None)));
+        assert_eq!(errored.on(Event::Retry), Phase::Loading);
+        assert!(matches!(
+            failure_of(Stage::Confirm, 429, Some(&error("rate_limited"))),
+            Failure::Unknown { .. }
+        ));
+    }
+
+    #[test]
+    fn bad_secrets_and_closed_settlements_are_classified() {
+        assert_eq!(
+            failure_of(Stage::Confirm, 401, Some(&error("client_secret_invalid"))),
+            Failure::Fatal {
+                code: "client_secret_invalid".into()
+            }
+        );
+        assert_eq!(
+            failure_of(Stage::Confirm, 409, Some(&error("settlement_expired"))),
+            Failure::Closed
+        );
+        assert_eq!(
+            failure_of(Stage::Load, 404, None),
+            Failure::Fatal { code: String::new() }
+        );
+        let fatal = Phase::Loading.on(Event::Failed(Failure::Fatal { code: "x".into() }));
+        assert_eq!(fatal.clone().on(Event::Retry), fatal);
+    }
+
+    #[test]
+    fn a_config_error_is_terminal() {
+        let phase = Phase::Error(Failure::Config { message: "m".into() });
+        assert_eq!(phase.clone().on(Event::Answered(Step::Open)), phase);
+    }
+}
