@@ -61,6 +61,18 @@ pub enum Command {
     Ledger(LedgerCommand),
     /// Drive concurrent shop+buyer pairs against a server and report throughput and latency.
     Bench(crate::bench::BenchArgs),
+    /// Run the settling server and the demo shop (its own origin) with a demo merchant and a test card.
+    Demo {
+        #[arg(long, env = "KESSAI_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        shop_listen: SocketAddr,
+        #[command(flatten)]
+        db: DbArgs,
+        /// Directory of the built checkout widget (default: target/widget if it exists).
+        #[arg(long, env = "KESSAI_WIDGET_DIR")]
+        widget_dir: Option<PathBuf>,
+    },
     /// A bare axum JSON echo server, the benchmark's baseline.
     #[command(hide = true)]
     EchoServer {
@@ -207,6 +219,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Bench(args) => {
             crate::bench::run(args).await?;
+            Ok(0)
+        }
+        Command::Demo {
+            listen,
+            shop_listen,
+            db,
+            widget_dir,
+        } => {
+            let args = crate::demo::DemoArgs {
+                listen,
+                shop_listen,
+                database: db.database,
+                key_file: db.key_file,
+                widget_dir,
+            };
+            crate::demo::run(args).await?;
             Ok(0)
         }
         Command::EchoServer { listen } => {

@@ -17,6 +17,8 @@ pub mod clock;
 pub mod collation;
 /// Connections, pragmas and migrations.
 pub mod db;
+/// `kessai demo`: the server and the demo shop together.
+pub mod demo;
 /// The one error type and its protocol error shape.
 pub mod error;
 /// Idempotency keys for merchant POSTs.
@@ -35,6 +37,8 @@ pub mod merchants;
 pub mod routes;
 /// Settlement records and the writer steps that change them.
 pub mod settlements;
+/// The demo shop: a merchant backend as a merchant would write it.
+pub mod shop;
 /// Building and running the server.
 pub mod startup;
 /// Shared handler state.
