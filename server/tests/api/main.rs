@@ -33,5 +33,7 @@ mod polling;
 mod refunds;
 /// Secrets never stored in clear nor logged.
 mod secrets;
+/// The demo shop as a merchant backend.
+mod shop;
 /// Results pushed to the shop with signed webhooks (A7).
 mod webhooks;
