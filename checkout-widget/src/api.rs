@@ -3,14 +3,15 @@
 //! [`Failure`]; the request body, which holds card data, is never logged
 //! and never part of a URL.
 
-use js_sys::encode_uri_component;
-use kessai_protocol::api::{ConfirmResult, ErrorBody};
+use js_sys::{encode_uri_component, Array, Object, Reflect, JSON};
+use kessai_protocol::api::ConfirmResult;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, RequestMode, Response};
 
 use crate::options::Target;
 use crate::state::{failure_of, Failure, Stage};
+use crate::wire::{self, Json, DEPTH_MAX};
 
 /// Seconds a status request may be held by the server (long poll, ≤ 30).
 pub const WAIT_S: u32 = 25;
@@ -70,11 +71,60 @@ pub async fn confirm(server: &str, target: &Target, body: &str) -> Result<Confir
 async fn send(method: &str, url: &str, body: Option<&str>, stage: Stage) -> Result<ConfirmResult, Failure> {
     let unknown = |http_status| Failure::Unknown { stage, http_status };
     let (http_status, text) = fetch_text(method, url, body).await.map_err(|_| unknown(0))?;
+    let value = parse_json(&text).ok();
     if (200..300).contains(&http_status) {
-        return serde_json::from_str(&text).map_err(|_| unknown(http_status));
+        return value
+            .as_ref()
+            .and_then(wire::confirm_result)
+            .ok_or_else(|| unknown(http_status));
     }
-    let error: Option<ErrorBody> = serde_json::from_str(&text).ok();
+    let error = value.as_ref().and_then(wire::error_body);
     Err(failure_of(stage, http_status, error.as_ref()))
+}
+
+/// `JSON.parse`, into a [`Json`]; `Err` holds the browser's message.
+pub fn parse_json(text: &str) -> Result<Json, String> {
+    let value = JSON::parse(text).map_err(|error| {
+        Reflect::get(&error, &JsValue::from_str("message"))
+            .ok()
+            .and_then(|message| message.as_string())
+            .unwrap_or_default()
+    })?;
+    to_json(&value, 0).ok_or_else(|| "it is nested too deeply".to_owned())
+}
+
+/// A parsed value as a [`Json`]; `None` past [`DEPTH_MAX`] levels.
+fn to_json(value: &JsValue, depth: usize) -> Option<Json> {
+    if depth > DEPTH_MAX {
+        return None;
+    }
+    if let Some(text) = value.as_string() {
+        return Some(Json::String(text));
+    }
+    if let Some(number) = value.as_f64() {
+        return Some(Json::Number(number));
+    }
+    if let Some(flag) = value.as_bool() {
+        return Some(Json::Bool(flag));
+    }
+    if let Some(array) = value.dyn_ref::<Array>() {
+        return array
+            .iter()
+            .map(|element| to_json(&element, depth + 1))
+            .collect::<Option<_>>()
+            .map(Json::Array);
+    }
+    if let Some(object) = value.dyn_ref::<Object>() {
+        let members = Object::entries(object)
+            .iter()
+            .map(|entry| {
+                let entry: Array = entry.unchecked_into();
+                Some((entry.get(0).as_string()?, to_json(&entry.get(1), depth + 1)?))
+            })
+            .collect::<Option<_>>()?;
+        return Some(Json::Object(members));
+    }
+    Some(Json::Null)
 }
 
 /// The status and text of a response; `Err` when no response came.

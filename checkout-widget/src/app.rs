@@ -10,9 +10,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Reflect, JSON};
-use kessai_protocol::api::{ConfirmResult, ConfirmSettlement, PaymentMethod};
+use kessai_protocol::api::ConfirmResult;
 use kessai_protocol::card::Network;
-use kessai_protocol::Secret;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{
@@ -26,6 +25,7 @@ use crate::i18n::{self, Lang};
 use crate::options::{self, Opt, OptionError, Options, RawOptions, Target};
 use crate::state::{classify, Event, Failure, Outcome, Phase, Stage, Step};
 use crate::view::{self, FormEls};
+use crate::wire;
 
 /// Most status polls while following a settlement; at 25 s each this
 /// outlasts a payer-first request's 15 minutes.
@@ -88,7 +88,7 @@ pub fn mount(host: HtmlElement, options: JsValue) -> Result<(), JsValue> {
         None => host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?,
     };
     let container = view::shell(&doc, &root, lang)?;
-    let parsed = raw.and_then(|raw| options::parse(&raw));
+    let parsed = raw.and_then(|raw| options::parse(&raw, api::parse_json));
     let options = match parsed {
         Ok(options) => options,
         Err(error) => return show_option_error(&doc, &container, lang, &callbacks, &error),
@@ -433,19 +433,7 @@ fn submit(app: &Shared) {
                 return;
             }
         };
-        let (client_secret, merchant_id) = match &state.options.target {
-            Target::Settlement { client_secret, .. } => (Some(Secret::new(client_secret.clone())), None),
-            Target::PayerFirst { merchant_id } => (None, Some(merchant_id.clone())),
-        };
-        let request = ConfirmSettlement {
-            client_secret,
-            merchant_id,
-            order: state.options.order.clone(),
-            payment_method: PaymentMethod::Card { card },
-        };
-        let Ok(body) = serde_json::to_string(&request) else {
-            return;
-        };
+        let body = wire::confirm_body(&state.options.target, &state.options.order, &card);
         state.paid_here = true;
         body
     };

@@ -22,6 +22,8 @@ pub mod i18n;
 pub mod options;
 /// The state machine of the checkout.
 pub mod state;
+/// The JSON read and written, without serde.
+pub mod wire;
 
 /// Calls to the settling server.
 #[cfg(target_arch = "wasm32")]

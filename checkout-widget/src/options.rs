@@ -9,6 +9,7 @@
 use kessai_protocol::Order;
 
 use crate::i18n::Lang;
+use crate::wire::{self, Json};
 
 /// Most characters of any option but `order` (ids, secrets, URLs).
 const TEXT_CHARS_MAX: usize = 2048;
@@ -166,11 +167,12 @@ pub struct Options {
 /// Parses and checks every option; the first failure is returned, in the
 /// order server, target (settlement-id, client-secret, merchant-id), order,
 /// return-url. An unsupported `lang` is not an error: the widget falls back
-/// to the page's language.
-pub fn parse(raw: &RawOptions) -> Result<Options, OptionError> {
+/// to the page's language. `parse_json` is `JSON.parse` (its error message
+/// on failure).
+pub fn parse(raw: &RawOptions, parse_json: impl Fn(&str) -> Result<Json, String>) -> Result<Options, OptionError> {
     let server = parse_url(Opt::Server, present(Opt::Server, raw.server.as_deref())?)?;
     let target = parse_target(raw)?;
-    let order = parse_order(present(Opt::Order, raw.order.as_deref())?)?;
+    let order = parse_order(present(Opt::Order, raw.order.as_deref())?, parse_json)?;
     let return_url = match given(raw.return_url.as_deref()) {
         Some(url) => Some(parse_url(Opt::ReturnUrl, url)?),
         None => None,
@@ -281,14 +283,15 @@ fn parse_id<'a>(option: Opt, value: &'a str, prefix: &str) -> Result<&'a str, Op
 }
 
 /// The order JSON of PROTOCOL section 3, checked by its rules.
-fn parse_order(json: &str) -> Result<Order, OptionError> {
+fn parse_order(json: &str, parse_json: impl Fn(&str) -> Result<Json, String>) -> Result<Order, OptionError> {
     if json.len() > ORDER_BYTES_MAX {
         return Err(OptionError::new(
             Opt::Order,
             format!("is larger than {ORDER_BYTES_MAX} bytes."),
         ));
     }
-    let order: Order = serde_json::from_str(json)
+    let order = parse_json(json)
+        .and_then(|value| wire::order(&value))
         .map_err(|error| OptionError::new(Opt::Order, format!("is not a valid order object: {error}.")))?;
     order
         .validate("order")
@@ -299,6 +302,11 @@ fn parse_order(json: &str) -> Result<Order, OptionError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::tests::parse as json;
+
+    fn parse(raw: &RawOptions) -> Result<Options, OptionError> {
+        super::parse(raw, json)
+    }
 
     const ORDER: &str = r#"{"order_id":"1234567890","currency":"JPY",
         "items":[{"code":"XXXX","name":"Peanut butter","unit_price":500,"quantity":1},

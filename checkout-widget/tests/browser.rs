@@ -207,6 +207,34 @@ fn a_bad_order_names_the_option() {
 }
 
 #[wasm_bindgen_test]
+fn an_order_object_is_read_strictly() {
+    // The order as an object (Kessai.mount), read through JSON.parse: a
+    // valid one shows the form, an unknown field or text that is not JSON
+    // is named.
+    let mount_order = |order: JsValue| {
+        let host = host();
+        let options = options(&[
+            ("server", "http://127.0.0.1:9"),
+            ("merchantId", "mch_1"),
+            ("lang", "en"),
+        ]);
+        Reflect::set(&options, &"order".into(), &order).unwrap();
+        mount(host.clone(), options).unwrap();
+        text(&host)
+    };
+    let order = js_sys::JSON::parse(ORDER).unwrap();
+    assert!(mount_order(order.clone()).contains("Grape jelly"));
+    Reflect::set(&order, &"extra".into(), &1.into()).unwrap();
+    let shown = mount_order(order);
+    assert!(
+        shown.contains("not a valid order object: unknown field `extra` in order"),
+        "{shown}"
+    );
+    let shown = mount_order("{\"order_id\":".into());
+    assert!(shown.contains("not a valid order object: "), "{shown}");
+}
+
+#[wasm_bindgen_test]
 async fn submitting_an_empty_form_flags_every_field_and_sends_nothing() {
     stub_fetch(500, "{}");
     let host = host();
