@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 need_component rustfmt
 need_component clippy
 need_target wasm32-unknown-unknown
+need_command chromium chromium
+need_command chromedriver chromium-driver
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 
@@ -20,5 +22,14 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 step "browser crates build for wasm32 (protocol, checkout widget)"
 cargo build -p kessai-protocol -p kessai-checkout --target wasm32-unknown-unknown
 
-step "tests"
-cargo test --workspace --all-features
+step "checkout widget: build for the browser, within its size budget"
+./scripts/build-widget.sh --enforce-budget
+
+step "checkout widget: component tests in headless Chromium"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$PWD/target/tools/bin/wasm-bindgen-test-runner" \
+    CHROMEDRIVER=$(command -v chromedriver) \
+    cargo test -p kessai-checkout --target wasm32-unknown-unknown
+
+step "tests (unit, integration over HTTP, the real binary, end to end in Chromium)"
+cargo build -p kessai-server
+KESSAI_E2E=1 cargo test --workspace --all-features
