@@ -301,17 +301,18 @@ fn order_table(order: &Order) -> String {
         .iter()
         .map(|i| {
             format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(&i.code),
                 escape(&i.name),
                 money::format_amount(i.unit_price, &order.currency),
-                i.quantity
+                i.quantity,
+                money::format_amount(i.unit_price.saturating_mul(i.quantity), &order.currency)
             )
         })
         .collect();
     format!(
-        "<table><tr><th>Code</th><th>Item</th><th>Price</th><th>Quantity</th></tr>{rows}\
-         <tr><td colspan=\"3\">Tax</td><td>{}</td></tr><tr><th colspan=\"3\">Total</th><th>{}</th></tr></table>",
+        "<table><tr><th>Code</th><th>Item</th><th>Price</th><th>Quantity</th><th>Subtotal</th></tr>{rows}\
+         <tr><td colspan=\"4\">Tax</td><td>{}</td></tr><tr><th colspan=\"4\">Total</th><th>{}</th></tr></table>",
         money::format_amount(order.tax, &order.currency),
         money::format_amount(order.total, &order.currency)
     )

@@ -1,0 +1,527 @@
+//! Harness of Kessai's end-to-end browser tests (the scenarios are in
+//! `tests/e2e.rs`): one `kessai demo` process (settling server and demo shop
+//! on two origins, SQLite in a temporary directory), one chromedriver and one
+//! headless Chromium session shared by every scenario, and bounded polling
+//! helpers. Nothing here sleeps for a fixed time to let something happen:
+//! every wait polls a condition until a deadline.
+//!
+//! Needs `target/debug/kessai` (`cargo build -p kessai-server`), the built
+//! widget in `target/widget` (`./scripts/build-widget.sh`), chromedriver and
+//! Chromium (`/usr/bin/chromedriver`, `/usr/bin/chromium`; override with
+//! `KESSAI_CHROMEDRIVER` and `KESSAI_CHROMIUM`).
+
+use std::future::Future;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context};
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
+
+/// The longest any single wait may take.
+pub const WAIT: Duration = Duration::from_secs(15);
+/// Between two polls of a condition.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Whether the end-to-end tests are switched on (`KESSAI_E2E=1`).
+pub fn enabled() -> bool {
+    std::env::var("KESSAI_E2E").is_ok_and(|v| v == "1")
+}
+
+/// The Cargo workspace (the parent of this crate).
+pub fn workspace() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => workspace().join(dir),
+        None => workspace().join("target"),
+    }
+}
+
+/// `target/debug/kessai`, which the test script builds first.
+pub fn kessai_bin() -> anyhow::Result<PathBuf> {
+    let bin = target_dir().join("debug").join("kessai");
+    ensure!(
+        bin.is_file(),
+        "{} is missing: build it first with `cargo build -p kessai-server`",
+        bin.display()
+    );
+    Ok(bin)
+}
+
+/// `target/widget`, which `scripts/build-widget.sh` writes.
+pub fn widget_dir() -> anyhow::Result<PathBuf> {
+    let dir = target_dir().join("widget");
+    ensure!(
+        dir.join("kessai-checkout.js").is_file() && dir.join("kessai_checkout_bg.wasm").is_file(),
+        "the checkout widget is not built ({} has no kessai-checkout.js): run ./scripts/build-widget.sh",
+        dir.display()
+    );
+    Ok(dir)
+}
+
+/// `tests/artifacts/`: screenshots and the demo's log.
+pub fn artifacts_dir() -> anyhow::Result<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("artifacts");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Polls `check` until it yields `Some`, for at most `WAIT`. The last error
+/// (if the check failed rather than said "not yet") is in the timeout error.
+pub async fn wait_for<T, F, Fut>(what: &str, mut check: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<Option<T>>>,
+{
+    let deadline = Instant::now() + WAIT;
+    let mut last_error = None;
+    loop {
+        match check().await {
+            Ok(Some(value)) => return Ok(value),
+            Ok(None) => {}
+            Err(error) => last_error = Some(error),
+        }
+        if Instant::now() >= deadline {
+            let cause = last_error.map(|e| format!(" (last error: {e:#})")).unwrap_or_default();
+            bail!("timed out after {} s waiting for {what}{cause}", WAIT.as_secs());
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// A test card as `kessai demo` or `kessai card issue` print it.
+#[derive(Debug, Clone)]
+pub struct Card {
+    pub number: String,
+    pub exp_month: u64,
+    pub exp_year: u64,
+    pub cvc: String,
+    /// The card's ledger account (only from `kessai card issue`).
+    pub account_id: Option<String>,
+}
+
+impl Card {
+    fn from_json(value: &Value) -> anyhow::Result<Card> {
+        let text = |key: &str| {
+            value[key]
+                .as_str()
+                .map(str::to_string)
+                .with_context(|| format!("card JSON without {key}: {value}"))
+        };
+        let number = |key: &str| {
+            value[key]
+                .as_u64()
+                .with_context(|| format!("card JSON without {key}: {value}"))
+        };
+        Ok(Card {
+            number: text("card_number")?,
+            exp_month: number("exp_month")?,
+            exp_year: number("exp_year")?,
+            cvc: text("cvc")?,
+            account_id: value["account_id"].as_str().map(str::to_string),
+        })
+    }
+
+    /// The expiry as the buyer types it: `MM/YY`.
+    pub fn expiry(&self) -> String {
+        format!("{:02}/{:02}", self.exp_month, self.exp_year % 100)
+    }
+}
+
+/// A running `kessai demo`: the settling server and the demo shop.
+pub struct Demo {
+    // Dropped (killed) before the directory holding its database.
+    child: Child,
+    _stdout: Lines<BufReader<ChildStdout>>,
+    pub server_url: String,
+    pub shop_url: String,
+    /// The demo's funded test card.
+    pub card: Card,
+    /// `sqlite://…`, for the admin commands.
+    pub database: String,
+    pub db_path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Demo {
+    /// Starts `kessai demo` on free ports with a fresh database and waits
+    /// for its JSON line.
+    pub async fn start() -> anyhow::Result<Demo> {
+        let bin = kessai_bin()?;
+        let widget = widget_dir()?;
+        let dir = tempfile::tempdir()?;
+        let db_path = dir.path().join("d.db");
+        let database = format!("sqlite://{}", db_path.display());
+        let log_path = artifacts_dir()?.join("demo.log");
+        let log = std::fs::File::create(&log_path)?;
+        let mut child = Command::new(&bin)
+            .args(["demo", "--listen", "127.0.0.1:0", "--shop-listen", "127.0.0.1:0"])
+            .arg("--database")
+            .arg(&database)
+            .arg("--widget-dir")
+            .arg(&widget)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", bin.display()))?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+            .await
+            .context("kessai demo printed nothing within 60 s")??
+            .with_context(|| format!("kessai demo exited before it was ready; see {}", log_path.display()))?;
+        let ready: Value = serde_json::from_str(&line).with_context(|| format!("kessai demo printed {line:?}"))?;
+        let url = |key: &str| {
+            ready[key]
+                .as_str()
+                .map(str::to_string)
+                .with_context(|| format!("no {key} in {line}"))
+        };
+        Ok(Demo {
+            server_url: url("server_url")?,
+            shop_url: url("shop_url")?,
+            card: Card::from_json(&ready["card"])?,
+            child,
+            _stdout: lines,
+            database,
+            db_path,
+            _dir: dir,
+        })
+    }
+
+    /// Runs an admin command (PROTOCOL section 9) on the demo's database;
+    /// returns whether it succeeded, and its stdout and stderr.
+    pub async fn admin(&self, args: &[&str]) -> anyhow::Result<(bool, String, String)> {
+        let output = Command::new(kessai_bin()?)
+            .args(args)
+            .arg("--database")
+            .arg(&self.database)
+            .stdin(Stdio::null())
+            .kill_on_drop(true)
+            .output()
+            .await?;
+        Ok((
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        ))
+    }
+
+    /// `kessai card issue`: a new test card with this balance in yen.
+    pub async fn issue_card(&self, holder: &str, balance_jpy: u64) -> anyhow::Result<Card> {
+        let balance = balance_jpy.to_string();
+        let (ok, stdout, stderr) = self
+            .admin(&[
+                "card",
+                "issue",
+                "--brand",
+                "kessai-card",
+                "--holder",
+                holder,
+                "--balance",
+                &balance,
+                "--currency",
+                "JPY",
+            ])
+            .await?;
+        ensure!(ok, "kessai card issue failed: {stderr}");
+        Card::from_json(&serde_json::from_str(stdout.trim())?)
+    }
+
+    /// `kessai ledger check`: Ok when every ledger invariant holds.
+    pub async fn ledger_check(&self) -> anyhow::Result<()> {
+        let (ok, stdout, stderr) = self.admin(&["ledger", "check"]).await?;
+        ensure!(ok, "kessai ledger check failed:\n{stdout}\n{stderr}");
+        Ok(())
+    }
+
+    /// A read-only connection to the demo's SQLite database.
+    pub fn db(&self) -> anyhow::Result<rusqlite::Connection> {
+        Ok(rusqlite::Connection::open_with_flags(
+            &self.db_path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )?)
+    }
+
+    /// Whether the demo process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn program(env: &str, default: &str, install: &str) -> anyhow::Result<PathBuf> {
+    let path = std::env::var_os(env).map_or_else(|| PathBuf::from(default), PathBuf::from);
+    ensure!(
+        path.is_file(),
+        "{} is missing ({install}; or set {env})",
+        path.display()
+    );
+    Ok(path)
+}
+
+/// One chromedriver and one headless Chromium session.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    /// chromedriver's process group (Chromium runs in it too).
+    driver_group: Option<u32>,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    pub async fn start() -> anyhow::Result<Browser> {
+        let driver_bin = program(
+            "KESSAI_CHROMEDRIVER",
+            "/usr/bin/chromedriver",
+            "apt-get install chromium-driver",
+        )?;
+        let chromium = program("KESSAI_CHROMIUM", "/usr/bin/chromium", "apt-get install chromium")?;
+        let profile = tempfile::tempdir()?;
+        let port = free_port()?;
+        let driver = Command::new(&driver_bin)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", driver_bin.display()))?;
+        let driver_group = driver.id();
+        let address = SocketAddr::from(([127, 0, 0, 1], port));
+        wait_for("chromedriver to listen", || async move {
+            Ok(TcpStream::connect_timeout(&address, Duration::from_millis(200))
+                .ok()
+                .map(drop))
+        })
+        .await?;
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": chromium,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--no-first-run", "--window-size=1000,1000", "--lang=en-US",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            }),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = ClientBuilder::new(connector)
+            .capabilities(capabilities)
+            .connect(&format!("http://{address}"))
+            .await
+            .context("starting a Chromium session through chromedriver")?;
+        Ok(Browser {
+            client,
+            driver,
+            driver_group,
+            _profile: profile,
+        })
+    }
+
+    /// Ends the session (Chromium quits) and chromedriver.
+    pub async fn close(mut self) {
+        if let Err(error) = self.client.clone().close().await {
+            eprintln!("closing the browser session: {error}");
+        }
+        let _ = self.driver.kill().await;
+        self.driver_group = None;
+    }
+
+    pub async fn goto(&self, url: &str) -> anyhow::Result<()> {
+        self.client.goto(url).await.with_context(|| format!("opening {url}"))
+    }
+
+    pub async fn url(&self) -> anyhow::Result<String> {
+        Ok(self.client.current_url().await?.to_string())
+    }
+
+    /// Runs `script` (a function body; `arguments` holds `args`) in the page.
+    pub async fn js(&self, script: &str, args: Vec<Value>) -> anyhow::Result<Value> {
+        self.client
+            .execute(script, args)
+            .await
+            .context("running a script in the page")
+    }
+
+    /// Polls `script` until it returns something other than null, undefined,
+    /// false or "" (scripts failing while a page loads count as "not yet").
+    pub async fn wait_js(&self, what: &str, script: &str, args: Vec<Value>) -> anyhow::Result<Value> {
+        wait_for(what, || {
+            let args = args.clone();
+            async move {
+                let value = self.js(script, args).await?;
+                let truthy =
+                    !matches!(&value, Value::Null | Value::Bool(false)) && value.as_str().is_none_or(|s| !s.is_empty());
+                Ok(truthy.then_some(value))
+            }
+        })
+        .await
+    }
+
+    pub async fn find(&self, css: &str) -> anyhow::Result<Element> {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .with_context(|| format!("no element {css:?} in the page"))
+    }
+
+    /// An element inside the shadow root of the page's `<kessai-checkout>`.
+    pub async fn widget(&self, css: &str) -> anyhow::Result<Element> {
+        let host = self.find("kessai-checkout").await?;
+        let root = host
+            .shadow_root()
+            .await
+            .context("<kessai-checkout> has no shadow root")?;
+        root.find(Locator::Css(css))
+            .await
+            .with_context(|| format!("no {css:?} in the widget"))
+    }
+
+    /// Waits until the widget shows its card form; returns the widget's text.
+    pub async fn wait_for_card_form(&self) -> anyhow::Result<String> {
+        let text = self
+            .wait_js(
+                "the widget's card form",
+                "const root = document.querySelector('kessai-checkout')?.shadowRoot;\
+                 return root?.querySelector('#kc-number') && root.querySelector('button[type=submit]')\
+                   ? root.querySelector('.k').innerText : null;",
+                vec![],
+            )
+            .await?;
+        Ok(text.as_str().unwrap_or_default().to_string())
+    }
+
+    /// Waits until the widget shows a result heading; returns its text.
+    pub async fn wait_for_result_heading(&self) -> anyhow::Result<String> {
+        let text = self
+            .wait_js(
+                "a result heading in the widget",
+                "return document.querySelector('kessai-checkout')?.shadowRoot\
+                   ?.querySelector('[part=result] h2')?.textContent;",
+                vec![],
+            )
+            .await?;
+        Ok(text.as_str().unwrap_or_default().to_string())
+    }
+
+    /// The widget's visible text.
+    pub async fn widget_text(&self) -> anyhow::Result<String> {
+        let text = self
+            .js(
+                "return document.querySelector('kessai-checkout')?.shadowRoot?.querySelector('.k')?.innerText ?? '';",
+                vec![],
+            )
+            .await?;
+        Ok(text.as_str().unwrap_or_default().to_string())
+    }
+
+    /// Types the card into the widget's form (WebDriver element send keys,
+    /// so that input events fire as when a person types).
+    pub async fn type_card(&self, card: &Card) -> anyhow::Result<()> {
+        self.widget("#kc-number").await?.send_keys(&card.number).await?;
+        self.widget("#kc-expiry").await?.send_keys(&card.expiry()).await?;
+        self.widget("#kc-cvc").await?.send_keys(&card.cvc).await?;
+        Ok(())
+    }
+
+    /// The focused element, looking into shadow roots: its id, or its tag
+    /// and text when it has no id.
+    pub async fn focused(&self) -> anyhow::Result<String> {
+        let value = self
+            .js(
+                "let a = document.activeElement;\
+                 while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement;\
+                 if (!a || a === document.body) return 'body';\
+                 return a.id ? '#' + a.id : a.tagName.toLowerCase() + ':' + a.textContent.trim();",
+                vec![],
+            )
+            .await?;
+        Ok(value.as_str().unwrap_or_default().to_string())
+    }
+
+    /// Waits until the focus is on an element whose description
+    /// ([`Browser::focused`]) starts with `expected`.
+    pub async fn expect_focus(&self, expected: &str) -> anyhow::Result<()> {
+        let seen = std::cell::RefCell::new(String::new());
+        let waited = wait_for(&format!("the focus on {expected}"), || async {
+            let focused = self.focused().await?;
+            let found = focused.starts_with(expected);
+            *seen.borrow_mut() = focused;
+            Ok(found.then_some(()))
+        })
+        .await;
+        waited.with_context(|| format!("the focus is on {}", seen.borrow()))
+    }
+
+    /// Presses keys on the keyboard (WebDriver actions: the keys go to
+    /// whatever has the focus, as when a person types). `Shift` is held
+    /// for the key after it.
+    pub async fn keys(&self, keys: &[char]) -> anyhow::Result<()> {
+        let shift: char = fantoccini::key::Key::Shift.into();
+        let mut actions = KeyActions::new("keyboard".into());
+        let mut shifted = false;
+        for &key in keys {
+            if key == shift {
+                actions = actions.then(KeyAction::Down { value: shift });
+                shifted = true;
+                continue;
+            }
+            actions = actions
+                .then(KeyAction::Down { value: key })
+                .then(KeyAction::Up { value: key });
+            if shifted {
+                actions = actions.then(KeyAction::Up { value: shift });
+                shifted = false;
+            }
+        }
+        self.client.perform_actions(actions).await?;
+        self.client.release_actions().await?;
+        Ok(())
+    }
+
+    /// Types text on the keyboard into whatever has the focus.
+    pub async fn type_text(&self, text: &str) -> anyhow::Result<()> {
+        self.keys(&text.chars().collect::<Vec<_>>()).await
+    }
+
+    /// Saves a screenshot of the viewport as `tests/artifacts/{name}.png`.
+    pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
+        let png = self.client.screenshot().await?;
+        let path = artifacts_dir()?.join(format!("{name}.png"));
+        std::fs::write(&path, png)?;
+        Ok(path)
+    }
+}
+
+impl Drop for Browser {
+    /// After a failure without [`Browser::close`]: ends chromedriver's whole
+    /// process group, so that no Chromium outlives the test.
+    fn drop(&mut self) {
+        if let Some(group) = self.driver_group.take() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{group}")])
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
