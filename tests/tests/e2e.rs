@@ -536,6 +536,23 @@ async fn shop_never_saw_the_card(suite: &mut Suite) -> anyhow::Result<()> {
             );
         }
     }
+    // Nor did the browser keep it anywhere a script of the shop's origin, or
+    // the address bar, could read it later.
+    let kept = suite
+        .browser
+        .js(
+            "return [location.href, document.cookie, JSON.stringify(Object.assign({}, localStorage)), \
+             JSON.stringify(Object.assign({}, sessionStorage))].join('\\n');",
+            vec![],
+        )
+        .await?;
+    let kept = kept.as_str().unwrap_or_default().to_string();
+    for number in &suite.cards_typed {
+        ensure!(
+            !kept.contains(number.as_str()),
+            "card number {number} kept in URL, cookie or storage: {kept}"
+        );
+    }
     suite.browser.goto(&url).await?;
     suite.browser.screenshot("shop_never_saw_the_card").await?;
     eprintln!(
