@@ -173,20 +173,18 @@ fn result_claims(rec: &Record, audience: &str, outcome: &str) -> ResultClaims {
 }
 
 /// The result token for the shop (A6): reproducible from the record, so a
-/// repeated request gets the very same token.
+/// repeated request gets the very same token. `try_sign`, not `sign`: this
+/// runs on the writer thread, where even an impossible panic must not be.
 pub fn result_token(rec: &Record, merchant: &Merchant) -> Option<String> {
     let outcome = rec.outcome()?;
-    Some(jws::sign(
-        &merchant.result_key,
-        &result_claims(rec, &merchant.id, outcome),
-    ))
+    jws::try_sign(&merchant.result_key, &result_claims(rec, &merchant.id, outcome)).ok()
 }
 
 /// The payer token for the user (A10, claims 11): same claims, `aud` = user.
 pub fn payer_token(rec: &Record, user_key: Option<&[u8; 32]>) -> Option<String> {
     let outcome = rec.outcome()?;
     let (user_id, key) = (rec.user_id.as_ref()?, user_key?);
-    Some(jws::sign(key, &result_claims(rec, user_id, outcome)))
+    jws::try_sign(key, &result_claims(rec, user_id, outcome)).ok()
 }
 
 /// The settlement as the merchant sees it.
