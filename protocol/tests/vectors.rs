@@ -1,6 +1,9 @@
-//! The shared test vectors (`shared/vectors/`), produced with independent
-//! libraries (Python `jcs`, PyJWT, `standardwebhooks`). PROTOCOL.md requires
-//! the implementation to reproduce every one of them.
+//! The test vectors in `tests/vectors/`, produced with independent libraries
+//! (Python `jcs`, PyJWT, `standardwebhooks`, `cryptography`). The wire
+//! reference (`docs/PROTOCOL.md`) requires the implementation to reproduce
+//! every one of them. They are copies of the project's shared vectors; when
+//! that folder sits beside the repository, `copies_equal_the_shared_vectors`
+//! checks that the copies are current.
 
 #![allow(clippy::unwrap_used)]
 
@@ -10,7 +13,7 @@ use kessai_protocol::{jcs, webhooks, Order};
 use serde_json::Value;
 
 fn load(name: &str) -> Value {
-    let path = format!("{}/../../shared/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"));
     serde_json::from_str(&text).unwrap()
 }
@@ -19,6 +22,29 @@ fn text<'a>(value: &'a Value, field: &str) -> &'a str {
     value[field]
         .as_str()
         .unwrap_or_else(|| panic!("vector field {field} is not a string"))
+}
+
+/// The copies in this repository equal the shared originals, where a
+/// checkout has them beside it (a clone on its own has not: nothing to check).
+#[test]
+fn copies_equal_the_shared_vectors() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shared = root.join("../../shared/vectors");
+    let Ok(entries) = std::fs::read_dir(&shared) else {
+        return;
+    };
+    let mut compared = 0;
+    for entry in entries {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_owned();
+        let copy = root.join("tests/vectors").join(&name);
+        let original = std::fs::read(&path).unwrap();
+        let copied =
+            std::fs::read(&copy).unwrap_or_else(|e| panic!("{}: {e}: copy it from {}", copy.display(), path.display()));
+        assert_eq!(copied, original, "{} differs from {}", copy.display(), path.display());
+        compared += 1;
+    }
+    assert!(compared >= 5, "only {compared} shared vectors compared");
 }
 
 /// Order digest: JCS bytes, digest and validity of every case.

@@ -5,8 +5,8 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let cli = kessai_server::cli::Cli::parse();
-    let default_level = if matches!(cli.command, kessai_server::cli::Command::Serve { .. }) {
+    let cli = kessai_server::tools::cli::Cli::parse();
+    let default_level = if matches!(cli.command, kessai_server::tools::cli::Command::Serve { .. }) {
         "info"
     } else {
         "warn"
@@ -16,7 +16,7 @@ async fn main() -> std::process::ExitCode {
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)))
         .with_writer(std::io::stderr)
         .init();
-    match kessai_server::cli::run(cli).await {
+    match kessai_server::tools::cli::run(cli).await {
         Ok(code) => std::process::ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(e) => {
             eprintln!("kessai: {e:#}");

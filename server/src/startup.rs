@@ -3,55 +3,15 @@
 //! the background workers; `run` serves until Ctrl-C or SIGTERM.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use kessai_core::Node;
 use tokio::net::TcpListener;
-use tokio::sync::{broadcast, Notify};
 
-use crate::keyring::Keyring;
-use crate::merchants::MerchantCache;
-use crate::state::AppState;
-use crate::writer::Writer;
-
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub listen: SocketAddr,
-    pub database_url: String,
-    pub key_file: PathBuf,
-    /// How often the webhook worker looks for due deliveries when not woken.
-    pub webhook_poll: Duration,
-    /// Divides the published retry schedule: 1 in production; tests shorten
-    /// the waits to exercise retries in seconds instead of minutes.
-    pub webhook_retry_divisor: u64,
-    /// How often expired settlements are swept.
-    pub sweep_interval: Duration,
-    /// The built checkout widget (`scripts/build-widget.sh` writes
-    /// `target/widget`), served at `/widget/`.
-    pub widget_dir: Option<PathBuf>,
-}
-
-impl Config {
-    pub fn new(listen: SocketAddr, database_url: String, key_file: Option<PathBuf>) -> Self {
-        let key_file = key_file.unwrap_or_else(|| crate::keyring::default_key_path(&database_url));
-        Self {
-            listen,
-            database_url,
-            key_file,
-            webhook_poll: Duration::from_secs(1),
-            webhook_retry_divisor: 1,
-            sweep_interval: Duration::from_secs(1),
-            widget_dir: None,
-        }
-    }
-
-    pub fn scale_retry(&self, wait_s: u64) -> i64 {
-        let scaled = (wait_s / self.webhook_retry_divisor.max(1)).max(1);
-        i64::try_from(scaled).unwrap_or(i64::MAX)
-    }
-}
+use crate::config::Config;
+use crate::http::state::AppState;
 
 pub struct Application {
     listener: TcpListener,
@@ -60,26 +20,14 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        crate::db::backend(&config.database_url)?;
-        let keyring = Keyring::load_or_create(&config.key_file)?;
-        let pool = crate::db::reader(&config.database_url).await?;
-        crate::db::migrate(&mut crate::db::connection(&config.database_url).await?).await?;
-        let writer = Writer::start(&config.database_url).await?;
+        let node = Node::open(&config.database_url, &config.key_file).await?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
-        let (changes, _) = broadcast::channel(4096);
-        let state = AppState {
-            pool,
-            writer,
-            keyring: Arc::new(keyring),
-            merchants: MerchantCache::default(),
-            changes,
-            webhook_wake: Arc::new(Notify::new()),
-            config: Arc::new(config),
-        };
-        tokio::spawn(crate::webhooks::run_worker(state.clone()));
-        tokio::spawn(crate::sweeper::run(state.clone()));
+        let config = Arc::new(config);
+        tokio::spawn(crate::workers::webhooks::run(node.clone(), config.clone()));
+        tokio::spawn(kessai_core::sweeper::run(node.clone(), config.sweep_interval));
+        let state = AppState { node, config };
         Ok(Self { listener, state })
     }
 
@@ -92,7 +40,7 @@ impl Application {
     }
 
     pub async fn run(self) -> anyhow::Result<()> {
-        let app = crate::routes::router(self.state.clone());
+        let app = crate::http::router(self.state.clone());
         let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
         let serve = axum::serve(self.listener, app).with_graceful_shutdown(async move {
             shutdown_signal().await;

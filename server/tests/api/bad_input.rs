@@ -2,9 +2,9 @@
 //! status and code, writes nothing, and never echoes card data, passwords or
 //! keys.
 
+use kessai_core::instruments::IssuedCard;
 use kessai_protocol::money::AMOUNT_MAX;
 use kessai_protocol::{Item, Order};
-use kessai_server::instruments::IssuedCard;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 

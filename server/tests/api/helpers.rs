@@ -10,13 +10,14 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use kessai_core::db;
+use kessai_core::instruments::{self, CreatedUser, IssuedCard};
+use kessai_core::keyring::Keyring;
+use kessai_core::merchants::{self, CreatedMerchant};
 use kessai_protocol::jws::{self, PayerClaims};
 use kessai_protocol::{keys, Item, Order};
-use kessai_server::db;
-use kessai_server::instruments::{self, CreatedUser, IssuedCard};
-use kessai_server::keyring::Keyring;
-use kessai_server::merchants::{self, CreatedMerchant};
-use kessai_server::startup::{Application, Config};
+use kessai_server::config::Config;
+use kessai_server::startup::Application;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 use sqlx::{AnyPool, Row};
@@ -93,7 +94,7 @@ pub async fn spawn_app() -> TestApp {
     let addr: SocketAddr = app.local_addr().expect("bound address");
     // The tests' own pool, for looking at rows directly.
     let pool = db::pool(&url, 2).await.expect("test pool");
-    let keyring = (*app.state().keyring).clone();
+    let keyring = (*app.state().node.keyring).clone();
     tokio::spawn(app.run());
     let mut admin = db::connection(&url).await.expect("admin connection");
     let merchant = merchants::create(&mut admin, &keyring, "Test Shop", &[SHOP_ORIGIN.to_string()], None)
@@ -156,7 +157,7 @@ pub fn confirm_body(client_secret: &str, order: &Order, method: Value) -> Value 
 }
 
 pub fn now() -> i64 {
-    kessai_server::clock::now()
+    kessai_core::clock::now()
 }
 
 /// Payer claims for settlement `sid`, issued now, with a fresh jti.
@@ -214,7 +215,7 @@ impl TestApp {
     // ---- fixtures through the library functions the CLI uses ----
 
     /// A connection like the admin commands' own.
-    pub async fn admin(&self) -> kessai_server::store::Conn {
+    pub async fn admin(&self) -> kessai_core::store::Conn {
         db::connection(&self.db_url).await.expect("admin connection")
     }
 
@@ -454,7 +455,7 @@ impl TestApp {
 
     /// The default merchant's JPY payee account balance.
     pub async fn payee_balance(&self) -> i64 {
-        self.balance(&kessai_server::ledger::payee_account_id(
+        self.balance(&kessai_core::ledger::payee_account_id(
             &self.merchant.merchant_id,
             CURRENCY,
         ))
@@ -499,7 +500,7 @@ impl TestApp {
 
     /// `kessai ledger check`, through the library.
     pub async fn assert_ledger_ok(&self) {
-        let report = kessai_server::ledger::check(&mut self.admin().await)
+        let report = kessai_core::ledger::check(&mut self.admin().await)
             .await
             .expect("ledger check");
         assert!(report.ok, "ledger violations: {:?}", report.violations);

@@ -2,9 +2,9 @@
 //! order"): the buyer's request holds the funds, and the shop's first request
 //! collates at once.
 
+use kessai_core::instruments::IssuedCard;
 use kessai_protocol::jws::{self, ResultClaims};
 use kessai_protocol::{keys, Order};
-use kessai_server::instruments::IssuedCard;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

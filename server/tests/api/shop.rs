@@ -3,7 +3,7 @@
 //! played over HTTP here. The headless-browser version is the end-to-end suite.
 
 use kessai_protocol::Order;
-use kessai_server::shop::{self, ShopConfig};
+use kessai_server::tools::shop::{self, ShopConfig};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -151,7 +151,7 @@ async fn shop_accepts_the_signed_webhook_and_refuses_a_forged_one() {
         .http
         .post(format!("{}/kessai/webhook", shop.url))
         .header("webhook-id", "evt_x")
-        .header("webhook-timestamp", kessai_server::clock::now().to_string())
+        .header("webhook-timestamp", kessai_core::clock::now().to_string())
         .header("webhook-signature", "v1,AAAA")
         .body(r#"{"type":"settlement.succeeded","timestamp":0,"data":{}}"#)
         .send()

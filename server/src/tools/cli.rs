@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
-use crate::db::DEFAULT_DATABASE_URL;
-use crate::keyring::{default_key_path, Keyring};
-use crate::startup::{Application, Config};
+use crate::config::Config;
+use crate::startup::Application;
+use kessai_core::db::DEFAULT_DATABASE_URL;
+use kessai_core::keyring::{default_key_path, Keyring};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -60,7 +61,7 @@ pub enum Command {
     #[command(subcommand)]
     Ledger(LedgerCommand),
     /// Drive concurrent shop+buyer pairs against a server and report throughput and latency.
-    Bench(crate::bench::BenchArgs),
+    Bench(crate::tools::bench::BenchArgs),
     /// Run the settling server and the demo shop (its own origin) with a demo merchant and a test card.
     Demo {
         #[arg(long, env = "KESSAI_LISTEN", default_value = "127.0.0.1:8080")]
@@ -165,7 +166,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             print_json(&serde_json::json!({
                 "listen": addr.to_string(),
                 "url": format!("http://{addr}"),
-                "database": crate::db::redact_url(&db.database),
+                "database": kessai_core::db::redact_url(&db.database),
                 "openapi": format!("http://{addr}/openapi.json"),
             }))?;
             app.run().await?;
@@ -178,7 +179,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             db,
         }) => {
             let (mut conn, keyring) = open(&db).await?;
-            print_json(&crate::merchants::create(&mut conn, &keyring, &name, &origins, notify_url.as_deref()).await?)?;
+            print_json(
+                &kessai_core::merchants::create(&mut conn, &keyring, &name, &origins, notify_url.as_deref()).await?,
+            )?;
             Ok(0)
         }
         Command::Card(CardCommand::Issue {
@@ -193,7 +196,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             let (mut conn, keyring) = open(&db).await?;
             let expiry = exp_month.zip(exp_year);
             print_json(
-                &crate::instruments::issue_card(&mut conn, &keyring, &brand, &holder, balance, &currency, expiry)
+                &kessai_core::instruments::issue_card(&mut conn, &keyring, &brand, &holder, balance, &currency, expiry)
                     .await?,
             )?;
             Ok(0)
@@ -207,18 +210,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }) => {
             let (mut conn, keyring) = open(&db).await?;
             print_json(
-                &crate::instruments::create_user(&mut conn, &keyring, &name, &password, balance, &currency).await?,
+                &kessai_core::instruments::create_user(&mut conn, &keyring, &name, &password, balance, &currency)
+                    .await?,
             )?;
             Ok(0)
         }
         Command::Ledger(LedgerCommand::Check { db }) => {
             let (mut conn, _) = open(&db).await?;
-            let report = crate::ledger::check(&mut conn).await?;
+            let report = kessai_core::ledger::check(&mut conn).await?;
             print_json(&report)?;
             Ok(if report.ok { 0 } else { 1 })
         }
         Command::Bench(args) => {
-            crate::bench::run(args).await?;
+            crate::tools::bench::run(args).await?;
             Ok(0)
         }
         Command::Demo {
@@ -227,28 +231,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             db,
             widget_dir,
         } => {
-            let args = crate::demo::DemoArgs {
+            let args = crate::tools::demo::DemoArgs {
                 listen,
                 shop_listen,
                 database: db.database,
                 key_file: db.key_file,
                 widget_dir,
             };
-            crate::demo::run(args).await?;
+            crate::tools::demo::run(args).await?;
             Ok(0)
         }
         Command::EchoServer { listen } => {
-            crate::bench::echo_server(listen).await?;
+            crate::tools::bench::echo_server(listen).await?;
             Ok(0)
         }
     }
 }
 
-async fn open(db: &DbArgs) -> anyhow::Result<(crate::store::Conn, Keyring)> {
+async fn open(db: &DbArgs) -> anyhow::Result<(kessai_core::store::Conn, Keyring)> {
     let key_path = db.key_file.clone().unwrap_or_else(|| default_key_path(&db.database));
     let keyring = Keyring::load_or_create(&key_path)?;
-    let mut conn = crate::db::connection(&db.database).await?;
-    crate::db::migrate(&mut conn).await?;
+    let mut conn = kessai_core::db::connection(&db.database).await?;
+    kessai_core::db::migrate(&mut conn).await?;
     Ok((conn, keyring))
 }
 

@@ -128,7 +128,7 @@ fn scratch_parent(args: &BenchArgs) -> PathBuf {
     let beside_db = args
         .database
         .as_deref()
-        .and_then(crate::db::sqlite_path)
+        .and_then(kessai_core::db::sqlite_path)
         .and_then(|file| Path::new(&file).parent().map(Path::to_path_buf))
         .filter(|dir| !dir.as_os_str().is_empty());
     beside_db.unwrap_or_else(std::env::temp_dir)

@@ -15,7 +15,7 @@ use crate::store::Conn;
 use futures_util::future::BoxFuture;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 
 /// At most this many steps share one transaction: bounds the latency a step
 /// can add to the others in its batch.
@@ -88,12 +88,12 @@ impl Writer {
 
     /// Runs `step` in the next batch and returns its result once durable.
     /// An `Err` from the step rolls back everything the step wrote.
-    pub async fn run<T, F>(&self, step: F) -> ApiResult<T>
+    pub async fn run<T, F>(&self, step: F) -> Result<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, ApiResult<T>> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T>> + Send + 'static,
     {
-        let (reply, answer) = oneshot::channel::<ApiResult<T>>();
+        let (reply, answer) = oneshot::channel::<Result<T>>();
         let job: Job = Box::new(move |conn| {
             Box::pin(async move {
                 let result = step(conn).await;
@@ -101,9 +101,7 @@ impl Writer {
                 let finish: Finish = Box::new(move |committed| {
                     let outcome = match committed {
                         Ok(()) => result,
-                        Err(()) => Err(ApiError::Internal(anyhow::anyhow!(
-                            "the batch transaction did not commit"
-                        ))),
+                        Err(()) => Err(Error::Internal(anyhow::anyhow!("the batch transaction did not commit"))),
                     };
                     // The requester may have gone away; the step is durable regardless.
                     let _ = reply.send(outcome);
@@ -114,10 +112,10 @@ impl Writer {
         self.sender
             .send(job)
             .await
-            .map_err(|_| ApiError::Internal(anyhow::anyhow!("the settlement writer has stopped")))?;
+            .map_err(|_| Error::Internal(anyhow::anyhow!("the settlement writer has stopped")))?;
         answer
             .await
-            .map_err(|_| ApiError::Internal(anyhow::anyhow!("the settlement writer dropped a step")))?
+            .map_err(|_| Error::Internal(anyhow::anyhow!("the settlement writer dropped a step")))?
     }
 }
 

@@ -212,7 +212,7 @@ fn order_from_form(fields: &HashMap<String, String>, order_id: String) -> Result
 /// A1: on an order, the shop's server sends the first settlement request.
 async fn place_order(State(state): State<ShopState>, body: Bytes) -> Response {
     let fields = form_fields(&body);
-    let order_id = format!("demo-{}", crate::ids::new_ordered("").trim_start_matches('_'));
+    let order_id = format!("demo-{}", kessai_core::ids::new_ordered("").trim_start_matches('_'));
     let order = match order_from_form(&fields, order_id.clone()) {
         Ok(o) => o,
         Err(message) => {
@@ -429,7 +429,7 @@ async fn webhook(State(state): State<ShopState>, headers: HeaderMap, uri: Uri, b
             .to_string()
     };
     let text = String::from_utf8_lossy(&body);
-    let now = crate::clock::now();
+    let now = kessai_core::clock::now();
     let signed = webhooks::verify(
         &state.config.webhook_secret,
         &header("webhook-id"),

@@ -1,22 +1,20 @@
 //! Results pushed to the shop (A7, PROTOCOL section 8.2): every status
 //! change is an event, kept as history; when a notify_url is known the event
-//! also gets a delivery row, the durable outbox. A worker posts due
-//! deliveries with Standard Webhooks signatures and retries with backoff
-//! until a 2xx, for more than three days.
+//! also gets a delivery row, the durable outbox. The delivery worker (in the
+//! server crate: it speaks HTTP) takes due deliveries from here, posts them
+//! with Standard Webhooks signatures, and records each attempt back here,
+//! retrying with backoff until a 2xx, for more than three days.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::args;
 use crate::store::{Conn, Reader};
-use futures_util::stream::{self, StreamExt};
-use kessai_protocol::api::WebhookEvent;
-use serde::Serialize;
+use kessai_protocol::api::{DeliveryView, EventView, WebhookEvent};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::merchants::Merchant;
+use crate::node::Node;
 use crate::settlements::{self, Record};
-use crate::state::AppState;
 
 /// Seconds to wait before each attempt after the first, as published in the
 /// API reference: 5 s, 5 min, 30 min, 2 h, 5 h, then every 10 h. The total
@@ -25,20 +23,15 @@ pub const RETRY_SCHEDULE_S: &[u64] = &[
     5, 300, 1800, 7200, 18000, 36000, 36000, 36000, 36000, 36000, 36000, 36000,
 ];
 
-/// Deliveries in flight at once, and per sweep of the outbox.
-const CONCURRENCY_MAX: usize = 16;
-const SWEEP_LEN_MAX: i64 = 64;
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Records the event for the settlement's current status (and queues its
 /// delivery). Runs inside the caller's writer step.
-pub async fn record(conn: &mut Conn, rec: &Record, merchant: &Merchant, event_id: &str, now: i64) -> ApiResult<()> {
+pub async fn record(conn: &mut Conn, rec: &Record, merchant: &Merchant, event_id: &str, now: i64) -> Result<()> {
     let event = WebhookEvent {
         kind: format!("settlement.{}", rec.status),
         timestamp: now,
-        data: serde_json::to_value(settlements::view(rec, merchant, None)).map_err(|e| ApiError::Internal(e.into()))?,
+        data: serde_json::to_value(settlements::view(rec, merchant, None)).map_err(|e| Error::Internal(e.into()))?,
     };
-    let payload = serde_json::to_string(&event).map_err(|e| ApiError::Internal(e.into()))?;
+    let payload = serde_json::to_string(&event).map_err(|e| Error::Internal(e.into()))?;
     conn.execute("INSERT INTO events (id, merchant_id, settlement_id, type, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)", args![event_id, &merchant.id, &rec.id, &event.kind, &payload, now])
     .await?;
     if let Some(url) = &rec.notify_url {
@@ -58,35 +51,10 @@ async fn queue(conn: &mut Conn, event_id: &str, url: &str, now: i64) -> sqlx::Re
     Ok(())
 }
 
-/// An event as `GET /v1/events/{id}` shows it, with its delivery state.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct EventView {
-    pub id: String,
-    pub object: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub settlement_id: String,
-    pub created_at: i64,
-    #[schema(value_type = Object)]
-    pub payload: serde_json::Value,
-    pub delivery: Option<DeliveryView>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct DeliveryView {
-    pub url: String,
-    pub status: String,
-    pub attempts: i64,
-    pub next_attempt_at: Option<i64>,
-    pub last_status: Option<i64>,
-    pub last_error: Option<String>,
-    pub delivered_at: Option<i64>,
-}
-
 const EVENT_COLUMNS: &str = "e.id, e.type, e.settlement_id, e.payload, e.created_at, d.url, d.status, d.attempts, \
     d.next_attempt_at, d.last_status, d.last_error, d.delivered_at";
 
-fn event_view(r: &crate::store::Row) -> ApiResult<EventView> {
+fn event_view(r: &crate::store::Row) -> Result<EventView> {
     let payload: String = r.try_get("payload")?;
     let url: Option<String> = r.try_get("url")?;
     let delivery = match url {
@@ -114,12 +82,12 @@ fn event_view(r: &crate::store::Row) -> ApiResult<EventView> {
         kind: r.try_get("type")?,
         settlement_id: r.try_get("settlement_id")?,
         created_at: r.try_get("created_at")?,
-        payload: serde_json::from_str(&payload).map_err(|e| ApiError::Internal(e.into()))?,
+        payload: serde_json::from_str(&payload).map_err(|e| Error::Internal(e.into()))?,
         delivery,
     })
 }
 
-pub async fn get_event(pool: &Reader, merchant_id: &str, event_id: &str) -> ApiResult<Option<EventView>> {
+pub async fn get_event(pool: &Reader, merchant_id: &str, event_id: &str) -> Result<Option<EventView>> {
     let row = crate::store::pool_optional(pool, &format!(
         "SELECT {EVENT_COLUMNS} FROM events e LEFT JOIN deliveries d ON d.event_id = e.id WHERE e.id = $1 AND e.merchant_id = $2"
     ), args![event_id, merchant_id])
@@ -132,7 +100,7 @@ pub async fn list_events(
     merchant_id: &str,
     settlement_id: Option<&str>,
     limit: i64,
-) -> ApiResult<Vec<EventView>> {
+) -> Result<Vec<EventView>> {
     let rows = crate::store::pool_all(
         pool,
         &format!(
@@ -147,13 +115,12 @@ pub async fn list_events(
 }
 
 /// Queues an event for delivery again now (`POST /v1/events/{id}/redeliver`).
-pub async fn redeliver(state: &AppState, merchant: Arc<Merchant>, event_id: String) -> ApiResult<EventView> {
-    let pool = state.pool.clone();
+pub async fn redeliver(node: &Node, merchant: Arc<Merchant>, event_id: String) -> Result<EventView> {
+    let pool = node.reader.clone();
     let now = crate::clock::now();
     let merchant_id = merchant.id.clone();
     let id = event_id.clone();
-    state
-        .writer
+    node.writer
         .run(move |conn| {
             Box::pin(async move {
                 let row = conn
@@ -163,10 +130,10 @@ pub async fn redeliver(state: &AppState, merchant: Arc<Merchant>, event_id: Stri
                         args![&id, &merchant.id],
                     )
                     .await?
-                    .ok_or_else(|| ApiError::not_found("event_not_found", "No such event."))?;
+                    .ok_or_else(|| Error::not_found("event_not_found", "No such event."))?;
                 let url: Option<String> = row.try_get("notify_url")?;
                 let url = url.or_else(|| merchant.notify_url.clone()).ok_or_else(|| {
-                    ApiError::conflict(
+                    Error::conflict(
                         "notify_url_missing",
                         "Neither the settlement nor the merchant has a notify_url to deliver to.",
                     )
@@ -176,57 +143,36 @@ pub async fn redeliver(state: &AppState, merchant: Arc<Merchant>, event_id: Stri
             })
         })
         .await?;
-    state.webhook_wake.notify_one();
+    node.wake_webhooks();
     get_event(&pool, &merchant_id, &event_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("event_not_found", "No such event."))
+        .ok_or_else(|| Error::not_found("event_not_found", "No such event."))
 }
 
-/// The delivery worker: runs until the process ends.
-pub async fn run_worker(state: AppState) {
-    let client = match reqwest::Client::builder()
-        .timeout(REQUEST_TIMEOUT)
-        .user_agent("Kessai-Webhooks/1")
-        .build()
-    {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "webhook client could not be built; webhooks are disabled");
-            return;
-        }
-    };
-    loop {
-        match sweep(&state, &client).await {
-            // A full sweep means more may be due right away.
-            Ok(n) if n as i64 >= SWEEP_LEN_MAX => continue,
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = ?e, "webhook sweep failed"),
-        }
-        let _ = tokio::time::timeout(state.config.webhook_poll, state.webhook_wake.notified()).await;
-    }
+/// A delivery whose time has come.
+#[derive(Debug, Clone)]
+pub struct Due {
+    pub event_id: String,
+    pub merchant_id: String,
+    pub url: String,
+    /// Attempts made before this one.
+    pub attempts: i64,
+    pub payload: String,
+    pub created_at: i64,
 }
 
-struct Due {
-    event_id: String,
-    merchant_id: String,
-    url: String,
-    attempts: i64,
-    payload: String,
-    created_at: i64,
-}
-
-async fn sweep(state: &AppState, client: &reqwest::Client) -> anyhow::Result<usize> {
-    let now = crate::clock::now();
+/// Up to `limit` deliveries due at `now`, the longest-waiting first.
+pub async fn due(pool: &Reader, now: i64, limit: i64) -> Result<Vec<Due>> {
     let rows = crate::store::pool_all(
-        &state.pool,
+        pool,
         "SELECT d.event_id, d.url, d.attempts, e.merchant_id, e.payload, e.created_at
          FROM deliveries d JOIN events e ON e.id = d.event_id
          WHERE d.status = 'pending' AND d.next_attempt_at <= $1
          ORDER BY d.next_attempt_at LIMIT $2",
-        args![now, SWEEP_LEN_MAX],
+        args![now, limit],
     )
     .await?;
-    let due: Vec<Due> = rows
+    let due = rows
         .iter()
         .map(|r| {
             Ok(Due {
@@ -239,59 +185,49 @@ async fn sweep(state: &AppState, client: &reqwest::Client) -> anyhow::Result<usi
             })
         })
         .collect::<Result<_, sqlx::Error>>()?;
-    let n = due.len();
-    stream::iter(due)
-        .for_each_concurrent(CONCURRENCY_MAX, |d| async move {
-            if let Err(e) = deliver(state, client, d).await {
-                tracing::warn!(error = ?e, "recording a webhook attempt failed");
-            }
-        })
-        .await;
-    Ok(n)
+    Ok(due)
 }
 
-async fn deliver(state: &AppState, client: &reqwest::Client, due: Due) -> anyhow::Result<()> {
-    let merchant = state
-        .merchants
-        .by_id(&state.pool, &state.keyring, &due.merchant_id)
-        .await
-        .map_err(|e| anyhow::anyhow!("loading merchant: {e}"))?
-        .ok_or_else(|| anyhow::anyhow!("event of unknown merchant {}", due.merchant_id))?;
-    // The timestamp is that of this attempt: receivers reject old ones.
-    let timestamp = crate::clock::now();
-    let signature = kessai_protocol::webhooks::sign(&merchant.webhook_secret, &due.event_id, timestamp, &due.payload);
-    let outcome = client
-        .post(&due.url)
-        .header("content-type", "application/json")
-        .header("webhook-id", &due.event_id)
-        .header("webhook-timestamp", timestamp.to_string())
-        .header("webhook-signature", signature)
-        .body(due.payload.clone())
-        .send()
-        .await;
-    let (ok, last_status, last_error) = match outcome {
-        Ok(resp) if resp.status().is_success() => (true, Some(i64::from(resp.status().as_u16())), None),
-        Ok(resp) => (
-            false,
-            Some(i64::from(resp.status().as_u16())),
-            Some(format!("HTTP {}", resp.status())),
-        ),
-        Err(e) => (false, None, Some(describe(&e))),
-    };
+/// How one delivery attempt went.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// The receiver answered 2xx.
+    pub delivered: bool,
+    /// The HTTP status it answered, if it answered.
+    pub http_status: Option<u16>,
+    /// What went wrong, in words safe to show the merchant.
+    pub error: Option<String>,
+}
+
+/// What the outbox does after an attempt: delivered, retry at a time, or
+/// give up. `retry_divisor` shortens the published waits (tests use it to
+/// exercise retries in seconds; 1 in production).
+pub fn next_state(attempts_before: i64, delivered: bool, now: i64, retry_divisor: u64) -> (&'static str, i64) {
+    if delivered {
+        return ("delivered", now);
+    }
+    match usize::try_from(attempts_before)
+        .ok()
+        .and_then(|i| RETRY_SCHEDULE_S.get(i))
+    {
+        Some(wait_s) => {
+            let scaled = (wait_s / retry_divisor.max(1)).max(1);
+            ("pending", now.saturating_add(i64::try_from(scaled).unwrap_or(i64::MAX)))
+        }
+        None => ("failed", now),
+    }
+}
+
+/// Records an attempt on `due`, scheduling the next one if it failed.
+pub async fn record_attempt(node: &Node, due: &Due, attempt: Attempt, retry_divisor: u64) -> Result<()> {
     let attempts = due.attempts + 1;
     let now = crate::clock::now();
-    let (status, next) = if ok {
-        ("delivered", now)
-    } else {
-        match usize::try_from(due.attempts).ok().and_then(|i| RETRY_SCHEDULE_S.get(i)) {
-            Some(wait_s) => ("pending", now + state.config.scale_retry(*wait_s)),
-            None => ("failed", now),
-        }
-    };
+    let (status, next) = next_state(due.attempts, attempt.delivered, now, retry_divisor);
     tracing::info!(event = %due.event_id, attempts, status, age_s = now - due.created_at, "webhook attempt");
-    let event_id = due.event_id;
-    state
-        .writer
+    let event_id = due.event_id.clone();
+    let last_status = attempt.http_status.map(i64::from);
+    let (delivered, last_error) = (attempt.delivered, attempt.error);
+    node.writer
         .run(move |conn| {
             Box::pin(async move {
                 conn.execute(
@@ -304,7 +240,7 @@ async fn deliver(state: &AppState, client: &reqwest::Client, due: Due) -> anyhow
                         next,
                         last_status,
                         last_error,
-                        ok.then_some(now)
+                        delivered.then_some(now)
                     ],
                 )
                 .await?;
@@ -312,17 +248,20 @@ async fn deliver(state: &AppState, client: &reqwest::Client, due: Due) -> anyhow
             })
         })
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(())
 }
 
-/// A transport error, without the URL's query string (it may hold a token).
-fn describe(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timed out".into()
-    } else if e.is_connect() {
-        "could not connect".into()
-    } else {
-        "request failed".into()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_follow_the_published_schedule_then_give_up() {
+        assert_eq!(next_state(0, false, 100, 1), ("pending", 105));
+        assert_eq!(next_state(1, false, 100, 1), ("pending", 400));
+        assert_eq!(next_state(0, true, 100, 1), ("delivered", 100));
+        let last = i64::try_from(RETRY_SCHEDULE_S.len()).unwrap_or(0);
+        assert_eq!(next_state(last, false, 100, 1), ("failed", 100));
+        // Shortened for tests, never to zero.
+        assert_eq!(next_state(0, false, 100, 1000), ("pending", 101));
     }
 }

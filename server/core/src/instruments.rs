@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::args;
 use crate::store::Conn;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::keyring::{self, Keyring};
 use crate::ledger;
 
@@ -225,7 +225,7 @@ pub async fn resolve_card(
     details: &CardDetails,
     currency: &str,
     now: i64,
-) -> ApiResult<Resolved> {
+) -> Result<Resolved> {
     let param = "payment_method.card";
     let number = card::normalize_number(details.number.expose(), &format!("{param}.number"))?;
     card::check_expiry_fields(details.exp_month, details.exp_year, param)?;
@@ -279,7 +279,7 @@ struct UserRow {
     account_id: String,
 }
 
-async fn load_user(pool: &Reader, keyring: &Keyring, user_id: &str) -> ApiResult<Option<UserRow>> {
+async fn load_user(pool: &Reader, keyring: &Keyring, user_id: &str) -> Result<Option<UserRow>> {
     let row = crate::store::pool_optional(
         pool,
         "SELECT password_hash, user_key_sealed, account_id FROM users WHERE id = $1",
@@ -294,15 +294,15 @@ async fn load_user(pool: &Reader, keyring: &Keyring, user_id: &str) -> ApiResult
     }))
 }
 
-pub async fn user_key(pool: &Reader, keyring: &Keyring, user_id: &str) -> ApiResult<Option<[u8; 32]>> {
+pub async fn user_key(pool: &Reader, keyring: &Keyring, user_id: &str) -> Result<Option<[u8; 32]>> {
     Ok(load_user(pool, keyring, user_id).await?.map(|u| u.key))
 }
 
-fn check_user_id(user_id: &str) -> ApiResult<()> {
+fn check_user_id(user_id: &str) -> Result<()> {
     if kessai_protocol::ids::is_id(kessai_protocol::ids::USER, user_id) {
         Ok(())
     } else {
-        Err(ApiError::field(
+        Err(Error::field(
             "user_id_invalid",
             "payment_method.user_id",
             "payment_method.user_id must be a wallet user id (usr_…).",
@@ -320,7 +320,7 @@ pub async fn resolve_account(
     order: &Order,
     subject: Subject<'_>,
     now: i64,
-) -> ApiResult<Resolved> {
+) -> Result<Resolved> {
     check_user_id(user_id)?;
     let Some(user) = load_user(pool, keyring, user_id).await? else {
         return Ok(Resolved::declined("account", decline::AUTHENTICATION_FAILED));
@@ -328,7 +328,7 @@ pub async fn resolve_account(
     let claims: PayerClaims = match jws::verify(&user.key, authenticator) {
         Ok(c) => c,
         Err(jws::JwsError::Malformed) => {
-            return Err(ApiError::field(
+            return Err(Error::field(
                 "authenticator_malformed",
                 "payment_method.authenticator",
                 "payment_method.authenticator is not a compact JWS.",
@@ -339,7 +339,7 @@ pub async fn resolve_account(
     // The signature is good: from here on, problems are the client's to fix
     // (a stale or reused token), so they are errors and nothing is recorded.
     if claims.iat + PAYER_AUTHENTICATOR_TTL_S < now || claims.iat > now + CLOCK_SKEW_S {
-        return Err(ApiError::unauthorized(
+        return Err(Error::unauthorized(
             "authenticator_expired",
             "The payer authenticator is older than 5 minutes; make a new one.",
         ));
@@ -357,13 +357,13 @@ pub async fn resolve_account(
         || claims.total != order.total
         || claims.currency != order.currency
     {
-        return Err(ApiError::unauthorized(
+        return Err(Error::unauthorized(
             "authenticator_mismatch",
             "The payer authenticator was made for another user, settlement or order.",
         ));
     }
     if claims.jti.is_empty() || claims.jti.len() > 255 {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "authenticator_malformed",
             "payment_method.authenticator",
             "The authenticator's jti must be 1 to 255 characters.",
@@ -383,15 +383,10 @@ pub async fn resolve_account(
 }
 
 /// Account held at the settling server, authorized by id and password (A11).
-pub async fn resolve_password(
-    pool: &Reader,
-    keyring: &Keyring,
-    user_id: &str,
-    password: String,
-) -> ApiResult<Resolved> {
+pub async fn resolve_password(pool: &Reader, keyring: &Keyring, user_id: &str, password: String) -> Result<Resolved> {
     check_user_id(user_id)?;
     if password.is_empty() || password.len() > 1024 {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "password_invalid",
             "payment_method.password",
             "payment_method.password must be 1 to 1024 bytes.",
@@ -414,7 +409,7 @@ pub async fn resolve_password(
         (ok, user)
     })
     .await
-    .map_err(|e| ApiError::Internal(anyhow::anyhow!("password check task: {e}")))?;
+    .map_err(|e| Error::Internal(anyhow::anyhow!("password check task: {e}")))?;
     match (verified, user) {
         (true, Some(user)) => Ok(Resolved {
             payment_type: "password",

@@ -5,6 +5,7 @@
 //! by the client secret (or, payer-first, the payer secret). CORS admits
 //! only the origins the settlement's merchant registered.
 
+use kessai_core::{Error, Result};
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -21,13 +22,13 @@ use kessai_protocol::api::{status, ConfirmResult, ConfirmSettlement, ErrorBody, 
 use kessai_protocol::Order;
 use serde::Deserialize;
 
-use crate::error::{ApiError, ApiResult};
-use crate::instruments::{self, Resolved, Subject};
-use crate::keyring::Keyring;
-use crate::merchants::Merchant;
-use crate::routes::settlements::{parse_body, wait_for_change};
-use crate::settlements::{self, Record};
-use crate::state::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::settlements::{parse_body, wait_for_change};
+use crate::http::state::AppState;
+use kessai_core::instruments::{self, Resolved, Subject};
+use kessai_core::keyring::Keyring;
+use kessai_core::merchants::Merchant;
+use kessai_core::settlements::{self, Record};
 
 /// How long an unmatched payer-first request holds the buyer's funds.
 const PAYER_FIRST_EXPIRES_S: i64 = 900;
@@ -44,23 +45,25 @@ pub fn router(state: AppState) -> Router<AppState> {
 
 /// A request with an `Origin` must come from one the merchant registered;
 /// requests without one (servers, curl) are judged by their secrets alone.
-fn check_origin(headers: &HeaderMap, merchant: &Merchant) -> ApiResult<()> {
+fn check_origin(headers: &HeaderMap, merchant: &Merchant) -> Result<()> {
     match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
         None => Ok(()),
         Some(origin) if merchant.origins.iter().any(|o| o == &origin.to_ascii_lowercase()) => Ok(()),
-        Some(_) => Err(ApiError::forbidden(
+        Some(_) => Err(Error::forbidden(
             "origin_not_allowed",
             "This page's origin is not registered for the merchant.",
-        )),
+        )
+        .into()),
     }
 }
 
-async fn merchant_of(state: &AppState, merchant_id: &str) -> ApiResult<std::sync::Arc<Merchant>> {
+async fn merchant_of(state: &AppState, merchant_id: &str) -> Result<std::sync::Arc<Merchant>> {
     state
+        .node
         .merchants
-        .by_id(&state.pool, &state.keyring, merchant_id)
+        .by_id(&state.node.reader, &state.node.keyring, merchant_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("merchant_not_found", "No such merchant."))
+        .ok_or_else(|| Error::not_found("merchant_not_found", "No such merchant."))
 }
 
 async fn resolve(
@@ -69,15 +72,15 @@ async fn resolve(
     order: &Order,
     subject: Subject<'_>,
     now: i64,
-) -> ApiResult<Resolved> {
+) -> Result<Resolved> {
     match method {
         PaymentMethod::Card { card } => {
-            instruments::resolve_card(&state.pool, &state.keyring, &card, &order.currency, now).await
+            instruments::resolve_card(&state.node.reader, &state.node.keyring, &card, &order.currency, now).await
         }
         PaymentMethod::Account { user_id, authenticator } => {
             instruments::resolve_account(
-                &state.pool,
-                &state.keyring,
+                &state.node.reader,
+                &state.node.keyring,
                 &user_id,
                 authenticator.expose(),
                 order,
@@ -87,7 +90,8 @@ async fn resolve(
             .await
         }
         PaymentMethod::Password { user_id, password } => {
-            instruments::resolve_password(&state.pool, &state.keyring, &user_id, password.into_inner()).await
+            instruments::resolve_password(&state.node.reader, &state.node.keyring, &user_id, password.into_inner())
+                .await
         }
     }
 }
@@ -97,10 +101,10 @@ async fn answer(
     rec: &Record,
     merchant: &Merchant,
     payer_key: Option<[u8; 32]>,
-) -> ApiResult<ConfirmResult> {
+) -> Result<ConfirmResult> {
     let key = match (payer_key, &rec.user_id) {
         (Some(k), _) => Some(k),
-        (None, Some(user)) => instruments::user_key(&state.pool, &state.keyring, user).await?,
+        (None, Some(user)) => instruments::user_key(&state.node.reader, &state.node.keyring, user).await?,
         (None, None) => None,
     };
     Ok(settlements::confirm_result(rec, merchant, key.as_ref()))
@@ -121,14 +125,15 @@ pub async fn confirm(
 ) -> ApiResult<axum::Json<ConfirmResult>> {
     let req: ConfirmSettlement = parse_body(&body)?;
     if req.merchant_id.is_some() {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "parameter_unexpected",
             "merchant_id",
             "merchant_id is only for payer-first requests (/v1/payer/orders/confirm).",
-        ));
+        )
+        .into());
     }
     let secret = req.client_secret.as_ref().ok_or_else(|| {
-        ApiError::field(
+        Error::field(
             "parameter_missing",
             "client_secret",
             "client_secret is required: the shop hands it to the page with the settlement id.",
@@ -136,41 +141,43 @@ pub async fn confirm(
     })?;
     // Derived from the id: checked before any lookup, so a wrong secret
     // learns nothing about which settlements exist.
-    if !Keyring::secret_matches(&state.keyring.client_secret(&id), secret.expose()) {
-        return Err(ApiError::unauthorized(
+    if !Keyring::secret_matches(&state.node.keyring.client_secret(&id), secret.expose()) {
+        return Err(Error::unauthorized(
             "client_secret_invalid",
             "The client secret does not belong to this settlement.",
-        ));
+        )
+        .into());
     }
     req.order.validate("order")?;
-    let rec = settlements::get_pooled(&state.pool, &id)
+    let rec = settlements::get_pooled(&state.node.reader, &id)
         .await?
-        .ok_or_else(|| ApiError::not_found("settlement_not_found", "No such settlement."))?;
+        .ok_or_else(|| Error::not_found("settlement_not_found", "No such settlement."))?;
     let merchant = merchant_of(&state, &rec.merchant_id).await?;
     check_origin(&headers, &merchant)?;
     if let Some(closed) = settlements::closed_error(&rec) {
-        return Err(closed);
+        return Err(closed.into());
     }
     if status::is_final(&rec.status) || rec.status == status::HELD {
         // A repeat: the first outcome, without touching payment data again.
         return Ok(axum::Json(answer(&state, &rec, &merchant, None).await?));
     }
-    let now = crate::clock::now();
+    let now = kessai_core::clock::now();
     let resolved = resolve(&state, req.payment_method, &req.order, Subject::Settlement(&id), now).await?;
     let payer_key = resolved.user.as_ref().map(|u| u.key);
     let m = merchant.clone();
     let order = req.order;
     let sid = id.clone();
     let rec = state
+        .node
         .writer
         .run(move |conn| Box::pin(async move { settlements::confirm(conn, &m, &sid, &order, &resolved, now).await }))
         .await?;
-    state.announce([id.as_str()]);
+    state.node.announce([id.as_str()]);
     if rec.notify_url.is_some() {
-        state.webhook_wake.notify_one();
+        state.node.wake_webhooks();
     }
     if let Some(closed) = settlements::closed_error(&rec) {
-        return Err(closed);
+        return Err(closed.into());
     }
     Ok(axum::Json(answer(&state, &rec, &merchant, payer_key).await?))
 }
@@ -188,14 +195,15 @@ pub async fn confirm_payer_first(
 ) -> ApiResult<Response> {
     let req: ConfirmSettlement = parse_body(&body)?;
     if req.client_secret.is_some() {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "parameter_unexpected",
             "client_secret",
             "With a client secret, confirm at /v1/payer/settlements/{id}/confirm instead.",
-        ));
+        )
+        .into());
     }
     let merchant_id = req.merchant_id.clone().ok_or_else(|| {
-        ApiError::field(
+        Error::field(
             "parameter_missing",
             "merchant_id",
             "merchant_id is required for a payer-first request.",
@@ -204,7 +212,7 @@ pub async fn confirm_payer_first(
     req.order.validate("order")?;
     let merchant = merchant_of(&state, &merchant_id).await?;
     check_origin(&headers, &merchant)?;
-    let now = crate::clock::now();
+    let now = kessai_core::clock::now();
     let resolved = resolve(
         &state,
         req.payment_method,
@@ -219,6 +227,7 @@ pub async fn confirm_payer_first(
     let m = merchant.clone();
     let order = req.order;
     let rec = state
+        .node
         .writer
         .run(move |conn| {
             Box::pin(
@@ -227,7 +236,7 @@ pub async fn confirm_payer_first(
         })
         .await?;
     let mut result = answer(&state, &rec, &merchant, payer_key).await?;
-    result.payer_secret = Some(state.keyring.payer_secret(&rec.id));
+    result.payer_secret = Some(state.node.keyring.payer_secret(&rec.id));
     let code = if rec.status == status::AWAITING_MERCHANT {
         StatusCode::ACCEPTED
     } else {
@@ -250,27 +259,27 @@ pub struct PayerQuery {
 }
 
 /// Checks either secret and loads the settlement.
-async fn authorized(state: &AppState, id: &str, q: &PayerQuery) -> ApiResult<(Record, std::sync::Arc<Merchant>)> {
+async fn authorized(state: &AppState, id: &str, q: &PayerQuery) -> Result<(Record, std::sync::Arc<Merchant>)> {
     let ok = match (&q.payer_secret, &q.client_secret) {
-        (Some(p), _) => Keyring::secret_matches(&state.keyring.payer_secret(id), p),
-        (None, Some(c)) => Keyring::secret_matches(&state.keyring.client_secret(id), c),
+        (Some(p), _) => Keyring::secret_matches(&state.node.keyring.payer_secret(id), p),
+        (None, Some(c)) => Keyring::secret_matches(&state.node.keyring.client_secret(id), c),
         (None, None) => {
-            return Err(ApiError::field(
+            return Err(Error::field(
                 "parameter_missing",
                 "payer_secret",
                 "Give payer_secret or client_secret.",
-            ))
+            )
+            .into())
         }
     };
     if !ok {
-        return Err(ApiError::unauthorized(
-            "payer_secret_invalid",
-            "The secret does not belong to this settlement.",
-        ));
+        return Err(
+            Error::unauthorized("payer_secret_invalid", "The secret does not belong to this settlement.").into(),
+        );
     }
-    let rec = settlements::get_pooled(&state.pool, id)
+    let rec = settlements::get_pooled(&state.node.reader, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("settlement_not_found", "No such settlement."))?;
+        .ok_or_else(|| Error::not_found("settlement_not_found", "No such settlement."))?;
     let merchant = merchant_of(state, &rec.merchant_id).await?;
     Ok((rec, merchant))
 }
@@ -283,15 +292,11 @@ pub async fn status_of(
     Path(id): Path<String>,
     query: Result<Query<PayerQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<axum::Json<ConfirmResult>> {
-    let Query(q) = query.map_err(|e| ApiError::field("query_invalid", "query", e.body_text()))?;
+    let Query(q) = query.map_err(|e| Error::field("query_invalid", "query", e.body_text()))?;
     let (mut rec, merchant) = authorized(&state, &id, &q).await?;
     match q.wait {
         Some(w) if w > WAIT_MAX_S => {
-            return Err(ApiError::field(
-                "wait_out_of_range",
-                "wait",
-                "wait must be 0 to 30 seconds.",
-            ))
+            return Err(Error::field("wait_out_of_range", "wait", "wait must be 0 to 30 seconds.").into())
         }
         Some(w) if w > 0 => rec = wait_for_change(&state, &id, rec, Duration::from_secs(w)).await?,
         _ => {}
@@ -307,7 +312,7 @@ pub async fn events(
     Path(id): Path<String>,
     query: Result<Query<PayerQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    let Query(q) = query.map_err(|e| ApiError::field("query_invalid", "query", e.body_text()))?;
+    let Query(q) = query.map_err(|e| Error::field("query_invalid", "query", e.body_text()))?;
     let (rec, merchant) = authorized(&state, &id, &q).await?;
     // Bounded: a stream ends at a final status or after an hour.
     let rounds_max = 3600 / 25;
@@ -344,14 +349,14 @@ async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Respon
     };
     let allowed = match origin_allowed(&state, req.uri().path(), &origin).await {
         Ok(a) => a,
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError(e).into_response(),
     };
     if req.method() == Method::OPTIONS {
         if !allowed {
-            return ApiError::forbidden(
+            return ApiError(Error::forbidden(
                 "origin_not_allowed",
                 "This page's origin is not registered for the merchant.",
-            )
+            ))
             .into_response();
         }
         let mut resp = StatusCode::NO_CONTENT.into_response();
@@ -385,18 +390,18 @@ fn add_cors_headers(headers: &mut HeaderMap, origin: &str) {
 /// For a settlement path, the settlement's merchant decides; for payer-first
 /// (merchant named only in the body) any registered origin passes the
 /// preflight and the handler checks the named merchant.
-async fn origin_allowed(state: &AppState, path: &str, origin: &str) -> ApiResult<bool> {
+async fn origin_allowed(state: &AppState, path: &str, origin: &str) -> Result<bool> {
     let settlement_id = path
         .strip_prefix("/v1/payer/settlements/")
         .and_then(|rest| rest.split('/').next());
     match settlement_id {
         Some(id) => {
-            let Some(rec) = settlements::get_pooled(&state.pool, id).await? else {
+            let Some(rec) = settlements::get_pooled(&state.node.reader, id).await? else {
                 return Ok(false);
             };
             let merchant = merchant_of(state, &rec.merchant_id).await?;
             Ok(merchant.origins.iter().any(|o| o == origin))
         }
-        None => state.merchants.origin_known(&state.pool, origin).await,
+        None => state.node.merchants.origin_known(&state.node.reader, origin).await,
     }
 }

@@ -4,33 +4,38 @@
 
 use crate::args;
 
-use crate::state::AppState;
+use std::time::Duration;
+
+use crate::db::Backend;
+use crate::node::Node;
 
 const SWEEP_LEN_MAX: i64 = 256;
 /// Idempotency keys are kept at least 24 h (PROTOCOL section 2); we keep 48 h.
 const IDEMPOTENCY_KEEP_S: i64 = 48 * 3600;
 
-pub async fn run(state: AppState) {
-    let mut tick = tokio::time::interval(state.config.sweep_interval);
+/// Runs the sweeps every `interval` until the process ends.
+pub async fn run(node: Node, interval: Duration) {
+    let state = &node;
+    let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut rounds: u64 = 0;
     loop {
         tick.tick().await;
-        if let Err(e) = expire_due(&state).await {
-            tracing::warn!(error = ?e, "expiry sweep failed");
+        if let Err(e) = expire_due(state).await {
+            tracing::warn!(error = format!("{e:#}"), "expiry sweep failed");
         }
-        if let Err(e) = capture_due(&state).await {
-            tracing::warn!(error = ?e, "cooling-off capture sweep failed");
+        if let Err(e) = capture_due(state).await {
+            tracing::warn!(error = format!("{e:#}"), "cooling-off capture sweep failed");
         }
-        if crate::db::backend(&state.config.database_url).ok() == Some(crate::db::Backend::Sqlite) {
-            if let Err(e) = crate::db::checkpoint(&state.pool).await {
+        if state.backend == Backend::Sqlite {
+            if let Err(e) = crate::db::checkpoint(&state.reader).await {
                 tracing::warn!(error = %e, "WAL checkpoint failed");
             }
         }
         rounds += 1;
         if rounds % 60 == 0 {
-            if let Err(e) = forget_old(&state).await {
-                tracing::warn!(error = ?e, "cleanup sweep failed");
+            if let Err(e) = forget_old(state).await {
+                tracing::warn!(error = format!("{e:#}"), "cleanup sweep failed");
             }
         }
     }
@@ -59,30 +64,30 @@ impl Due {
     }
 }
 
-pub async fn expire_due(state: &AppState) -> anyhow::Result<usize> {
+pub async fn expire_due(state: &Node) -> anyhow::Result<usize> {
     sweep(state, Due::Expiry).await
 }
 
-pub async fn capture_due(state: &AppState) -> anyhow::Result<usize> {
+pub async fn capture_due(state: &Node) -> anyhow::Result<usize> {
     sweep(state, Due::CoolingOff).await
 }
 
 /// Applies `due` to every settlement it selects, each in its own writer
 /// step; the step re-checks the condition, so a settlement that moved in
 /// between is left alone.
-async fn sweep(state: &AppState, due: Due) -> anyhow::Result<usize> {
+async fn sweep(state: &Node, due: Due) -> anyhow::Result<usize> {
     let now = crate::clock::now();
-    let rows = crate::store::pool_all(&state.pool, due.query(), args![now, SWEEP_LEN_MAX]).await?;
+    let rows = crate::store::pool_all(&state.reader, due.query(), args![now, SWEEP_LEN_MAX]).await?;
     let mut done = 0;
     for row in rows {
         let id: String = row.try_get("id")?;
         let merchant_id: String = row.try_get("merchant_id")?;
         let merchant = state
             .merchants
-            .by_id(&state.pool, &state.keyring, &merchant_id)
+            .by_id(&state.reader, &state.keyring, &merchant_id)
             .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-            .ok_or_else(|| anyhow::anyhow!("settlement {id} of unknown merchant"))?;
+            .map_err(|e| anyhow::Error::new(e).context(format!("loading merchant {merchant_id}")))?
+            .ok_or_else(|| anyhow::anyhow!("settlement {id} of unknown merchant {merchant_id}"))?;
         let changed = state
             .writer
             .run(move |conn| {
@@ -94,11 +99,11 @@ async fn sweep(state: &AppState, due: Due) -> anyhow::Result<usize> {
                 })
             })
             .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            .map_err(|e| anyhow::Error::new(e).context(format!("{due:?} of a settlement")))?;
         if let Some(rec) = changed {
             done += 1;
             if rec.notify_url.is_some() {
-                state.webhook_wake.notify_one();
+                state.wake_webhooks();
             }
             state.announce([rec.id.as_str()]);
         }
@@ -106,7 +111,7 @@ async fn sweep(state: &AppState, due: Due) -> anyhow::Result<usize> {
     Ok(done)
 }
 
-async fn forget_old(state: &AppState) -> anyhow::Result<()> {
+async fn forget_old(state: &Node) -> anyhow::Result<()> {
     let now = crate::clock::now();
     state
         .writer
@@ -123,5 +128,5 @@ async fn forget_old(state: &AppState) -> anyhow::Result<()> {
             })
         })
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))
+        .map_err(|e| anyhow::Error::new(e).context("forgetting old authenticator ids and idempotency keys"))
 }

@@ -4,13 +4,15 @@
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::Router;
+use kessai_core::Error;
 use kessai_protocol::api::ErrorBody;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ApiError, ApiResult};
-use crate::merchants::AuthedMerchant;
-use crate::state::AppState;
-use crate::webhooks::{self, EventView};
+use crate::http::error::ApiResult;
+use crate::http::extract::AuthedMerchant;
+use crate::http::state::AppState;
+use kessai_core::outbox;
+use kessai_protocol::api::EventView;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -43,16 +45,12 @@ pub async fn list(
     AuthedMerchant(merchant): AuthedMerchant,
     query: Result<Query<EventQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<axum::Json<EventList>> {
-    let Query(q) = query.map_err(|e| ApiError::field("query_invalid", "query", e.body_text()))?;
+    let Query(q) = query.map_err(|e| Error::field("query_invalid", "query", e.body_text()))?;
     let limit = q.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
-        return Err(ApiError::field(
-            "limit_out_of_range",
-            "limit",
-            "limit must be 1 to 100.",
-        ));
+        return Err(Error::field("limit_out_of_range", "limit", "limit must be 1 to 100.").into());
     }
-    let data = webhooks::list_events(&state.pool, &merchant.id, q.settlement_id.as_deref(), limit).await?;
+    let data = outbox::list_events(&state.node.reader, &merchant.id, q.settlement_id.as_deref(), limit).await?;
     Ok(axum::Json(EventList {
         object: "list".into(),
         data,
@@ -66,10 +64,10 @@ pub async fn retrieve(
     AuthedMerchant(merchant): AuthedMerchant,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<EventView>> {
-    webhooks::get_event(&state.pool, &merchant.id, &id)
+    outbox::get_event(&state.node.reader, &merchant.id, &id)
         .await?
         .map(axum::Json)
-        .ok_or_else(|| ApiError::not_found("event_not_found", "No such event."))
+        .ok_or_else(|| Error::not_found("event_not_found", "No such event.").into())
 }
 
 /// Send an event's webhook again now.
@@ -81,5 +79,5 @@ pub async fn redeliver(
     AuthedMerchant(merchant): AuthedMerchant,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<EventView>> {
-    Ok(axum::Json(webhooks::redeliver(&state, merchant, id).await?))
+    Ok(axum::Json(outbox::redeliver(&state.node, merchant, id).await?))
 }

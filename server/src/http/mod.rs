@@ -1,11 +1,22 @@
 //! HTTP routes, one module per resource, merged here; and the OpenAPI
 //! document generated from the handlers' annotations.
 
+/// Errors as responses; the JSON extractor whose rejection is our error.
+pub mod error;
+/// `GET /v1/events`, one event, redelivery.
 pub mod events;
+/// What handlers take from a request: the merchant, the idempotency key.
+pub mod extract;
+/// The buyer's side: second requests, payer-first, polling, event streams.
 pub mod payer;
+/// The shop's side: create, list, retrieve, cancel, refund.
 pub mod settlements;
+/// The state every handler shares.
+pub mod state;
+/// The browser apps' files.
 pub mod widget;
 
+use kessai_core::Error;
 use std::sync::atomic::Ordering;
 
 use axum::extract::State;
@@ -16,8 +27,8 @@ use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 
 /// Request bodies larger than this are refused (500 items of 200-character
 /// names fit comfortably).
@@ -129,8 +140,8 @@ pub struct Health {
 /// 200 when the server is ready (database reachable).
 #[utoipa::path(get, path = "/healthz", operation_id = "healthz", responses((status = 200, body = Health)))]
 pub async fn healthz(State(state): State<AppState>) -> Result<axum::Json<Health>, ApiError> {
-    crate::store::pool_optional(&state.pool, "SELECT 1 AS one", vec![]).await?;
-    let stats = state.writer.stats();
+    kessai_core::store::pool_optional(&state.node.reader, "SELECT 1 AS one", vec![]).await?;
+    let stats = state.node.writer.stats();
     Ok(axum::Json(Health {
         status: "ok".into(),
         writer_batches: stats.batches.load(Ordering::Relaxed),
@@ -145,5 +156,8 @@ async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::not_found("route_not_found", "No such endpoint; see /openapi.json.")
+    ApiError::from(Error::not_found(
+        "route_not_found",
+        "No such endpoint; see /openapi.json.",
+    ))
 }

@@ -5,17 +5,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use crate::store::Reader;
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use kessai_protocol::keys;
 use serde::Serialize;
 
 use crate::args;
 use crate::store::Conn;
 
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::keyring::{self, Keyring};
-use crate::state::AppState;
 
 /// A merchant with its keys opened: kept in memory once loaded (merchants
 /// are never modified, so the cache cannot go stale).
@@ -60,7 +57,7 @@ pub fn normalize_origin(text: &str) -> Result<String, String> {
     Ok(t)
 }
 
-pub fn check_url(text: &str, param: &str) -> Result<(), ApiError> {
+pub fn check_url(text: &str, param: &str) -> Result<(), Error> {
     let ok = (text.starts_with("https://") || text.starts_with("http://"))
         && text.len() <= 2048
         && text.len() > "http://".len()
@@ -68,7 +65,7 @@ pub fn check_url(text: &str, param: &str) -> Result<(), ApiError> {
     if ok {
         Ok(())
     } else {
-        Err(ApiError::field(
+        Err(Error::field(
             "url_invalid",
             param,
             format!("{param} must be an http(s) URL of at most 2048 characters"),
@@ -137,7 +134,7 @@ pub struct MerchantCache {
 }
 
 impl MerchantCache {
-    pub async fn by_id(&self, pool: &Reader, keyring: &Keyring, id: &str) -> Result<Option<Arc<Merchant>>, ApiError> {
+    pub async fn by_id(&self, pool: &Reader, keyring: &Keyring, id: &str) -> Result<Option<Arc<Merchant>>, Error> {
         if let Some(m) = self.by_id.read().map_err(poisoned)?.get(id) {
             return Ok(Some(m.clone()));
         }
@@ -154,7 +151,7 @@ impl MerchantCache {
         pool: &Reader,
         keyring: &Keyring,
         key: &str,
-    ) -> Result<Option<Arc<Merchant>>, ApiError> {
+    ) -> Result<Option<Arc<Merchant>>, Error> {
         let hash = keyring::sha256_hex(key.as_bytes());
         if let Some(m) = self.by_key_hash.read().map_err(poisoned)?.get(&hash) {
             return Ok(Some(m.clone()));
@@ -167,12 +164,7 @@ impl MerchantCache {
         }
     }
 
-    async fn insert(
-        &self,
-        pool: &Reader,
-        keyring: &Keyring,
-        row: crate::store::Row,
-    ) -> Result<Arc<Merchant>, ApiError> {
+    async fn insert(&self, pool: &Reader, keyring: &Keyring, row: crate::store::Row) -> Result<Arc<Merchant>, Error> {
         let id: String = row.try_get("id")?;
         let key_hash: String = row.try_get("secret_key_hash")?;
         let origins = crate::store::pool_all(
@@ -202,7 +194,7 @@ impl MerchantCache {
 
     /// Whether any merchant registered this origin (CORS preflight for
     /// payer-first, where the merchant is only named in the body).
-    pub async fn origin_known(&self, pool: &Reader, origin: &str) -> Result<bool, ApiError> {
+    pub async fn origin_known(&self, pool: &Reader, origin: &str) -> Result<bool, Error> {
         let row = crate::store::pool_optional(
             pool,
             "SELECT merchant_id FROM merchant_origins WHERE origin = $1 LIMIT 1",
@@ -213,40 +205,6 @@ impl MerchantCache {
     }
 }
 
-fn poisoned<T>(_: T) -> ApiError {
-    ApiError::Internal(anyhow::anyhow!("merchant cache lock poisoned"))
-}
-
-/// The merchant whose secret key authenticated this request.
-pub struct AuthedMerchant(pub Arc<Merchant>);
-
-impl FromRequestParts<AppState> for AuthedMerchant {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| {
-                ApiError::unauthorized(
-                    "secret_key_missing",
-                    "Send your secret key as Authorization: Bearer sk_….",
-                )
-            })?;
-        let key = header.strip_prefix("Bearer ").unwrap_or("").trim();
-        if keys::parse_key(keys::SECRET_KEY_PREFIX, key).is_none() {
-            return Err(ApiError::unauthorized(
-                "secret_key_invalid",
-                "The Authorization header does not hold a Kessai secret key (Bearer sk_…).",
-            ));
-        }
-        match state.merchants.by_secret_key(&state.pool, &state.keyring, key).await? {
-            Some(m) => Ok(AuthedMerchant(m)),
-            None => Err(ApiError::unauthorized(
-                "secret_key_invalid",
-                "No merchant has this secret key.",
-            )),
-        }
-    }
+fn poisoned<T>(_: T) -> Error {
+    Error::Internal(anyhow::anyhow!("merchant cache lock poisoned"))
 }

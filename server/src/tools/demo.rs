@@ -9,9 +9,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use serde_json::json;
 
-use crate::keyring::Keyring;
-use crate::shop::ShopConfig;
-use crate::startup::{Application, Config};
+use crate::config::Config;
+use crate::startup::Application;
+use crate::tools::shop::ShopConfig;
+use kessai_core::keyring::Keyring;
 
 pub struct DemoArgs {
     pub listen: SocketAddr,
@@ -43,8 +44,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let shop_url = format!("http://{}", shop_listener.local_addr()?);
 
     let keyring = Keyring::load_or_create(&key_file)?;
-    let mut conn = crate::db::connection(&args.database).await?;
-    let merchant = crate::merchants::create(
+    let mut conn = kessai_core::db::connection(&args.database).await?;
+    let merchant = kessai_core::merchants::create(
         &mut conn,
         &keyring,
         "Kessai demo shop",
@@ -52,7 +53,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         Some(&format!("{shop_url}/kessai/webhook")),
     )
     .await?;
-    let card = crate::instruments::issue_card(
+    let card = kessai_core::instruments::issue_card(
         &mut conn,
         &keyring,
         "kessai-card",
@@ -64,7 +65,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     .await?;
     drop(conn);
 
-    let shop = crate::shop::router(ShopConfig {
+    let shop = crate::tools::shop::router(ShopConfig {
         shop_url: shop_url.clone(),
         server_url: server_url.clone(),
         merchant_id: merchant.merchant_id.clone(),

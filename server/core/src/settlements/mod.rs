@@ -17,12 +17,12 @@ use kessai_protocol::jws::{self, ResultClaims};
 use kessai_protocol::Order;
 
 use crate::collation::{self, MerchantSide};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::instruments::Resolved;
 use crate::keyring::Keyring;
 use crate::ledger::{self, Refusal};
 use crate::merchants::Merchant;
-use crate::webhooks;
+use crate::outbox;
 
 pub const COLUMNS: &str = "id, merchant_id, order_id, currency, total, order_digest, order_json, payer_order_json, \
     status, decline_code, mismatched_fields, merchant_request_at, notify_url, return_url, brands, payment_type, \
@@ -116,11 +116,11 @@ impl Record {
         }
     }
 
-    fn order(&self) -> ApiResult<Option<Order>> {
+    fn order(&self) -> Result<Option<Order>> {
         parse_order(self.order_json.as_deref())
     }
 
-    fn payer_order(&self) -> ApiResult<Option<Order>> {
+    fn payer_order(&self) -> Result<Option<Order>> {
         parse_order(self.payer_order_json.as_deref())
     }
 
@@ -141,9 +141,9 @@ impl Record {
     }
 }
 
-fn parse_order(json: Option<&str>) -> ApiResult<Option<Order>> {
+fn parse_order(json: Option<&str>) -> Result<Option<Order>> {
     match json {
-        Some(j) => Ok(Some(serde_json::from_str(j).map_err(|e| ApiError::Internal(e.into()))?)),
+        Some(j) => Ok(Some(serde_json::from_str(j).map_err(|e| Error::Internal(e.into()))?)),
         None => Ok(None),
     }
 }
@@ -338,7 +338,7 @@ async fn insert(conn: &mut Conn, rec: &Record) -> sqlx::Result<()> {
 }
 
 /// Sets a final collation status, records the event and queues the webhook.
-async fn finish(conn: &mut Conn, rec: &mut Record, merchant: &Merchant, new_status: &str, now: i64) -> ApiResult<()> {
+async fn finish(conn: &mut Conn, rec: &mut Record, merchant: &Merchant, new_status: &str, now: i64) -> Result<()> {
     rec.status = new_status.to_string();
     rec.settled_at = Some(now);
     rec.updated_at = now;
@@ -346,7 +346,7 @@ async fn finish(conn: &mut Conn, rec: &mut Record, merchant: &Merchant, new_stat
     if rec.merchant_request_at.is_some() {
         let event_id = rec.result_jti.clone().unwrap_or_default();
         save(conn, rec).await?;
-        webhooks::record(conn, rec, merchant, &event_id, now).await?;
+        outbox::record(conn, rec, merchant, &event_id, now).await?;
     } else {
         // Payer-first and the shop has not asked yet: the event is recorded
         // when its first request claims this settlement.
@@ -372,20 +372,20 @@ pub struct NewSettlement {
 
 /// First request (A1, A13): records the settlement, or, when the buyer's
 /// request came first (payer-first), collates and settles at once.
-pub async fn create(conn: &mut Conn, merchant: &Merchant, new: NewSettlement, now: i64) -> ApiResult<Record> {
+pub async fn create(conn: &mut Conn, merchant: &Merchant, new: NewSettlement, now: i64) -> Result<Record> {
     let brands = match &new.brands {
-        Some(b) => Some(serde_json::to_string(b).map_err(|e| ApiError::Internal(e.into()))?),
+        Some(b) => Some(serde_json::to_string(b).map_err(|e| Error::Internal(e.into()))?),
         None => None,
     };
     let order_json = match &new.order {
-        Some(o) => Some(serde_json::to_string(o).map_err(|e| ApiError::Internal(e.into()))?),
+        Some(o) => Some(serde_json::to_string(o).map_err(|e| Error::Internal(e.into()))?),
         None => None,
     };
     let notify_url = new.notify_url.clone().or_else(|| merchant.notify_url.clone());
     if let Some(order_id) = &new.order_id {
         if let Some(mut existing) = by_order(conn, &merchant.id, order_id).await? {
             if existing.merchant_request_at.is_some() {
-                return Err(ApiError::Conflict {
+                return Err(Error::Conflict {
                     code: "order_id_in_use",
                     message: format!("This merchant already has a settlement for order_id {order_id:?}."),
                     param: Some("order.order_id".into()),
@@ -452,7 +452,7 @@ async fn claim_payer_first(
     mut rec: Record,
     new: &NewSettlement,
     now: i64,
-) -> ApiResult<Record> {
+) -> Result<Record> {
     rec.updated_at = now;
     if rec.status != status::AWAITING_MERCHANT {
         // The buyer's attempt already ended (declined or expired): the shop
@@ -462,12 +462,12 @@ async fn claim_payer_first(
             .result_jti
             .clone()
             .unwrap_or_else(|| crate::ids::new_ordered(kessai_protocol::ids::EVENT));
-        webhooks::record(conn, &rec, merchant, &event_id, now).await?;
+        outbox::record(conn, &rec, merchant, &event_id, now).await?;
         return Ok(rec);
     }
     let payer_order = rec
         .payer_order()?
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("payer-first settlement without the payer's order")))?;
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("payer-first settlement without the payer's order")))?;
     let side = MerchantSide {
         order_id: &rec.order_id,
         currency: &new.currency,
@@ -491,10 +491,7 @@ async fn claim_payer_first(
         (Some(h), true) => {
             let payee = ledger::ensure_payee(conn, &merchant.id, &rec.currency, now).await?;
             if ledger::capture_hold(conn, h, &payee, &rec.id, now).await?.is_none() {
-                return Err(ApiError::Internal(anyhow::anyhow!(
-                    "hold {h} of {} was not open",
-                    rec.id
-                )));
+                return Err(Error::Internal(anyhow::anyhow!("hold {h} of {} was not open", rec.id)));
             }
             finish(conn, &mut rec, merchant, status::SUCCEEDED, now).await?;
         }
@@ -542,7 +539,7 @@ pub async fn confirm(
     payer_order: &Order,
     payer: &Resolved,
     now: i64,
-) -> ApiResult<Record> {
+) -> Result<Record> {
     // The claim: only one request can move a settlement out of awaiting_payer.
     let claimed = claim(
         conn,
@@ -579,7 +576,7 @@ pub async fn confirm(
     if let Some((jti, expires_at)) = &payer.jti {
         let user = payer.user.as_ref().map(|u| u.id.as_str()).unwrap_or_default();
         if !crate::instruments::consume_jti(conn, user, jti, *expires_at).await? {
-            return Err(ApiError::unauthorized(
+            return Err(Error::unauthorized(
                 "authenticator_reused",
                 "This payer authenticator was already used; make a new one.",
             ));
@@ -641,13 +638,13 @@ async fn move_funds(
 }
 
 /// The error a payer gets for a settlement that can no longer be paid.
-pub fn closed_error(rec: &Record) -> Option<ApiError> {
+pub fn closed_error(rec: &Record) -> Option<Error> {
     match rec.status.as_str() {
-        status::EXPIRED => Some(ApiError::conflict(
+        status::EXPIRED => Some(Error::conflict(
             "settlement_expired",
             "This settlement expired before it was paid; ask the shop for a new one.",
         )),
-        status::CANCELED => Some(ApiError::conflict(
+        status::CANCELED => Some(Error::conflict(
             "settlement_canceled",
             "The shop canceled this settlement.",
         )),
@@ -657,17 +654,17 @@ pub fn closed_error(rec: &Record) -> Option<ApiError> {
 
 /// Why a settlement could not be claimed: a repeat gets the first outcome;
 /// a settlement past its time is expired here and then; others are errors.
-async fn not_claimable(conn: &mut Conn, merchant: &Merchant, settlement_id: &str, now: i64) -> ApiResult<Record> {
+async fn not_claimable(conn: &mut Conn, merchant: &Merchant, settlement_id: &str, now: i64) -> Result<Record> {
     let mut rec = get(conn, settlement_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("settlement_not_found", "No such settlement."))?;
+        .ok_or_else(|| Error::not_found("settlement_not_found", "No such settlement."))?;
     if rec.status == status::AWAITING_PAYER && rec.expires_at <= now {
         expire(conn, merchant, &mut rec, now).await?;
     }
     // Expired and canceled are returned, not raised: an error would roll
     // back the expiry just recorded. The route turns them into 409s.
     match rec.status.as_str() {
-        status::AWAITING_MERCHANT => Err(ApiError::conflict(
+        status::AWAITING_MERCHANT => Err(Error::conflict(
             "settlement_awaiting_merchant",
             "This settlement is waiting for the shop's request.",
         )),
@@ -685,9 +682,9 @@ pub async fn payer_first(
     payer: &Resolved,
     expires_in_s: i64,
     now: i64,
-) -> ApiResult<Record> {
+) -> Result<Record> {
     if by_order(conn, &merchant.id, &order.order_id).await?.is_some() {
-        return Err(ApiError::Conflict {
+        return Err(Error::Conflict {
             code: "order_id_in_use",
             message: "A settlement for this order already exists; pay it with the settlement id and client secret the shop gave you.".into(),
             param: Some("order.order_id".into()),
@@ -696,7 +693,7 @@ pub async fn payer_first(
     if let Some((jti, expires_at)) = &payer.jti {
         let user = payer.user.as_ref().map(|u| u.id.as_str()).unwrap_or_default();
         if !crate::instruments::consume_jti(conn, user, jti, *expires_at).await? {
-            return Err(ApiError::unauthorized(
+            return Err(Error::unauthorized(
                 "authenticator_reused",
                 "This payer authenticator was already used; make a new one.",
             ));
@@ -710,7 +707,7 @@ pub async fn payer_first(
         total: db_amount(order.total),
         order_digest: order.digest(),
         order_json: None,
-        payer_order_json: Some(serde_json::to_string(order).map_err(|e| ApiError::Internal(e.into()))?),
+        payer_order_json: Some(serde_json::to_string(order).map_err(|e| Error::Internal(e.into()))?),
         status: status::AWAITING_MERCHANT.into(),
         decline_code: None,
         mismatched_fields: None,
@@ -756,7 +753,7 @@ pub async fn payer_first(
     Ok(rec)
 }
 
-async fn expire(conn: &mut Conn, merchant: &Merchant, rec: &mut Record, now: i64) -> ApiResult<()> {
+async fn expire(conn: &mut Conn, merchant: &Merchant, rec: &mut Record, now: i64) -> Result<()> {
     if let Some(h) = rec.hold_id.clone() {
         ledger::release_hold(conn, &h).await?;
     }
@@ -765,7 +762,7 @@ async fn expire(conn: &mut Conn, merchant: &Merchant, rec: &mut Record, now: i64
 
 /// Expires one settlement if it is still waiting and past its time. Run by
 /// the sweeper; a no-op if something else moved it first.
-pub async fn expire_if_due(conn: &mut Conn, merchant: &Merchant, id: &str, now: i64) -> ApiResult<Option<Record>> {
+pub async fn expire_if_due(conn: &mut Conn, merchant: &Merchant, id: &str, now: i64) -> Result<Option<Record>> {
     let claimed = claim(
         conn,
         id,
@@ -780,16 +777,16 @@ pub async fn expire_if_due(conn: &mut Conn, merchant: &Merchant, id: &str, now: 
 
 /// Ends a cooling-off period: the held funds move to the merchant. Run by
 /// the sweeper; a no-op if the settlement was canceled first.
-pub async fn capture_if_due(conn: &mut Conn, merchant: &Merchant, id: &str, now: i64) -> ApiResult<Option<Record>> {
+pub async fn capture_if_due(conn: &mut Conn, merchant: &Merchant, id: &str, now: i64) -> Result<Option<Record>> {
     let claimed = claim(conn, id, "status = 'held' AND capture_at <= $2", now).await?;
     let Some(mut rec) = claimed else { return Ok(None) };
     let hold = rec
         .hold_id
         .clone()
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("held settlement {id} without a hold")))?;
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("held settlement {id} without a hold")))?;
     let payee = ledger::ensure_payee(conn, &merchant.id, &rec.currency, now).await?;
     if ledger::capture_hold(conn, &hold, &payee, &rec.id, now).await?.is_none() {
-        return Err(ApiError::Internal(anyhow::anyhow!("hold {hold} of {id} was not open")));
+        return Err(Error::Internal(anyhow::anyhow!("hold {hold} of {id} was not open")));
     }
     finish(conn, &mut rec, merchant, status::SUCCEEDED, now).await?;
     Ok(Some(rec))
@@ -797,7 +794,7 @@ pub async fn capture_if_due(conn: &mut Conn, merchant: &Merchant, id: &str, now:
 
 /// Cancellation by the shop (A14): possible while nobody has paid, and
 /// during a cooling-off period (C7), when the held funds go back.
-pub async fn cancel(conn: &mut Conn, merchant: &Merchant, id: &str, now: i64) -> ApiResult<Record> {
+pub async fn cancel(conn: &mut Conn, merchant: &Merchant, id: &str, now: i64) -> Result<Record> {
     let claimed = claim(conn, id, "status IN ('awaiting_payer', 'held')", now)
         .await?
         .filter(|r| r.merchant_id == merchant.id);
@@ -814,9 +811,9 @@ pub async fn cancel(conn: &mut Conn, merchant: &Merchant, id: &str, now: i64) ->
                 .await?
                 .filter(|r| r.merchant_id == merchant.id && r.merchant_request_at.is_some());
             match rec {
-                None => Err(ApiError::not_found("settlement_not_found", "No such settlement.")),
+                None => Err(Error::not_found("settlement_not_found", "No such settlement.")),
                 Some(r) if r.status == status::CANCELED => Ok(r),
-                Some(r) => Err(ApiError::conflict(
+                Some(r) => Err(Error::conflict(
                     "settlement_not_cancelable",
                     format!(
                         "A settlement that is {} cannot be canceled; refund it instead if it succeeded.",
@@ -837,7 +834,7 @@ pub async fn refund(
     requested: Option<u64>,
     reason: Option<String>,
     now: i64,
-) -> ApiResult<(Record, api::Refund)> {
+) -> Result<(Record, api::Refund)> {
     let claimed = claim(conn, id, "status IN ('succeeded', 'partially_refunded')", now)
         .await?
         .filter(|r| r.merchant_id == merchant.id);
@@ -846,8 +843,8 @@ pub async fn refund(
             .await?
             .filter(|r| r.merchant_id == merchant.id && r.merchant_request_at.is_some())
         {
-            None => Err(ApiError::not_found("settlement_not_found", "No such settlement.")),
-            Some(r) => Err(ApiError::conflict(
+            None => Err(Error::not_found("settlement_not_found", "No such settlement.")),
+            Some(r) => Err(Error::conflict(
                 "settlement_not_refundable",
                 format!("Only succeeded settlements can be refunded; this one is {}.", r.status),
             )),
@@ -857,7 +854,7 @@ pub async fn refund(
     let amount_minor = match requested {
         None => remaining,
         Some(a) if a == 0 || db_amount(a) > remaining => {
-            return Err(ApiError::field(
+            return Err(Error::field(
                 "refund_amount_invalid",
                 "amount",
                 format!("amount must be 1 to {remaining}, the part of the settlement not yet refunded."),
@@ -868,7 +865,7 @@ pub async fn refund(
     let payer = rec
         .payer_account_id
         .clone()
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("succeeded settlement {id} without payer account")))?;
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("succeeded settlement {id} without payer account")))?;
     let payee = ledger::payee_account_id(&merchant.id, &rec.currency);
     let transfer_id = match ledger::transfer(
         conn,
@@ -884,7 +881,7 @@ pub async fn refund(
     {
         Ok(t) => t,
         Err(_) => {
-            return Err(ApiError::Unprocessable {
+            return Err(Error::Unprocessable {
                 code: "refund_insufficient_funds",
                 message: "The merchant's balance cannot cover this refund.".into(),
                 param: Some("amount".into()),
@@ -916,7 +913,7 @@ pub async fn refund(
     rec.updated_at = now;
     save(conn, &rec).await?;
     let event_id = crate::ids::new_ordered(kessai_protocol::ids::EVENT);
-    webhooks::record(conn, &rec, merchant, &event_id, now).await?;
+    outbox::record(conn, &rec, merchant, &event_id, now).await?;
     let refund = api::Refund {
         id: refund_id,
         object: "refund".into(),

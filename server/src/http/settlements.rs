@@ -2,6 +2,7 @@
 //! secret key: the first settlement request (A1, A13), polling with
 //! long-poll (A8), cancellation and refunds (A14).
 
+use kessai_core::{Error, Result};
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -14,12 +15,13 @@ use kessai_protocol::api::{self, status, CreateRefund, CreateSettlement, ErrorBo
 use kessai_protocol::{money, order};
 use serde::{Deserialize, Serialize};
 
-use crate::args;
-use crate::error::{ApiError, ApiResult};
-use crate::idempotency;
-use crate::merchants::{check_url, AuthedMerchant};
-use crate::settlements::{self, NewSettlement, Record};
-use crate::state::AppState;
+use crate::http::error::ApiResult;
+use crate::http::extract::AuthedMerchant;
+use crate::http::state::AppState;
+use kessai_core::args;
+use kessai_core::idempotency;
+use kessai_core::merchants::check_url;
+use kessai_core::settlements::{self, NewSettlement, Record};
 
 /// Bounds on a settlement's life before the buyer confirms it.
 const EXPIRES_IN_DEFAULT_S: u64 = 900;
@@ -39,18 +41,20 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Parses a JSON body with the protocol's error shape.
-pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
-    serde_json::from_slice(body).map_err(|e| crate::error::json_error(&e.to_string(), e.is_syntax() || e.is_eof()))
+pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T> {
+    serde_json::from_slice(body)
+        .map_err(|e| crate::http::error::json_error(&e.to_string(), e.is_syntax() || e.is_eof()))
 }
 
-fn validate(req: CreateSettlement) -> ApiResult<NewSettlement> {
+fn validate(req: CreateSettlement) -> Result<NewSettlement> {
     let expires_in = req.expires_in.unwrap_or(EXPIRES_IN_DEFAULT_S);
     if !(EXPIRES_IN_MIN_S..=EXPIRES_IN_MAX_S).contains(&expires_in) {
-        return Err(ApiError::field(
+        return Err(Error::field(
             "expires_in_out_of_range",
             "expires_in",
             format!("expires_in must be {EXPIRES_IN_MIN_S} to {EXPIRES_IN_MAX_S} seconds."),
-        ));
+        )
+        .into());
     }
     for (url, param) in [(&req.notify_url, "notify_url"), (&req.return_url, "return_url")] {
         if let Some(u) = url {
@@ -59,29 +63,32 @@ fn validate(req: CreateSettlement) -> ApiResult<NewSettlement> {
     }
     if let Some(brands) = &req.brands {
         if brands.is_empty() || brands.len() > 20 || brands.iter().any(|b| b.is_empty() || b.len() > 64) {
-            return Err(ApiError::field(
+            return Err(Error::field(
                 "brands_invalid",
                 "brands",
                 "brands must list 1 to 20 brand names of 1 to 64 characters.",
-            ));
+            )
+            .into());
         }
     }
     let mut cooling_off_s = None;
     if let Some(r) = &req.restrictions {
         if r.min_age.is_some() {
-            return Err(ApiError::field(
+            return Err(Error::field(
                 "restriction_unsupported",
                 "restrictions.min_age",
                 "This server holds no payer ages yet, so it cannot enforce min_age; send the request without it.",
-            ));
+            )
+            .into());
         }
         if let Some(c) = r.cooling_off_s {
             if !(1..=COOLING_OFF_MAX_S).contains(&c) {
-                return Err(ApiError::field(
+                return Err(Error::field(
                     "cooling_off_out_of_range",
                     "restrictions.cooling_off_s",
                     format!("restrictions.cooling_off_s must be 1 to {COOLING_OFF_MAX_S} seconds (90 days)."),
-                ));
+                )
+                .into());
             }
             cooling_off_s = i64::try_from(c).ok();
         }
@@ -101,11 +108,11 @@ fn validate(req: CreateSettlement) -> ApiResult<NewSettlement> {
     match req.order {
         Some(o) => {
             if req.order_id.is_some() || req.currency.is_some() || req.total.is_some() || req.order_digest.is_some() {
-                return Err(ApiError::field(
+                return Err(Error::field(
                     "order_form_ambiguous",
                     "order",
                     "Send either order (full form) or order_id, currency, total and order_digest (digest-only form), not both.",
-                ));
+                ).into());
             }
             o.validate("order")?;
             let digest = o.digest();
@@ -119,7 +126,7 @@ fn validate(req: CreateSettlement) -> ApiResult<NewSettlement> {
         }
         None => {
             let missing = |p: &str| {
-                ApiError::field(
+                Error::field(
                     "parameter_missing",
                     p,
                     format!("{p} is required (or send the full order)."),
@@ -153,12 +160,13 @@ pub async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let idem = idempotency::from_headers(&headers, &merchant.id, "POST /v1/settlements", &body)?;
+    let idem = crate::http::extract::idempotency_key(&headers, &merchant.id, "POST /v1/settlements", &body)?;
     let new = validate(parse_body(&body)?)?;
-    let now = crate::clock::now();
-    let keyring = state.keyring.clone();
+    let now = kessai_core::clock::now();
+    let keyring = state.node.keyring.clone();
     let m = merchant.clone();
     let (status_code, json, id, notify) = state
+        .node
         .writer
         .run(move |conn| {
             Box::pin(async move {
@@ -169,35 +177,36 @@ pub async fn create(
                 }
                 let rec = settlements::create(conn, &m, new, now).await?;
                 let body = serde_json::to_string(&settlements::view(&rec, &m, Some(&keyring)))
-                    .map_err(|e| ApiError::Internal(e.into()))?;
+                    .map_err(|e| Error::Internal(e.into()))?;
                 if let Some(key) = &idem {
                     // Stored without the client secret; a replay derives it again.
                     let stored = serde_json::to_string(&settlements::view(&rec, &m, None))
-                        .map_err(|e| ApiError::Internal(e.into()))?;
-                    idempotency::store(conn, key, StatusCode::CREATED, &stored, now).await?;
+                        .map_err(|e| Error::Internal(e.into()))?;
+                    idempotency::store(conn, key, StatusCode::CREATED.as_u16(), &stored, now).await?;
                 }
                 let notify = rec.notify_url.is_some() && status::is_final(&rec.status);
-                Ok((StatusCode::CREATED, body, Some(rec.id), notify))
+                Ok((StatusCode::CREATED.as_u16(), body, Some(rec.id), notify))
             })
         })
         .await?;
     if let Some(id) = &id {
-        state.announce([id.as_str()]);
+        state.node.announce([id.as_str()]);
     }
     if notify {
-        state.webhook_wake.notify_one();
+        state.node.wake_webhooks();
     }
-    Ok((
-        status_code,
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        json,
-    )
-        .into_response())
+    Ok(json_response(status_code, json))
+}
+
+/// A JSON body already serialized (or replayed from an idempotency row).
+fn json_response(status: u16, json: String) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    (status, [(axum::http::header::CONTENT_TYPE, "application/json")], json).into_response()
 }
 
 /// Puts the client secret back into a replayed 201: idempotency rows keep
 /// none, and the secret is derived from the id, so the replay is identical.
-fn with_client_secret(stored: &str, keyring: &crate::keyring::Keyring) -> String {
+fn with_client_secret(stored: &str, keyring: &kessai_core::keyring::Keyring) -> String {
     let Ok(mut settlement) = serde_json::from_str::<api::Settlement>(stored) else {
         return stored.to_string();
     };
@@ -216,16 +225,16 @@ pub struct WaitQuery {
     pub wait: Option<u64>,
 }
 
-async fn load_own(state: &AppState, merchant_id: &str, id: &str) -> ApiResult<Record> {
-    settlements::get_pooled(&state.pool, id)
+async fn load_own(state: &AppState, merchant_id: &str, id: &str) -> Result<Record> {
+    settlements::get_pooled(&state.node.reader, id)
         .await?
         .filter(|r| r.merchant_id == merchant_id && r.merchant_request_at.is_some())
-        .ok_or_else(|| ApiError::not_found("settlement_not_found", "No such settlement."))
+        .ok_or_else(|| Error::not_found("settlement_not_found", "No such settlement."))
 }
 
 /// Waits until settlement `id` leaves `status`, at most `wait`.
-pub async fn wait_for_change(state: &AppState, id: &str, first: Record, wait: Duration) -> ApiResult<Record> {
-    let mut changes = state.changes.subscribe();
+pub async fn wait_for_change(state: &AppState, id: &str, first: Record, wait: Duration) -> Result<Record> {
+    let mut changes = state.node.changes.subscribe();
     // Re-read after subscribing so that a change in between is not missed:
     // the status to leave is the caller's, not the re-read one.
     let initial = first.status.clone();
@@ -234,7 +243,7 @@ pub async fn wait_for_change(state: &AppState, id: &str, first: Record, wait: Du
         // cost it time. (A refund is the shop's own doing.)
         return Ok(first);
     }
-    let mut current = settlements::get_pooled(&state.pool, id).await?.unwrap_or(first);
+    let mut current = settlements::get_pooled(&state.node.reader, id).await?.unwrap_or(first);
     let deadline = tokio::time::Instant::now() + wait;
     while current.status == initial {
         match tokio::time::timeout_at(deadline, changes.recv()).await {
@@ -244,22 +253,23 @@ pub async fn wait_for_change(state: &AppState, id: &str, first: Record, wait: Du
             Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
             Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => break,
         }
-        if let Some(r) = settlements::get_pooled(&state.pool, id).await? {
+        if let Some(r) = settlements::get_pooled(&state.node.reader, id).await? {
             current = r;
         }
     }
     Ok(current)
 }
 
-fn wait_duration(wait: Option<u64>) -> ApiResult<Duration> {
+fn wait_duration(wait: Option<u64>) -> Result<Duration> {
     match wait {
         None => Ok(Duration::ZERO),
         Some(w) if w <= WAIT_MAX_S => Ok(Duration::from_secs(w)),
-        Some(_) => Err(ApiError::field(
+        Some(_) => Err(Error::field(
             "wait_out_of_range",
             "wait",
             format!("wait must be 0 to {WAIT_MAX_S} seconds."),
-        )),
+        )
+        .into()),
     }
 }
 
@@ -274,13 +284,17 @@ pub async fn retrieve(
     Path(id): Path<String>,
     query: Result<Query<WaitQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<axum::Json<api::Settlement>> {
-    let Query(query) = query.map_err(|e| ApiError::field("query_invalid", "query", e.body_text()))?;
+    let Query(query) = query.map_err(|e| Error::field("query_invalid", "query", e.body_text()))?;
     let wait = wait_duration(query.wait)?;
     let mut rec = load_own(&state, &merchant.id, &id).await?;
     if !wait.is_zero() {
         rec = wait_for_change(&state, &id, rec, wait).await?;
     }
-    Ok(axum::Json(settlements::view(&rec, &merchant, Some(&state.keyring))))
+    Ok(axum::Json(settlements::view(
+        &rec,
+        &merchant,
+        Some(&state.node.keyring),
+    )))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -308,17 +322,13 @@ pub async fn list(
     AuthedMerchant(merchant): AuthedMerchant,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<axum::Json<SettlementList>> {
-    let Query(query) = query.map_err(|e| ApiError::field("query_invalid", "query", e.body_text()))?;
+    let Query(query) = query.map_err(|e| Error::field("query_invalid", "query", e.body_text()))?;
     let limit = query.limit.unwrap_or(20);
     if !(1..=LIST_LIMIT_MAX).contains(&limit) {
-        return Err(ApiError::field(
-            "limit_out_of_range",
-            "limit",
-            "limit must be 1 to 100.",
-        ));
+        return Err(Error::field("limit_out_of_range", "limit", "limit must be 1 to 100.").into());
     }
-    let rows = crate::store::pool_all(
-        &state.pool,
+    let rows = kessai_core::store::pool_all(
+        &state.node.reader,
         &format!(
             "SELECT {} FROM settlements WHERE merchant_id = $1 AND merchant_request_at IS NOT NULL
          AND (CAST($2 AS TEXT) IS NULL OR order_id = $2) ORDER BY created_at DESC, id DESC LIMIT $3",
@@ -329,7 +339,7 @@ pub async fn list(
     .await?;
     let data = rows
         .iter()
-        .map(|r| Record::from_row(r).map(|rec| settlements::view(&rec, &merchant, Some(&state.keyring))))
+        .map(|r| Record::from_row(r).map(|rec| settlements::view(&rec, &merchant, Some(&state.node.keyring))))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(axum::Json(SettlementList {
         object: "list".into(),
@@ -347,16 +357,21 @@ pub async fn cancel(
     AuthedMerchant(merchant): AuthedMerchant,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<api::Settlement>> {
-    let now = crate::clock::now();
+    let now = kessai_core::clock::now();
     let m = merchant.clone();
     let sid = id.clone();
     let rec = state
+        .node
         .writer
         .run(move |conn| Box::pin(async move { settlements::cancel(conn, &m, &sid, now).await }))
         .await?;
-    state.announce([id.as_str()]);
-    state.webhook_wake.notify_one();
-    Ok(axum::Json(settlements::view(&rec, &merchant, Some(&state.keyring))))
+    state.node.announce([id.as_str()]);
+    state.node.wake_webhooks();
+    Ok(axum::Json(settlements::view(
+        &rec,
+        &merchant,
+        Some(&state.node.keyring),
+    )))
 }
 
 /// Refund all or part of a succeeded settlement (A14).
@@ -372,7 +387,7 @@ pub async fn refund(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let idem = idempotency::from_headers(
+    let idem = crate::http::extract::idempotency_key(
         &headers,
         &merchant.id,
         &format!("POST /v1/settlements/{id}/refunds"),
@@ -383,16 +398,13 @@ pub async fn refund(
         money::check_amount(a, "amount")?;
     }
     if req.reason.as_ref().is_some_and(|r| r.len() > 500) {
-        return Err(ApiError::field(
-            "reason_too_long",
-            "reason",
-            "reason must be at most 500 characters.",
-        ));
+        return Err(Error::field("reason_too_long", "reason", "reason must be at most 500 characters.").into());
     }
-    let now = crate::clock::now();
+    let now = kessai_core::clock::now();
     let m = merchant.clone();
     let sid = id.clone();
     let (code, json) = state
+        .node
         .writer
         .run(move |conn| {
             Box::pin(async move {
@@ -402,15 +414,15 @@ pub async fn refund(
                     }
                 }
                 let (_, refund) = settlements::refund(conn, &m, &sid, req.amount, req.reason, now).await?;
-                let body = serde_json::to_string(&refund).map_err(|e| ApiError::Internal(e.into()))?;
+                let body = serde_json::to_string(&refund).map_err(|e| Error::Internal(e.into()))?;
                 if let Some(key) = &idem {
-                    idempotency::store(conn, key, StatusCode::CREATED, &body, now).await?;
+                    idempotency::store(conn, key, StatusCode::CREATED.as_u16(), &body, now).await?;
                 }
-                Ok((StatusCode::CREATED, body))
+                Ok((StatusCode::CREATED.as_u16(), body))
             })
         })
         .await?;
-    state.announce([id.as_str()]);
-    state.webhook_wake.notify_one();
-    Ok((code, [(axum::http::header::CONTENT_TYPE, "application/json")], json).into_response())
+    state.node.announce([id.as_str()]);
+    state.node.wake_webhooks();
+    Ok(json_response(code, json))
 }

@@ -3,6 +3,7 @@
 //! wasm they fetch are CORS requests from the shop's origin, and the files
 //! are public, so every origin may read them.
 
+use kessai_core::Error;
 use std::path::Path;
 
 use axum::http::{header, HeaderValue};
@@ -11,8 +12,8 @@ use axum::Router;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 
 pub fn router(dir: Option<&Path>) -> Router<AppState> {
     let Some(dir) = dir else {
@@ -33,12 +34,12 @@ pub fn router(dir: Option<&Path>) -> Router<AppState> {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::not_found("widget_file_not_found", "No such widget file.")
+    ApiError::from(Error::not_found("widget_file_not_found", "No such widget file."))
 }
 
 async fn not_configured() -> ApiError {
-    ApiError::not_found(
+    ApiError(Error::not_found(
         "widget_not_configured",
         "This server does not serve the checkout widget: build it with scripts/build-widget.sh and start kessai serve with --widget-dir target/widget.",
-    )
+    ))
 }

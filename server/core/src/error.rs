@@ -1,0 +1,195 @@
+//! The core's one error type, mapped once to the protocol's error shape
+//! (`error.type`, `error.code`, `error.message`, `error.param` and the HTTP
+//! status a transport should answer with). The HTTP layer only wraps it.
+//! Internal causes keep their whole chain for the log and never reach a
+//! client.
+
+use kessai_protocol::api::{ErrorBody, ErrorDetail};
+use kessai_protocol::FieldError;
+
+/// Every way an operation can fail. Messages never contain card data or
+/// keys: variants carry only what the server itself wrote.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A field broke a protocol rule (400 invalid_request_error).
+    #[error("{0}")]
+    Field(#[from] FieldError),
+    /// The body is not JSON of the expected shape (400).
+    #[error("{message}")]
+    BadJson {
+        code: &'static str,
+        message: String,
+        param: Option<String>,
+    },
+    /// Missing or wrong credential (401).
+    #[error("{message}")]
+    Unauthorized { code: &'static str, message: String },
+    /// Credential is valid but not for this (403).
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
+    #[error("{message}")]
+    NotFound { code: &'static str, message: String },
+    /// The request conflicts with the object's state (409).
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        message: String,
+        param: Option<String>,
+    },
+    /// Semantically unprocessable (422).
+    #[error("{message}")]
+    Unprocessable {
+        code: &'static str,
+        message: String,
+        param: Option<String>,
+    },
+    /// The server cannot take the request now (503); safe to retry.
+    #[error("{message}")]
+    Unavailable { code: &'static str, message: String },
+    /// Anything the client cannot fix; details go to the log only.
+    #[error("internal error: {0:#}")]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What a transport needs to answer an error: the HTTP status and the body.
+struct Shape {
+    status: u16,
+    kind: &'static str,
+    code: String,
+    message: String,
+    param: Option<String>,
+}
+
+impl Error {
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        Self::NotFound {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            message: message.into(),
+            param: None,
+        }
+    }
+    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Unauthorized {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Forbidden {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn field(code: &'static str, param: &str, message: impl Into<String>) -> Self {
+        Self::Field(FieldError::new(code, param, message))
+    }
+    /// An internal error from a message: a broken invariant or a state the
+    /// code should never reach. The step fails and is rolled back.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::Internal(anyhow::anyhow!(message.into()))
+    }
+
+    fn shape(&self) -> Shape {
+        let shape = |status, kind, code: &str, message: &str, param: &Option<String>| Shape {
+            status,
+            kind,
+            code: code.to_string(),
+            message: message.to_string(),
+            param: param.clone(),
+        };
+        let invalid = "invalid_request_error";
+        match self {
+            Self::Field(e) => shape(400, invalid, e.code, &e.message, &Some(e.param.clone())),
+            Self::BadJson { code, message, param } => shape(400, invalid, code, message, param),
+            Self::Unauthorized { code, message } => shape(401, "authentication_error", code, message, &None),
+            Self::Forbidden { code, message } => shape(403, "permission_error", code, message, &None),
+            Self::NotFound { code, message } => shape(404, invalid, code, message, &None),
+            Self::Conflict { code, message, param } => shape(409, invalid, code, message, param),
+            Self::Unprocessable { code, message, param } => shape(422, invalid, code, message, param),
+            Self::Unavailable { code, message } => shape(503, "api_error", code, message, &None),
+            Self::Internal(_) => shape(
+                500,
+                "api_error",
+                "internal_error",
+                "The server failed to process the request; nothing was changed. Retry with the same Idempotency-Key.",
+                &None,
+            ),
+        }
+    }
+
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> u16 {
+        self.shape().status
+    }
+
+    /// The protocol's error body (PROTOCOL section 2).
+    pub fn body(&self) -> ErrorBody {
+        let Shape {
+            kind,
+            code,
+            message,
+            param,
+            ..
+        } = self.shape();
+        ErrorBody {
+            error: ErrorDetail {
+                kind: kind.into(),
+                code,
+                message,
+                param,
+            },
+        }
+    }
+
+    /// Logs an internal error with its whole cause chain; other errors are
+    /// the client's and are not logged. Returns whether it logged.
+    pub fn log_if_internal(&self, context: &str) -> bool {
+        if let Self::Internal(cause) = self {
+            tracing::error!(error = format!("{cause:#}"), "{context}");
+            return true;
+        }
+        false
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Internal(anyhow::Error::new(e))
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Self::Internal(anyhow::Error::new(e).context("JSON of a stored record"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_keep_their_cause_but_do_not_show_it() {
+        let e = Error::Internal(anyhow::anyhow!("disk full").context("committing batch"));
+        assert_eq!(e.status(), 500);
+        let body = e.body();
+        assert_eq!(body.error.code, "internal_error");
+        assert!(!body.error.message.contains("disk full"));
+        assert!(e.to_string().contains("committing batch: disk full"), "{e}");
+    }
+
+    #[test]
+    fn each_kind_has_its_status() {
+        assert_eq!(Error::conflict("x", "y").status(), 409);
+        assert_eq!(Error::field("x", "p", "m").body().error.param.as_deref(), Some("p"));
+        assert_eq!(Error::unauthorized("x", "y").body().error.kind, "authentication_error");
+    }
+}

@@ -1,0 +1,49 @@
+//! Kessai's domain core: everything a settling server knows about money,
+//! with no HTTP in it. The HTTP API, the background workers and the command
+//! line (crate `kessai-server`) are front ends over it; so will the wallet
+//! and terminal APIs be.
+//!
+//! Bottom to top: `clock`, `ids` and `keyring` are leaves; `store` and `db`
+//! reach SQLite or PostgreSQL with one SQL text; `writer` runs every
+//! money-moving step in batched, durable transactions; `ledger` is the
+//! double-entry book; `collation` compares the two requests; `instruments`
+//! and `merchants` are who pays and who is paid; `settlements` are the
+//! operations, one module each; `outbox` records events and queues their
+//! webhooks; `sweeper` runs what the clock makes due; `node` holds the
+//! running parts together.
+
+/// Unix-seconds clock.
+pub mod clock;
+/// Pure collation of the first and second requests (A3, A4).
+pub mod collation;
+/// Connections, pragmas and migrations.
+pub mod db;
+/// The one error type and its protocol error shape.
+pub mod error;
+/// Idempotency keys for merchant POSTs: lookup and store inside a step.
+pub mod idempotency;
+/// Fresh prefixed ids.
+pub mod ids;
+/// Test cards, wallet users, and resolving payment methods.
+pub mod instruments;
+/// Master key, derived keys, sealing.
+pub mod keyring;
+/// The double-entry ledger.
+pub mod ledger;
+/// Merchants, their keys and origins.
+pub mod merchants;
+/// The running parts shared by every front end.
+pub mod node;
+/// Events and the webhook outbox (A7).
+pub mod outbox;
+/// Settlement records and the operations that move them.
+pub mod settlements;
+/// The write interface over rusqlite (SQLite) and sqlx (PostgreSQL).
+pub mod store;
+/// Expiry, cooling-off capture and cleanup on a timer.
+pub mod sweeper;
+/// The batching settlement writer.
+pub mod writer;
+
+pub use error::{Error, Result};
+pub use node::Node;

@@ -1,0 +1,38 @@
+//! What a server is started with: where it listens, its database and key
+//! file, where the browser apps come from, and the workers' timings.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub key_file: PathBuf,
+    /// How often the webhook worker looks for due deliveries when not woken.
+    pub webhook_poll: Duration,
+    /// Divides the published retry schedule: 1 in production; tests shorten
+    /// the waits to exercise retries in seconds instead of minutes.
+    pub webhook_retry_divisor: u64,
+    /// How often expired settlements are swept.
+    pub sweep_interval: Duration,
+    /// Serve the checkout widget from this folder instead of the copy
+    /// embedded in the binary (`--widget-dir`).
+    pub widget_dir: Option<PathBuf>,
+}
+
+impl Config {
+    pub fn new(listen: SocketAddr, database_url: String, key_file: Option<PathBuf>) -> Self {
+        let key_file = key_file.unwrap_or_else(|| kessai_core::keyring::default_key_path(&database_url));
+        Self {
+            listen,
+            database_url,
+            key_file,
+            webhook_poll: Duration::from_secs(1),
+            webhook_retry_divisor: 1,
+            sweep_interval: Duration::from_secs(1),
+            widget_dir: None,
+        }
+    }
+}

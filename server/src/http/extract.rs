@@ -1,0 +1,74 @@
+//! Extractors: what a handler needs from a request before it runs, with
+//! rejections in the protocol's error shape.
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use kessai_core::idempotency::Key;
+use kessai_core::merchants::Merchant;
+use kessai_core::Error;
+use kessai_protocol::keys;
+
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
+
+/// The idempotency header (PROTOCOL section 2).
+pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+
+/// The request's idempotency key; None when the header is absent.
+pub fn idempotency_key(
+    headers: &HeaderMap,
+    merchant_id: &str,
+    method_path: &str,
+    body: &[u8],
+) -> Result<Option<Key>, Error> {
+    headers
+        .get(IDEMPOTENCY_HEADER)
+        .map(|value| Key::new(value.as_bytes(), merchant_id, method_path, body))
+        .transpose()
+}
+
+/// The merchant whose secret key authenticated this request.
+pub struct AuthedMerchant(pub Arc<Merchant>);
+
+impl FromRequestParts<AppState> for AuthedMerchant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(AuthedMerchant(authenticate(parts, state).await?))
+    }
+}
+
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Arc<Merchant>, Error> {
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            Error::unauthorized(
+                "secret_key_missing",
+                "Send your secret key as Authorization: Bearer sk_….",
+            )
+        })?;
+    let key = header.strip_prefix("Bearer ").unwrap_or("").trim();
+    if keys::parse_key(keys::SECRET_KEY_PREFIX, key).is_none() {
+        return Err(Error::unauthorized(
+            "secret_key_invalid",
+            "The Authorization header does not hold a Kessai secret key (Bearer sk_…).",
+        ));
+    }
+    match state
+        .node
+        .merchants
+        .by_secret_key(&state.node.reader, &state.node.keyring, key)
+        .await?
+    {
+        Some(m) => Ok(m),
+        None => Err(Error::unauthorized(
+            "secret_key_invalid",
+            "No merchant has this secret key.",
+        )),
+    }
+}
