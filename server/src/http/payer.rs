@@ -52,8 +52,7 @@ fn check_origin(headers: &HeaderMap, merchant: &Merchant) -> Result<()> {
         Some(_) => Err(Error::forbidden(
             "origin_not_allowed",
             "This page's origin is not registered for the merchant.",
-        )
-        .into()),
+        )),
     }
 }
 
@@ -268,14 +267,14 @@ async fn authorized(state: &AppState, id: &str, q: &PayerQuery) -> Result<(Recor
                 "parameter_missing",
                 "payer_secret",
                 "Give payer_secret or client_secret.",
-            )
-            .into())
+            ))
         }
     };
     if !ok {
-        return Err(
-            Error::unauthorized("payer_secret_invalid", "The secret does not belong to this settlement.").into(),
-        );
+        return Err(Error::unauthorized(
+            "payer_secret_invalid",
+            "The secret does not belong to this settlement.",
+        ));
     }
     let rec = settlements::get_pooled(&state.node.reader, id)
         .await?

@@ -53,8 +53,7 @@ fn validate(req: CreateSettlement) -> Result<NewSettlement> {
             "expires_in_out_of_range",
             "expires_in",
             format!("expires_in must be {EXPIRES_IN_MIN_S} to {EXPIRES_IN_MAX_S} seconds."),
-        )
-        .into());
+        ));
     }
     for (url, param) in [(&req.notify_url, "notify_url"), (&req.return_url, "return_url")] {
         if let Some(u) = url {
@@ -67,8 +66,7 @@ fn validate(req: CreateSettlement) -> Result<NewSettlement> {
                 "brands_invalid",
                 "brands",
                 "brands must list 1 to 20 brand names of 1 to 64 characters.",
-            )
-            .into());
+            ));
         }
     }
     let mut cooling_off_s = None;
@@ -78,8 +76,7 @@ fn validate(req: CreateSettlement) -> Result<NewSettlement> {
                 "restriction_unsupported",
                 "restrictions.min_age",
                 "This server holds no payer ages yet, so it cannot enforce min_age; send the request without it.",
-            )
-            .into());
+            ));
         }
         if let Some(c) = r.cooling_off_s {
             if !(1..=COOLING_OFF_MAX_S).contains(&c) {
@@ -87,8 +84,7 @@ fn validate(req: CreateSettlement) -> Result<NewSettlement> {
                     "cooling_off_out_of_range",
                     "restrictions.cooling_off_s",
                     format!("restrictions.cooling_off_s must be 1 to {COOLING_OFF_MAX_S} seconds (90 days)."),
-                )
-                .into());
+                ));
             }
             cooling_off_s = i64::try_from(c).ok();
         }
@@ -112,7 +108,7 @@ fn validate(req: CreateSettlement) -> Result<NewSettlement> {
                     "order_form_ambiguous",
                     "order",
                     "Send either order (full form) or order_id, currency, total and order_digest (digest-only form), not both.",
-                ).into());
+                ));
             }
             o.validate("order")?;
             let digest = o.digest();
@@ -268,8 +264,7 @@ fn wait_duration(wait: Option<u64>) -> Result<Duration> {
             "wait_out_of_range",
             "wait",
             format!("wait must be 0 to {WAIT_MAX_S} seconds."),
-        )
-        .into()),
+        )),
     }
 }
 
