@@ -41,11 +41,19 @@ struct ShopState {
 #[derive(Clone, Debug)]
 struct ShopOrder {
     order: Order,
-    delivery: String,
+    delivery: Delivery,
     settlement_id: String,
     client_secret: String,
     /// Set only from a verified result token or a verified webhook.
     status: Option<String>,
+}
+
+/// Where the order goes and how to reach the buyer, as typed in the form.
+#[derive(Clone, Debug, Default)]
+struct Delivery {
+    name: String,
+    address: String,
+    contact: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -75,6 +83,7 @@ pub fn router(config: ShopConfig) -> Router {
     };
     Router::new()
         .route("/", get(catalogue))
+        .route("/favicon.ico", get(favicon))
         .route("/orders", post(place_order))
         .route("/orders/{id}", get(order_page))
         .route("/orders/{id}/done", post(payment_done))
@@ -114,14 +123,59 @@ fn escape(text: &str) -> String {
         .replace('\'', "&#39;")
 }
 
+/// The shop's icon: a plain "K" on a blue square. Served inline in every
+/// page's head and at `/favicon.ico`, so browsers never log a 404 for it.
+const FAVICON_SVG: &str = "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'>\
+<rect width='16' height='16' rx='3' fill='#1a5fb4'/>\
+<path d='M5 3v10M11 3 5.5 8 11 13' stroke='#fff' stroke-width='2' fill='none'/></svg>";
+
+/// `/favicon.ico`: for requests that bypass the page's `<link rel="icon">`
+/// (the JSON log, a browser's own guess before the page has loaded).
+async fn favicon() -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "image/svg+xml"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        FAVICON_SVG,
+    )
+        .into_response()
+}
+
+/// The icon as a `data:` URL. Only the characters that would end or corrupt
+/// the URL are percent-encoded, which keeps it short and readable.
+fn favicon_data_url() -> String {
+    let encoded: String = FAVICON_SVG
+        .chars()
+        .map(|c| match c {
+            '%' => "%25".into(),
+            '#' => "%23".into(),
+            '<' => "%3C".into(),
+            '>' => "%3E".into(),
+            '"' => "%22".into(),
+            other => other.to_string(),
+        })
+        .collect();
+    format!("data:image/svg+xml,{encoded}")
+}
+
+/// `label{display:block}` would otherwise beat the `hidden` attribute, hence
+/// the `!important`. Labels that only screen readers need use
+/// `.visually-hidden` instead, which keeps them in the accessibility tree.
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem}\
+table{border-collapse:collapse}td,th{padding:.3rem .6rem;text-align:left}\
+label{display:block;margin:.5rem 0 .2rem}input{font:inherit}\
+[hidden]{display:none!important}\
+.visually-hidden{position:absolute!important;width:1px;height:1px;margin:-1px;padding:0;\
+overflow:hidden;clip:rect(0,0,0,0);white-space:nowrap;border:0}";
+
 fn page(title: &str, body: &str) -> Html<String> {
     Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} · Kessai demo shop</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem}}\
-         table{{border-collapse:collapse}}td,th{{padding:.3rem .6rem;text-align:left}}\
-         label{{display:block;margin:.5rem 0 .2rem}}input{{font:inherit}}</style></head>\
+         <link rel=\"icon\" type=\"image/svg+xml\" href=\"{icon}\"><style>{STYLE}</style></head>\
          <body><h1>{title}</h1>{body}</body></html>",
-        title = escape(title)
+        title = escape(title),
+        icon = escape(&favicon_data_url()),
     ))
 }
 
@@ -130,9 +184,12 @@ async fn catalogue() -> Html<String> {
         .iter()
         .map(|(code, name, price)| {
             format!(
-                "<tr><td>{code}</td><td>{name}</td><td>{}</td><td><label for=\"q-{code}\" hidden>Quantity of {name}</label>\
+                "<tr><td>{code}</td><td>{name}</td><td>{}</td><td>\
+                 <label for=\"q-{code}\" class=\"visually-hidden\">Quantity of {name}</label>\
                  <input id=\"q-{code}\" name=\"{code}\" type=\"number\" min=\"0\" max=\"99\" value=\"0\"></td></tr>",
-                money::format_amount(*price, "JPY")
+                money::format_amount(*price, "JPY"),
+                code = escape(code),
+                name = escape(name),
             )
         })
         .collect();
@@ -216,25 +273,46 @@ async fn place_order(State(state): State<ShopState>, body: Bytes) -> Response {
     let order = match order_from_form(&fields, order_id.clone()) {
         Ok(o) => o,
         Err(message) => {
-            return (
-                StatusCode::BAD_REQUEST,
-                page(
-                    "Order",
-                    &format!(
-                        "<p role=\"alert\">{}</p><p><a href=\"/\">Back</a></p>",
-                        escape(&message)
-                    ),
-                ),
-            )
-                .into_response()
+            let html = format!(
+                "<p role=\"alert\">{}</p><p><a href=\"/\">Back</a></p>",
+                escape(&message)
+            );
+            return order_error(StatusCode::BAD_REQUEST, &html);
         }
     };
-    let delivery = ["name", "address", "contact"]
-        .iter()
-        .map(|k| fields.get(*k).cloned().unwrap_or_default())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let field = |k: &str| fields.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let delivery = Delivery {
+        name: field("name"),
+        address: field("address"),
+        contact: field("contact"),
+    };
+    let (settlement_id, client_secret) = match create_settlement(&state, &order).await {
+        Ok(created) => created,
+        Err(response) => return response,
+    };
+    let record = ShopOrder {
+        order,
+        delivery,
+        settlement_id,
+        client_secret,
+        status: None,
+    };
+    if let Ok(mut orders) = state.orders.lock() {
+        orders.insert(order_id.clone(), record);
+    }
+    Redirect::to(&format!("/orders/{order_id}")).into_response()
+}
+
+/// An error page for the order form; `html` is already escaped.
+fn order_error(status: StatusCode, html: &str) -> Response {
+    (status, page("Order", html)).into_response()
+}
+
+/// Sends the first settlement request; returns the settlement's id and
+/// client secret, or the page to show the buyer when the server says no.
+async fn create_settlement(state: &ShopState, order: &Order) -> Result<(String, String), Response> {
     let config = &state.config;
+    let order_id = &order.order_id;
     let first_request = serde_json::json!({
         "order": order,
         "notify_url": format!("{}/kessai/webhook", config.shop_url),
@@ -244,7 +322,7 @@ async fn place_order(State(state): State<ShopState>, body: Bytes) -> Response {
         .http
         .post(format!("{}/v1/settlements", config.server_url))
         .bearer_auth(&config.secret_key)
-        .header("Idempotency-Key", &order_id)
+        .header("Idempotency-Key", order_id)
         .json(&first_request)
         .send()
         .await;
@@ -252,47 +330,24 @@ async fn place_order(State(state): State<ShopState>, body: Bytes) -> Response {
         Ok(resp) if resp.status() == StatusCode::CREATED => resp.json().await.unwrap_or_default(),
         Ok(resp) => {
             let body = resp.text().await.unwrap_or_default();
-            return (
-                StatusCode::BAD_GATEWAY,
-                page(
-                    "Order",
-                    &format!(
-                        "<p role=\"alert\">The payment service refused the order: {}</p>",
-                        escape(&body)
-                    ),
-                ),
-            )
-                .into_response();
+            let html = format!(
+                "<p role=\"alert\">The payment service refused the order: {}</p>",
+                escape(&body)
+            );
+            return Err(order_error(StatusCode::BAD_GATEWAY, &html));
         }
         Err(_) => {
-            return (
-                StatusCode::BAD_GATEWAY,
-                page("Order", "<p role=\"alert\">The payment service cannot be reached.</p>"),
-            )
-                .into_response()
+            let html = "<p role=\"alert\">The payment service cannot be reached.</p>";
+            return Err(order_error(StatusCode::BAD_GATEWAY, html));
         }
     };
-    let (Some(settlement_id), Some(client_secret)) = (created["id"].as_str(), created["client_secret"].as_str()) else {
-        return (
+    match (created["id"].as_str(), created["client_secret"].as_str()) {
+        (Some(id), Some(secret)) => Ok((id.into(), secret.into())),
+        _ => Err(order_error(
             StatusCode::BAD_GATEWAY,
-            page(
-                "Order",
-                "<p role=\"alert\">Unexpected answer from the payment service.</p>",
-            ),
-        )
-            .into_response();
-    };
-    let record = ShopOrder {
-        order,
-        delivery,
-        settlement_id: settlement_id.into(),
-        client_secret: client_secret.into(),
-        status: None,
-    };
-    if let Ok(mut orders) = state.orders.lock() {
-        orders.insert(order_id.clone(), record);
+            "<p role=\"alert\">Unexpected answer from the payment service.</p>",
+        )),
     }
-    Redirect::to(&format!("/orders/{order_id}")).into_response()
 }
 
 fn order_table(order: &Order) -> String {
@@ -323,35 +378,136 @@ async fn order_page(State(state): State<ShopState>, Path(id): Path<String>) -> R
     let Some(record) = state.orders.lock().ok().and_then(|o| o.get(&id).cloned()) else {
         return (StatusCode::NOT_FOUND, page("Order", "<p>No such order.</p>")).into_response();
     };
-    let config = &state.config;
-    let summary = format!(
-        "<p>Order number <strong>{}</strong> · deliver to {}</p>{}",
-        escape(&id),
-        escape(&record.delivery),
-        order_table(&record.order)
-    );
-    let body = match &record.status {
-        Some(status) => format!(
-            "{summary}<p id=\"order-status\" role=\"status\">Payment: <strong>{}</strong></p>",
-            escape(&shop_word(status))
-        ),
-        None => {
-            let order_json = serde_json::to_string(&record.order).unwrap_or_default();
-            format!(
-                "{summary}<p id=\"order-status\">Payment: <strong>awaiting payment</strong></p>\
-                 <script type=\"module\" src=\"{server}/widget/kessai-checkout.js\"></script>\
-                 <kessai-checkout server=\"{server}\" settlement-id=\"{sid}\" client-secret=\"{secret}\" \
-                 order=\"{order}\" return-url=\"{shop}/orders/{id}/done\"></kessai-checkout>",
-                server = escape(&config.server_url),
-                sid = escape(&record.settlement_id),
-                secret = escape(&record.client_secret),
-                order = escape(&order_json),
-                shop = escape(&config.shop_url),
-                id = escape(&id),
-            )
+    match record.status.as_deref() {
+        Some("succeeded") => page("Thank you — your order is paid", &paid_body(&id, &record)),
+        Some(status) => {
+            let (heading, explanation) = unpaid_wording(status);
+            page(heading, &unpaid_body(&id, &record, status, explanation))
         }
+        None => page("Pay for your order", &checkout_body(&state.config, &id, &record)),
+    }
+    .into_response()
+}
+
+/// `#order-status`: the end-to-end suite reads its text ("Payment: paid"),
+/// so its markup stays exactly this.
+fn status_line(status: &str) -> String {
+    format!(
+        "<p id=\"order-status\" role=\"status\">Payment: <strong>{}</strong></p>",
+        escape(&shop_word(status))
+    )
+}
+
+/// The confirmation a buyer keeps: what was bought, where it goes, what next.
+fn paid_body(id: &str, record: &ShopOrder) -> String {
+    let Delivery { name, address, contact } = &record.delivery;
+    // The contact field is free text (email or phone), so say "at", not "email".
+    let reach = if contact.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", and let you know at <strong>{}</strong> when it is on its way",
+            escape(contact)
+        )
     };
-    page("Your order", &body).into_response()
+    format!(
+        "{status}<p>Order number <strong>{id}</strong></p>\
+         <h2>What you ordered</h2>{table}\
+         <h2>Delivery</h2><p>{name}<br>{address}</p>\
+         <h2>What happens next</h2>\
+         <p>We will pack your order and ship it to {name} within 2 working days{reach}.</p>\
+         <p><small>This is a demonstration shop: nothing is actually packed, shipped or sent.</small></p>\
+         <p><a href=\"/\">Back to the shop</a></p>",
+        status = status_line("succeeded"),
+        id = escape(id),
+        table = order_table(&record.order),
+        name = escape(name),
+        address = escape(address),
+    )
+}
+
+/// Heading and plain explanation for every verified result except success.
+/// None of these states moved the buyer's money except `held` (reserved,
+/// not yet taken) and the refund states (taken, then given back).
+fn unpaid_wording(status: &str) -> (&'static str, &'static str) {
+    match status {
+        "declined" => (
+            "Payment declined — your order is not paid",
+            "The card was declined, so nothing was charged and we will not ship this order. \
+             To try again with another card, place the order again.",
+        ),
+        "expired" => (
+            "Payment not completed — your order is not paid",
+            "The payment was not completed in time, so nothing was charged and we will not ship \
+             this order. You can place the order again.",
+        ),
+        "mismatched" => (
+            "Payment refused — your order is not paid",
+            "The payment did not match this order, so no money moved and we will not ship it. \
+             You can place the order again.",
+        ),
+        "canceled" => (
+            "Order canceled",
+            "This order was canceled before it was paid, so nothing was charged and it will not be shipped.",
+        ),
+        "held" => (
+            "Payment reserved — your order is not confirmed yet",
+            "The amount is reserved during a cooling-off period. We confirm and ship the order \
+             once the payment completes; reload this page later to check.",
+        ),
+        "processing" => (
+            "Payment in progress",
+            "The payment service is still processing this payment. Reload this page in a moment.",
+        ),
+        "refunded" | "partially_refunded" => (
+            "Payment refunded",
+            "The payment for this order was refunded (in full or in part).",
+        ),
+        _ => (
+            "Your order is not paid",
+            "The payment service has not confirmed a payment for this order, so we will not ship it.",
+        ),
+    }
+}
+
+fn unpaid_body(id: &str, record: &ShopOrder, status: &str, explanation: &str) -> String {
+    format!(
+        "{status}<p>{explanation}</p>{summary}<p><a href=\"/\">Back to the shop</a></p>",
+        status = status_line(status),
+        explanation = escape(explanation),
+        summary = order_summary(id, record),
+    )
+}
+
+fn order_summary(id: &str, record: &ShopOrder) -> String {
+    format!(
+        "<p>Order number <strong>{}</strong> · deliver to {}, {}</p>{}",
+        escape(id),
+        escape(&record.delivery.name),
+        escape(&record.delivery.address),
+        order_table(&record.order)
+    )
+}
+
+/// Before any verified result: the order and the checkout widget, which
+/// sends the card straight to the settling server, never through the shop.
+fn checkout_body(config: &ShopConfig, id: &str, record: &ShopOrder) -> String {
+    let order_json = serde_json::to_string(&record.order).unwrap_or_default();
+    format!(
+        "{summary}<p id=\"order-status\">Payment: <strong>awaiting payment</strong></p>\
+         <p>Your order is not paid yet. Pay by card below: your card details go straight to the \
+         payment service, not to this shop. We confirm the order once the payment is verified.</p>\
+         <script type=\"module\" src=\"{server}/widget/kessai-checkout.js\"></script>\
+         <kessai-checkout server=\"{server}\" settlement-id=\"{sid}\" client-secret=\"{secret}\" \
+         order=\"{order}\" return-url=\"{shop}/orders/{id}/done\"></kessai-checkout>",
+        summary = order_summary(id, record),
+        server = escape(&config.server_url),
+        sid = escape(&record.settlement_id),
+        secret = escape(&record.client_secret),
+        order = escape(&order_json),
+        shop = escape(&config.shop_url),
+        id = escape(id),
+    )
 }
 
 fn shop_word(status: &str) -> String {

@@ -91,6 +91,29 @@ impl Shop {
     }
 }
 
+/// The order-complete page a buyer keeps: heading, order number, items,
+/// delivery address and the next steps, with `#order-status` unchanged.
+fn assert_paid_page_says_what_happens_next(page: &str, path: &str) {
+    let order_id = path.trim_start_matches("/orders/");
+    for expected in [
+        "<h1>Thank you — your order is paid</h1>",
+        "<p id=\"order-status\" role=\"status\">Payment: <strong>paid</strong></p>",
+        &format!("Order number <strong>{order_id}</strong>"),
+        "Peanut butter",
+        "Grape jelly",
+        "Tax</td><td>¥160</td>",
+        "<th>¥1,760</th>",
+        "<h2>Delivery</h2><p>Hanako Yamada<br>3-2-1 Sakado</p>",
+        "<h2>What happens next</h2>",
+        "We will pack your order and ship it to Hanako Yamada within 2 working days",
+        "let you know at <strong>044</strong> when it is on its way",
+    ] {
+        assert!(page.contains(expected), "the paid page lacks {expected:?}: {page}");
+    }
+    assert!(!page.contains("Sourdough loaf"), "an item not ordered: {page}");
+    assert!(!page.contains("<kessai-checkout"), "the widget on a paid order: {page}");
+}
+
 #[tokio::test]
 async fn shop_marks_an_order_paid_only_after_verifying_the_result() {
     let app = spawn_app().await;
@@ -99,6 +122,8 @@ async fn shop_marks_an_order_paid_only_after_verifying_the_result() {
     let path = shop.order().await;
     let checkout = shop.page(&path).await;
     assert!(checkout.contains("awaiting payment"), "{checkout}");
+    assert!(checkout.contains("<h1>Pay for your order</h1>"), "{checkout}");
+    assert!(!checkout.contains("Thank you"), "thanks before payment: {checkout}");
     assert!(
         checkout.contains("/widget/kessai-checkout.js"),
         "the page embeds the widget: {checkout}"
@@ -126,6 +151,7 @@ async fn shop_marks_an_order_paid_only_after_verifying_the_result() {
     assert_eq!(shop.return_token(&path, token).await, StatusCode::SEE_OTHER);
     let page = shop.page(&path).await;
     assert!(page.contains("Payment: <strong>paid</strong>"), "{page}");
+    assert_paid_page_says_what_happens_next(&page, &path);
 
     // The shop never saw the card: not in any request it received.
     let log: Value = shop
@@ -179,4 +205,71 @@ async fn shop_accepts_the_signed_webhook_and_refuses_a_forged_one() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(page.contains("Payment: <strong>paid</strong>"), "{page}");
+}
+
+#[tokio::test]
+async fn shop_quantity_labels_are_for_screen_readers_only() {
+    let app = spawn_app().await;
+    let shop = start_shop(&app).await;
+    let catalogue = shop.page("/").await;
+    for code in ["XXXX", "YYYY", "ZZZZ"] {
+        let label = format!("<label for=\"q-{code}\" class=\"visually-hidden\">Quantity of ");
+        assert!(catalogue.contains(&label), "no hidden label for {code}: {catalogue}");
+        assert!(catalogue.contains(&format!("<input id=\"q-{code}\"")), "{catalogue}");
+    }
+    // The `hidden` attribute lost to `label{display:block}`; it is gone from
+    // the labels, and where it is used it now wins.
+    assert!(!catalogue.contains("\" hidden>Quantity"), "{catalogue}");
+    assert!(catalogue.contains("[hidden]{display:none!important}"), "{catalogue}");
+    let rule = ".visually-hidden{position:absolute!important;width:1px;height:1px;";
+    assert!(catalogue.contains(rule), "no visually-hidden rule: {catalogue}");
+    assert!(catalogue.contains("clip:rect(0,0,0,0)"), "{catalogue}");
+}
+
+#[tokio::test]
+async fn shop_pages_carry_an_icon_and_favicon_ico_is_served() {
+    let app = spawn_app().await;
+    let shop = start_shop(&app).await;
+    let path = shop.order().await;
+    for page_path in ["/", path.as_str(), "/orders/demo-none"] {
+        let page = shop.page(page_path).await;
+        assert!(
+            page.contains("<link rel=\"icon\" type=\"image/svg+xml\" href=\"data:image/svg+xml,%3Csvg "),
+            "no inline icon on {page_path}: {page}"
+        );
+    }
+    let icon = shop.http.get(format!("{}/favicon.ico", shop.url)).send().await.unwrap();
+    assert_eq!(icon.status(), StatusCode::OK);
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+    assert!(icon.text().await.unwrap().starts_with("<svg "));
+}
+
+#[tokio::test]
+async fn shop_says_plainly_that_a_declined_order_is_not_paid() {
+    let app = spawn_app().await;
+    let shop = start_shop(&app).await;
+    let card = app.issue_card(100).await;
+    let path = shop.order().await;
+    let checkout = shop.page(&path).await;
+    let (id, secret) = (
+        attribute(&checkout, "settlement-id"),
+        attribute(&checkout, "client-secret"),
+    );
+    let order: Order = serde_json::from_str(&attribute(&checkout, "order")).unwrap();
+    let result = app
+        .confirm_ok(&id, &confirm_body(&secret, &order, card_method(&card)))
+        .await;
+    assert_eq!(result["status"], "declined", "{result}");
+    let token = result["result_token"].as_str().unwrap();
+    assert_eq!(shop.return_token(&path, token).await, StatusCode::SEE_OTHER);
+    let page = shop.page(&path).await;
+    for expected in [
+        "<h1>Payment declined — your order is not paid</h1>",
+        "Payment: <strong>declined</strong>",
+        "nothing was charged and we will not ship this order",
+        "Peanut butter",
+    ] {
+        assert!(page.contains(expected), "the declined page lacks {expected:?}: {page}");
+    }
+    assert!(!page.contains("Thank you"), "{page}");
 }
