@@ -5,7 +5,7 @@
 //! unknown outcome is retried with the same request) are unit-tested
 //! natively. `lib` performs the effects each phase calls for.
 
-use kessai_protocol::api::{status, ConfirmResult, ErrorBody};
+use kessai_protocol::api::{self, ConfirmResult, DeclineCode, ErrorBody};
 
 /// How a settlement ended, as far as the buyer is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +35,7 @@ pub struct Outcome {
     pub status: Status,
     /// The server's status word, passed on in `kessai:result`.
     pub status_text: String,
-    pub decline_code: Option<String>,
+    pub decline_code: Option<DeclineCode>,
     pub result_token: Option<String>,
 }
 
@@ -51,25 +51,26 @@ pub enum Step {
     Final(Outcome),
 }
 
-/// Reads a settlement answer. Unknown statuses count as pending, so that a
+/// Reads a settlement answer. Statuses this widget does not know arrive as
+/// `processing` (see `wire::confirm_result`) and count as pending, so that a
 /// newer server's status never shows a wrong result; polling is bounded.
 pub fn classify(result: &ConfirmResult) -> Step {
-    let final_status = match result.status.as_str() {
-        status::AWAITING_PAYER => return Step::Open,
-        status::SUCCEEDED => Status::Succeeded,
-        status::HELD => Status::Held,
-        status::DECLINED => Status::Declined,
-        status::MISMATCHED => Status::Mismatched,
-        status::EXPIRED => Status::Expired,
-        status::CANCELED => Status::Canceled,
-        status::REFUNDED | status::PARTIALLY_REFUNDED => Status::Refunded,
-        _ => return Step::Pending { id: result.id.clone() },
+    let final_status = match result.status {
+        api::Status::AwaitingPayer => return Step::Open,
+        api::Status::Succeeded => Status::Succeeded,
+        api::Status::Held => Status::Held,
+        api::Status::Declined => Status::Declined,
+        api::Status::Mismatched => Status::Mismatched,
+        api::Status::Expired => Status::Expired,
+        api::Status::Canceled => Status::Canceled,
+        api::Status::Refunded | api::Status::PartiallyRefunded => Status::Refunded,
+        api::Status::AwaitingMerchant | api::Status::Processing => return Step::Pending { id: result.id.clone() },
     };
     Step::Final(Outcome {
         id: result.id.clone(),
         status: final_status,
-        status_text: result.status.clone(),
-        decline_code: result.decline_code.clone(),
+        status_text: result.status.as_str().to_string(),
+        decline_code: result.decline_code,
         result_token: result.result_token.clone(),
     })
 }
@@ -193,14 +194,14 @@ mod tests {
     fn answer(status: &str) -> ConfirmResult {
         ConfirmResult {
             id: "stl_1".into(),
-            status: status.into(),
+            status: api::Status::parse(status).unwrap_or(api::Status::Processing),
             order_id: "o".into(),
             currency: "JPY".into(),
             total: 1155,
             result_token: Some("a.b.c".into()),
             payer_token: None,
             card: None,
-            decline_code: (status == "declined").then(|| "insufficient_funds".into()),
+            decline_code: (status == "declined").then_some(DeclineCode::InsufficientFunds),
             mismatched_fields: None,
             payer_secret: None,
             expires_at: None,
@@ -231,7 +232,7 @@ mod tests {
             panic!("declined is final")
         };
         assert_eq!(outcome.status, Status::Declined);
-        assert_eq!(outcome.decline_code.as_deref(), Some("insufficient_funds"));
+        assert_eq!(outcome.decline_code, Some(DeclineCode::InsufficientFunds));
         assert_eq!(outcome.result_token.as_deref(), Some("a.b.c"));
         for (word, status) in [
             ("succeeded", Status::Succeeded),

@@ -321,7 +321,7 @@ pub fn result(
     heading.set_tab_index(-1);
     append(&section, &heading)?;
     if outcome.status == Status::Declined {
-        let reason = i18n::decline_reason(lang, outcome.decline_code.as_deref());
+        let reason = i18n::decline_reason(lang, outcome.decline_code);
         append(&section, &element(doc, "p", "", reason)?)?;
     }
     append(&section, &element(doc, "p", "", next)?)?;

@@ -10,7 +10,7 @@
 //! unknown fields) in a fraction of the size, and are pure, so that they are
 //! unit-tested natively against the protocol's serde types.
 
-use kessai_protocol::api::{CardDetails, CardSummary, ConfirmResult, ErrorBody, ErrorDetail};
+use kessai_protocol::api::{CardDetails, CardSummary, ConfirmResult, DeclineCode, ErrorBody, ErrorDetail, Status};
 use kessai_protocol::money::AMOUNT_MAX;
 use kessai_protocol::{Item, Order};
 
@@ -164,14 +164,16 @@ pub fn confirm_result(value: &Json) -> Option<ConfirmResult> {
     };
     Some(ConfirmResult {
         id: required_string(value, "id")?,
-        status: required_string(value, "status")?,
+        // A status or decline code from a newer server that this widget does
+        // not know: processing (followed, bounded) and no particular reason.
+        status: Status::parse(&required_string(value, "status")?).unwrap_or(Status::Processing),
         order_id: required_string(value, "order_id")?,
         currency: required_string(value, "currency")?,
         total: value.get("total")?.as_amount()?,
         result_token: optional(value, "result_token", string)?,
         payer_token: optional(value, "payer_token", string)?,
         card: optional(value, "card", card)?,
-        decline_code: optional(value, "decline_code", string)?,
+        decline_code: optional(value, "decline_code", string)?.and_then(|c| DeclineCode::parse(&c)),
         mismatched_fields: optional(value, "mismatched_fields", fields)?,
         payer_secret: optional(value, "payer_secret", string)?,
         expires_at: optional(value, "expires_at", unix_s)?,
@@ -346,6 +348,19 @@ pub(crate) mod tests {
             assert_eq!(answer(bad), None, "{bad}");
             assert!(serde_json::from_str::<ConfirmResult>(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn unknown_statuses_and_decline_codes_from_a_newer_server_are_followed_not_trusted() {
+        let newer = r#"{"id":"stl_1","status":"something_new","order_id":"o","currency":"JPY","total":1,
+            "decline_code":"new_code"}"#;
+        let read = answer(newer).unwrap();
+        assert_eq!(read.status, Status::Processing);
+        assert_eq!(read.decline_code, None);
+        assert!(matches!(
+            crate::state::classify(&read),
+            crate::state::Step::Pending { .. }
+        ));
     }
 
     #[test]

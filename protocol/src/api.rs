@@ -183,7 +183,7 @@ pub struct Settlement {
     /// Always `"settlement"`.
     pub object: String,
     /// Settlement status, e.g. `succeeded`.
-    pub status: String,
+    pub status: Status,
     /// The shop's order id.
     pub order_id: String,
     /// `sha256:…` digest of the order.
@@ -197,7 +197,7 @@ pub struct Settlement {
     pub client_secret: Option<String>,
     /// Why, when `status` is `declined`, e.g. `insufficient_funds`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub decline_code: Option<String>,
+    pub decline_code: Option<DeclineCode>,
     /// The fields that differed when `status` is `mismatched`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mismatched_fields: Option<Vec<String>>,
@@ -225,7 +225,7 @@ pub struct ConfirmResult {
     /// `stl_…`
     pub id: String,
     /// Settlement status, e.g. `succeeded`.
-    pub status: String,
+    pub status: Status,
     /// The shop's order id.
     pub order_id: String,
     /// ISO 4217 currency.
@@ -243,7 +243,7 @@ pub struct ConfirmResult {
     pub card: Option<CardSummary>,
     /// Why, when `status` is `declined`, e.g. `insufficient_funds`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub decline_code: Option<String>,
+    pub decline_code: Option<DeclineCode>,
     /// The fields that differed when `status` is `mismatched`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mismatched_fields: Option<Vec<String>>,
@@ -331,55 +331,115 @@ pub struct DeliveryView {
     pub delivered_at: Option<i64>,
 }
 
-/// Status values.
-pub mod status {
-    /// Created by the shop; waiting for the buyer's request.
-    pub const AWAITING_PAYER: &str = "awaiting_payer";
-    /// Payer-first: the buyer's request came first; waiting for the shop's.
-    pub const AWAITING_MERCHANT: &str = "awaiting_merchant";
-    /// Both requests agree; the ledger is being posted.
-    pub const PROCESSING: &str = "processing";
-    /// Funds reserved during a cooling-off period.
-    pub const HELD: &str = "held";
-    /// Money moved.
-    pub const SUCCEEDED: &str = "succeeded";
-    /// The payment method was refused (see `decline_code`).
-    pub const DECLINED: &str = "declined";
-    /// The two requests disagreed; no money moved.
-    pub const MISMATCHED: &str = "mismatched";
-    /// Not completed in time.
-    pub const EXPIRED: &str = "expired";
-    /// Canceled by the shop.
-    pub const CANCELED: &str = "canceled";
-    /// Fully refunded.
-    pub const REFUNDED: &str = "refunded";
-    /// Partly refunded.
-    pub const PARTIALLY_REFUNDED: &str = "partially_refunded";
+/// Defines a wire enum whose values are snake_case strings, with the string
+/// of each value, parsing, and serde in both directions.
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
+        }
 
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The value as it appears on the wire and in the database.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+
+            /// The value of a wire or database string; None if unknown.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl core::fmt::Display for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+wire_enum! {
+    /// A settlement's status (PROTOCOL section 6).
+    Status {
+        /// Created by the shop; waiting for the buyer's request.
+        AwaitingPayer = "awaiting_payer",
+        /// Payer-first: the buyer's request came first; waiting for the shop's.
+        AwaitingMerchant = "awaiting_merchant",
+        /// Both requests agree; the ledger is being posted.
+        Processing = "processing",
+        /// Funds reserved during a cooling-off period.
+        Held = "held",
+        /// Money moved.
+        Succeeded = "succeeded",
+        /// The payment method was refused (see `decline_code`).
+        Declined = "declined",
+        /// The two requests disagreed; no money moved.
+        Mismatched = "mismatched",
+        /// Not completed in time.
+        Expired = "expired",
+        /// Canceled by the shop.
+        Canceled = "canceled",
+        /// Fully refunded.
+        Refunded = "refunded",
+        /// Partly refunded.
+        PartiallyRefunded = "partially_refunded",
+    }
+}
+
+impl Status {
     /// Whether collation is over: succeeded, declined, mismatched, expired,
     /// canceled, and the refund states that follow succeeded.
-    pub fn is_final(status: &str) -> bool {
+    pub const fn is_final(self) -> bool {
         matches!(
-            status,
-            SUCCEEDED | DECLINED | MISMATCHED | EXPIRED | CANCELED | REFUNDED | PARTIALLY_REFUNDED
+            self,
+            Status::Succeeded
+                | Status::Declined
+                | Status::Mismatched
+                | Status::Expired
+                | Status::Canceled
+                | Status::Refunded
+                | Status::PartiallyRefunded
         )
     }
 }
 
-/// Decline codes of `declined` settlements.
-pub mod decline {
-    /// Not enough available balance.
-    pub const INSUFFICIENT_FUNDS: &str = "insufficient_funds";
-    /// Refused by the issuer without a more specific reason.
-    pub const CARD_DECLINED: &str = "card_declined";
-    /// The card's expiry date has passed.
-    pub const EXPIRED_CARD: &str = "expired_card";
-    /// The security code is wrong.
-    pub const INCORRECT_CVC: &str = "incorrect_cvc";
-    /// The authenticator or password did not check.
-    pub const AUTHENTICATION_FAILED: &str = "authentication_failed";
-    /// A restriction (e.g. minimum age) is not met.
-    pub const RESTRICTED: &str = "restricted";
+wire_enum! {
+    /// Why a settlement was declined (PROTOCOL section 6).
+    DeclineCode {
+        /// Not enough available balance.
+        InsufficientFunds = "insufficient_funds",
+        /// Refused by the issuer without a more specific reason.
+        CardDeclined = "card_declined",
+        /// The card's expiry date has passed.
+        ExpiredCard = "expired_card",
+        /// The security code is wrong.
+        IncorrectCvc = "incorrect_cvc",
+        /// The authenticator or password did not check.
+        AuthenticationFailed = "authentication_failed",
+        /// A restriction (e.g. minimum age) is not met.
+        Restricted = "restricted",
+    }
+}
+
+wire_enum! {
+    /// How the buyer paid: the `type` of the second request's payment method.
+    PaymentType {
+        Card = "card",
+        Account = "account",
+        Password = "password",
+    }
 }
 
 #[cfg(test)]
@@ -527,7 +587,7 @@ mod tests {
         let settlement = Settlement {
             id: "stl_x".into(),
             object: "settlement".into(),
-            status: status::AWAITING_PAYER.into(),
+            status: Status::AwaitingPayer,
             order_id: "1".into(),
             order_digest: "sha256:x".into(),
             currency: "JPY".into(),
@@ -557,7 +617,7 @@ mod tests {
     fn confirm_result_skips_absent_options() {
         let result = ConfirmResult {
             id: "stl_x".into(),
-            status: status::AWAITING_MERCHANT.into(),
+            status: Status::AwaitingMerchant,
             order_id: "1".into(),
             currency: "JPY".into(),
             total: 1,
@@ -606,27 +666,42 @@ mod tests {
 
     #[test]
     fn final_statuses() {
-        for final_status in [
-            "succeeded",
-            "declined",
-            "mismatched",
-            "expired",
-            "canceled",
-            "refunded",
-            "partially_refunded",
-        ] {
-            assert!(status::is_final(final_status), "{final_status}");
+        let finals: Vec<&str> = Status::ALL
+            .iter()
+            .filter(|s| s.is_final())
+            .map(|s| s.as_str())
+            .collect();
+        assert_eq!(
+            finals,
+            [
+                "succeeded",
+                "declined",
+                "mismatched",
+                "expired",
+                "canceled",
+                "refunded",
+                "partially_refunded"
+            ]
+        );
+    }
+
+    #[test]
+    fn wire_enums_round_trip_through_their_strings_and_serde() {
+        for status in Status::ALL {
+            assert_eq!(Status::parse(status.as_str()), Some(*status));
+            assert_eq!(serde_json::to_value(status).unwrap(), json!(status.as_str()));
         }
-        for open in [
-            "awaiting_payer",
-            "awaiting_merchant",
-            "processing",
-            "held",
-            "",
-            "SUCCEEDED",
-        ] {
-            assert!(!status::is_final(open), "{open}");
+        for code in DeclineCode::ALL {
+            assert_eq!(DeclineCode::parse(code.as_str()), Some(*code));
+            assert_eq!(
+                serde_json::from_value::<DeclineCode>(json!(code.as_str())).unwrap(),
+                *code
+            );
         }
+        assert_eq!(PaymentType::parse("card"), Some(PaymentType::Card));
+        assert_eq!(Status::parse("SUCCEEDED"), None);
+        assert_eq!(Status::parse(""), None);
+        assert!(serde_json::from_value::<Status>(json!("bogus")).is_err());
     }
 }
 

@@ -63,6 +63,84 @@ pub fn check_amount(amount: u64, param: &str) -> Result<(), FieldError> {
     ))
 }
 
+/// An amount of one currency, in its minor unit: the one money type. Made
+/// only through [`Money::new`], so the amount is within `0 ..= AMOUNT_MAX`
+/// and the currency an active ISO 4217 code; arithmetic is checked and never
+/// mixes currencies.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Money {
+    minor: u64,
+    currency: String,
+}
+
+impl Money {
+    /// `minor` units of `currency`; an error names `param` (e.g. `order.total`).
+    pub fn new(minor: u64, currency: &str, param: &str) -> Result<Self, FieldError> {
+        check_currency(currency, param)?;
+        check_amount(minor, param)?;
+        Ok(Self {
+            minor,
+            currency: currency.to_string(),
+        })
+    }
+
+    /// Nothing, in `self`'s currency.
+    pub fn zero_like(&self) -> Self {
+        Self {
+            minor: 0,
+            currency: self.currency.clone(),
+        }
+    }
+
+    /// Another amount of the same currency, if within the protocol's range.
+    pub fn with_minor(&self, minor: u64) -> Option<Self> {
+        (minor <= AMOUNT_MAX).then(|| Self {
+            minor,
+            currency: self.currency.clone(),
+        })
+    }
+
+    pub fn minor(&self) -> u64 {
+        self.minor
+    }
+
+    /// The amount as the databases store it (BIGINT): always fits, since
+    /// `AMOUNT_MAX` < `i64::MAX`.
+    pub fn minor_i64(&self) -> i64 {
+        i64::try_from(self.minor).unwrap_or(i64::MAX)
+    }
+
+    pub fn currency(&self) -> &str {
+        &self.currency
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.minor == 0
+    }
+
+    /// `self + other`, or None across currencies or beyond the range.
+    pub fn checked_add(&self, other: &Money) -> Option<Money> {
+        if self.currency != other.currency {
+            return None;
+        }
+        self.with_minor(self.minor.checked_add(other.minor)?)
+    }
+
+    /// `self - other`, or None across currencies or below zero.
+    pub fn checked_sub(&self, other: &Money) -> Option<Money> {
+        if self.currency != other.currency {
+            return None;
+        }
+        self.with_minor(self.minor.checked_sub(other.minor)?)
+    }
+}
+
+impl core::fmt::Display for Money {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&format_amount(self.minor, &self.currency))
+    }
+}
+
 /// Formats an amount for people: `¥1,155`, `$10.50`, `€10.50`, and
 /// `10.50 GBP` for other currencies. Unknown currencies are shown as the bare
 /// count of minor units followed by the code (`1,155 XYZ`), since their
@@ -164,5 +242,26 @@ mod tests {
     fn format_amount_is_exact_at_the_maximum() {
         assert_eq!(format_amount(AMOUNT_MAX, "USD"), "$90,071,992,547,409.91");
         assert_eq!(format_amount(u64::MAX, "JPY"), "¥18,446,744,073,709,551,615");
+    }
+
+    #[test]
+    fn money_is_checked_and_never_mixes_currencies() {
+        let yen = Money::new(1155, "JPY", "total").unwrap();
+        assert_eq!(yen.to_string(), "¥1,155");
+        assert_eq!(Money::new(1, "jpy", "total").unwrap_err().code, "currency_invalid");
+        assert_eq!(
+            Money::new(AMOUNT_MAX + 1, "JPY", "total").unwrap_err().code,
+            "amount_out_of_range"
+        );
+        let five = yen.with_minor(5).unwrap();
+        assert_eq!(yen.checked_sub(&five).map(|m| m.minor()), Some(1150));
+        assert_eq!(five.checked_sub(&yen), None);
+        let dollars = Money::new(5, "USD", "total").unwrap();
+        assert_eq!(yen.checked_add(&dollars), None);
+        assert_eq!(yen.checked_sub(&dollars), None);
+        let max = yen.with_minor(AMOUNT_MAX).unwrap();
+        assert_eq!(max.checked_add(&five), None);
+        assert!(yen.zero_like().is_zero());
+        assert_eq!(max.minor_i64(), 9_007_199_254_740_991);
     }
 }

@@ -53,6 +53,29 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// An invariant where money moves (TigerBeetle's assertions, without the
+/// panic: this runs on the writer, which serves every request). When
+/// `$cond` is false the step fails with an internal error, which the writer
+/// rolls back, and the broken invariant is logged with its context.
+///
+/// ```ignore
+/// invariant!(refunded <= total, "settlement {id}: refunded {refunded} > total {total}");
+/// ```
+#[macro_export]
+macro_rules! invariant {
+    ($cond:expr, $($context:tt)+) => {
+        if !$cond {
+            let context = format!($($context)+);
+            ::tracing::error!(invariant = stringify!($cond), %context, "invariant broken; the step is rolled back");
+            return Err($crate::Error::internal(format!(
+                "invariant `{}` broken: {}",
+                stringify!($cond),
+                context
+            )));
+        }
+    };
+}
+
 /// What a transport needs to answer an error: the HTTP status and the body.
 struct Shape {
     status: u16,

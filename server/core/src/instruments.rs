@@ -9,9 +9,10 @@
 use crate::store::Reader;
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use kessai_protocol::api::{decline, CardDetails};
+use kessai_protocol::api::{CardDetails, DeclineCode, PaymentType};
 use kessai_protocol::jws::{self, PayerClaims, PAYER_AUTHENTICATOR_TTL_S};
-use kessai_protocol::{card, keys, money, Order};
+use kessai_protocol::money::{self, Money};
+use kessai_protocol::{card, keys, Order};
 use rand::Rng;
 use serde::Serialize;
 
@@ -25,7 +26,9 @@ use crate::ledger;
 /// How far ahead of our clock an authenticator's `iat` may be.
 const CLOCK_SKEW_S: i64 = 60;
 
-#[derive(Debug, Serialize)]
+/// What `kessai card issue` prints: the only time the number and CVC are
+/// shown. `Debug` masks them.
+#[derive(Serialize)]
 pub struct IssuedCard {
     pub card_number: String,
     pub exp_month: u32,
@@ -34,14 +37,38 @@ pub struct IssuedCard {
     pub account_id: String,
 }
 
-#[derive(Debug, Serialize)]
+/// What `kessai user create` prints: the only time the user key is shown.
+/// `Debug` masks it.
+#[derive(Serialize)]
 pub struct CreatedUser {
     pub user_id: String,
     pub user_key: String,
     pub account_id: String,
 }
 
-fn check_opening_balance(balance: i64, currency: &str) -> anyhow::Result<()> {
+impl std::fmt::Debug for IssuedCard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedCard")
+            .field("card_number", &format_args!("…{}", card::last4(&self.card_number)))
+            .field("exp_month", &self.exp_month)
+            .field("exp_year", &self.exp_year)
+            .field("cvc", &format_args!("***"))
+            .field("account_id", &self.account_id)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for CreatedUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedUser")
+            .field("user_id", &self.user_id)
+            .field("user_key", &format_args!("uk_***"))
+            .field("account_id", &self.account_id)
+            .finish()
+    }
+}
+
+fn opening_balance(balance: i64, currency: &str) -> anyhow::Result<Money> {
     anyhow::ensure!(
         money::minor_units(currency).is_some(),
         "--currency {currency:?} is not an ISO 4217 code"
@@ -51,7 +78,8 @@ fn check_opening_balance(balance: i64, currency: &str) -> anyhow::Result<()> {
         "--balance must be 0 to {} (minor units)",
         money::AMOUNT_MAX
     );
-    Ok(())
+    let minor = u64::try_from(balance)?;
+    Money::new(minor, currency, "--balance").map_err(|e| anyhow::anyhow!(e.message))
 }
 
 /// Issues a test card backed by a funded ledger account.
@@ -64,7 +92,7 @@ pub async fn issue_card(
     currency: &str,
     expiry: Option<(u32, u32)>,
 ) -> anyhow::Result<IssuedCard> {
-    check_opening_balance(balance, currency)?;
+    let balance = opening_balance(balance, currency)?;
     anyhow::ensure!(
         !brand.is_empty() && brand.len() <= 64,
         "--brand must be 1 to 64 characters"
@@ -79,7 +107,7 @@ pub async fn issue_card(
     };
     conn.begin().await?;
     let issued = async {
-        let account_id = ledger::open_funded_account(conn, holder, currency, balance, now).await?;
+        let account_id = ledger::open_funded_account(conn, holder, &balance, now).await?;
         // 16 digits: a Visa-range IIN, 14 random digits, a Luhn check digit.
         // Retry on the (astronomically unlikely) collision with an issued card.
         for _ in 0..8 {
@@ -141,7 +169,7 @@ pub async fn create_user(
     balance: i64,
     currency: &str,
 ) -> anyhow::Result<CreatedUser> {
-    check_opening_balance(balance, currency)?;
+    let balance = opening_balance(balance, currency)?;
     anyhow::ensure!(
         password.chars().count() >= 8,
         "--password must be at least 8 characters"
@@ -161,7 +189,7 @@ pub async fn create_user(
     let user_key_sealed = keyring.seal(&user_key)?;
     conn.begin().await?;
     let created = async {
-        let account_id = ledger::open_funded_account(conn, &user_id, currency, balance, now).await?;
+        let account_id = ledger::open_funded_account(conn, &user_id, &balance, now).await?;
         conn.execute(
             "INSERT INTO users (id, name, password_hash, user_key_sealed, account_id, created_at)
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -184,27 +212,47 @@ pub async fn create_user(
 /// settlement becomes `declined`), but only if the orders agree.
 #[derive(Debug, Clone)]
 pub struct Resolved {
-    pub payment_type: &'static str,
-    pub account_id: Option<String>,
-    pub decline: Option<&'static str>,
+    pub payment_type: PaymentType,
+    /// The account to pay from, or why there is none: never both, never
+    /// neither (the invariant a settlement step relies on, as a type).
+    pub funding: Funding,
+    /// The card's brand (empty when the card is unknown) and last four digits.
     pub card: Option<(String, String)>,
     pub user: Option<PayerUser>,
     /// A payer authenticator's `jti`, consumed atomically with the step.
     pub jti: Option<(String, i64)>,
 }
 
-#[derive(Debug, Clone)]
+/// Where the money would come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Funding {
+    /// A ledger account of this institution.
+    Account(String),
+    /// Refused before any money moves.
+    Declined(DeclineCode),
+}
+
+/// The wallet user a payment was made by. `Debug` masks the key.
+#[derive(Clone)]
 pub struct PayerUser {
     pub id: String,
     pub key: [u8; 32],
 }
 
+impl std::fmt::Debug for PayerUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PayerUser")
+            .field("id", &self.id)
+            .field("key", &format_args!("***"))
+            .finish()
+    }
+}
+
 impl Resolved {
-    fn declined(payment_type: &'static str, code: &'static str) -> Self {
+    fn declined(payment_type: PaymentType, code: DeclineCode) -> Self {
         Self {
             payment_type,
-            account_id: None,
-            decline: Some(code),
+            funding: Funding::Declined(code),
             card: None,
             user: None,
             jti: None,
@@ -234,7 +282,7 @@ pub async fn resolve_card(
     if card::is_expired(details.exp_month, details.exp_year, now) {
         return Ok(Resolved {
             card: summary,
-            ..Resolved::declined("card", decline::EXPIRED_CARD)
+            ..Resolved::declined(PaymentType::Card, DeclineCode::ExpiredCard)
         });
     }
     let row = crate::store::pool_optional(pool, "SELECT c.account_id, c.brand, c.exp_month, c.exp_year, a.currency FROM cards c JOIN accounts a ON a.id = c.account_id WHERE c.pan_hash = $1", args![keyring.pan_hash(&number)])
@@ -242,7 +290,7 @@ pub async fn resolve_card(
     let Some(row) = row else {
         return Ok(Resolved {
             card: summary,
-            ..Resolved::declined("card", decline::CARD_DECLINED)
+            ..Resolved::declined(PaymentType::Card, DeclineCode::CardDeclined)
         });
     };
     let brand: String = row.try_get("brand")?;
@@ -251,22 +299,25 @@ pub async fn resolve_card(
     let exp_year: i64 = row.try_get("exp_year")?;
     let account_currency: String = row.try_get("currency")?;
     let code = if i64::from(details.exp_month) != exp_month || i64::from(details.exp_year) != exp_year {
-        Some(decline::CARD_DECLINED)
+        Some(DeclineCode::CardDeclined)
     } else if !Keyring::secret_matches(
         &keyring.cvc(&number, details.exp_month, details.exp_year),
         details.cvc.expose(),
     ) {
-        Some(decline::INCORRECT_CVC)
+        Some(DeclineCode::IncorrectCvc)
     } else if account_currency != currency {
         // No foreign exchange: a card pays only in its account's currency.
-        Some(decline::CARD_DECLINED)
+        Some(DeclineCode::CardDeclined)
     } else {
         None
     };
+    let funding = match code {
+        Some(code) => Funding::Declined(code),
+        None => Funding::Account(row.try_get("account_id")?),
+    };
     Ok(Resolved {
-        payment_type: "card",
-        account_id: Some(row.try_get("account_id")?),
-        decline: code,
+        payment_type: PaymentType::Card,
+        funding,
         card: card_summary,
         user: None,
         jti: None,
@@ -323,7 +374,10 @@ pub async fn resolve_account(
 ) -> Result<Resolved> {
     check_user_id(user_id)?;
     let Some(user) = load_user(pool, keyring, user_id).await? else {
-        return Ok(Resolved::declined("account", decline::AUTHENTICATION_FAILED));
+        return Ok(Resolved::declined(
+            PaymentType::Account,
+            DeclineCode::AuthenticationFailed,
+        ));
     };
     let claims: PayerClaims = match jws::verify(&user.key, authenticator) {
         Ok(c) => c,
@@ -334,7 +388,12 @@ pub async fn resolve_account(
                 "payment_method.authenticator is not a compact JWS.",
             ))
         }
-        Err(_) => return Ok(Resolved::declined("account", decline::AUTHENTICATION_FAILED)),
+        Err(_) => {
+            return Ok(Resolved::declined(
+                PaymentType::Account,
+                DeclineCode::AuthenticationFailed,
+            ))
+        }
     };
     // The signature is good: from here on, problems are the client's to fix
     // (a stale or reused token), so they are errors and nothing is recorded.
@@ -370,9 +429,8 @@ pub async fn resolve_account(
         ));
     }
     Ok(Resolved {
-        payment_type: "account",
-        account_id: Some(user.account_id),
-        decline: None,
+        payment_type: PaymentType::Account,
+        funding: Funding::Account(user.account_id),
         card: None,
         user: Some(PayerUser {
             id: user_id.to_string(),
@@ -412,9 +470,8 @@ pub async fn resolve_password(pool: &Reader, keyring: &Keyring, user_id: &str, p
     .map_err(|e| Error::Internal(anyhow::anyhow!("password check task: {e}")))?;
     match (verified, user) {
         (true, Some(user)) => Ok(Resolved {
-            payment_type: "password",
-            account_id: Some(user.account_id),
-            decline: None,
+            payment_type: PaymentType::Password,
+            funding: Funding::Account(user.account_id),
             card: None,
             user: Some(PayerUser {
                 id: user_id.to_string(),
@@ -422,12 +479,15 @@ pub async fn resolve_password(pool: &Reader, keyring: &Keyring, user_id: &str, p
             }),
             jti: None,
         }),
-        _ => Ok(Resolved::declined("password", decline::AUTHENTICATION_FAILED)),
+        _ => Ok(Resolved::declined(
+            PaymentType::Password,
+            DeclineCode::AuthenticationFailed,
+        )),
     }
 }
 
 /// Records a payer authenticator's jti; false if it was used before.
-pub async fn consume_jti(conn: &mut Conn, user_id: &str, jti: &str, expires_at: i64) -> sqlx::Result<bool> {
+pub async fn consume_jti(conn: &mut Conn, user_id: &str, jti: &str, expires_at: i64) -> Result<bool> {
     let r = conn
         .execute(
             "INSERT INTO used_jtis (user_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -435,4 +495,37 @@ pub async fn consume_jti(conn: &mut Conn, user_id: &str, jti: &str, expires_at: 
         )
         .await?;
     Ok(r == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_prints_card_numbers_cvcs_or_keys() {
+        let card = IssuedCard {
+            card_number: "4242424242424242".into(),
+            exp_month: 12,
+            exp_year: 2030,
+            cvc: "987".into(),
+            account_id: "acc_x".into(),
+        };
+        let printed = format!("{card:?}");
+        assert!(
+            !printed.contains("424242424242") && !printed.contains("987"),
+            "{printed}"
+        );
+        assert!(printed.contains("…4242"), "{printed}");
+        let user = CreatedUser {
+            user_id: "usr_x".into(),
+            user_key: "uk_secretsecret".into(),
+            account_id: "acc_x".into(),
+        };
+        assert!(!format!("{user:?}").contains("secretsecret"));
+        let payer = PayerUser {
+            id: "usr_x".into(),
+            key: [7; 32],
+        };
+        assert!(!format!("{payer:?}").contains('7'));
+    }
 }

@@ -11,11 +11,14 @@
 //! The guards are inside the UPDATE statements themselves, so they hold on
 //! PostgreSQL with several servers as well as on SQLite with one writer.
 
-use crate::args;
-use crate::store::Conn;
+use kessai_protocol::money::Money;
 use serde::Serialize;
 
+use crate::args;
+use crate::error::{Error, Result};
 use crate::ids;
+use crate::invariant;
+use crate::store::Conn;
 
 /// The most a balance may reach: i64, so that SQLite never silently turns an
 /// overflowing integer into a float.
@@ -25,6 +28,27 @@ pub mod kind {
     pub const BUYER: &str = "buyer";
     pub const PAYEE: &str = "payee";
     pub const FUNDING: &str = "funding";
+}
+
+/// Why money moved: the `kind` of a transfer row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferKind {
+    /// Opening balance of a card or wallet account, from the issuer.
+    Funding,
+    /// A settlement: buyer to merchant.
+    Settlement,
+    /// A refund: merchant back to buyer.
+    Refund,
+}
+
+impl TransferKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Funding => "funding",
+            Self::Settlement => "settlement",
+            Self::Refund => "refund",
+        }
+    }
 }
 
 /// Why the ledger refused a movement. Not an error: a business outcome.
@@ -52,7 +76,7 @@ async fn ensure_account(
     currency: &str,
     floor: i64,
     now: i64,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     conn.execute(
         "INSERT INTO accounts (id, kind, owner, currency, balance, held, floor, created_at)
          VALUES ($1, $2, $3, $4, 0, 0, $5, $6) ON CONFLICT (id) DO NOTHING",
@@ -62,27 +86,22 @@ async fn ensure_account(
     Ok(())
 }
 
-pub async fn ensure_payee(conn: &mut Conn, merchant_id: &str, currency: &str, now: i64) -> sqlx::Result<String> {
+pub async fn ensure_payee(conn: &mut Conn, merchant_id: &str, currency: &str, now: i64) -> Result<String> {
     let id = payee_account_id(merchant_id, currency);
     ensure_account(conn, &id, kind::PAYEE, merchant_id, currency, 0, now).await?;
     Ok(id)
 }
 
 /// Opens a buyer account and funds it from the currency's funding account.
-pub async fn open_funded_account(
-    conn: &mut Conn,
-    owner: &str,
-    currency: &str,
-    balance: i64,
-    now: i64,
-) -> anyhow::Result<String> {
+pub async fn open_funded_account(conn: &mut Conn, owner: &str, balance: &Money, now: i64) -> anyhow::Result<String> {
+    let currency = balance.currency();
     let funding = funding_account_id(currency);
     // The funding account may go as negative as needed: it is the issuer.
     ensure_account(conn, &funding, kind::FUNDING, "kessai", currency, -BALANCE_MAX, now).await?;
     let id = ids::new(kessai_protocol::ids::ACCOUNT);
     ensure_account(conn, &id, kind::BUYER, owner, currency, 0, now).await?;
-    if balance > 0 {
-        match transfer(conn, "funding", &funding, &id, balance, currency, None, now).await? {
+    if !balance.is_zero() {
+        match transfer(conn, TransferKind::Funding, &funding, &id, balance, None, now).await? {
             Ok(_) => {}
             Err(refusal) => anyhow::bail!("funding the account was refused: {refusal:?}"),
         }
@@ -90,60 +109,95 @@ pub async fn open_funded_account(
     Ok(id)
 }
 
+/// An account's figures as an UPDATE left them (`RETURNING`).
+struct ReadBack {
+    balance: i64,
+    held: i64,
+    floor: i64,
+}
+
+impl ReadBack {
+    fn from_row(row: &crate::store::Row) -> Result<Self> {
+        Ok(Self {
+            balance: row.try_get("balance")?,
+            held: row.try_get("held")?,
+            floor: row.try_get("floor")?,
+        })
+    }
+
+    /// The guard every movement keeps: available balance at or above floor.
+    fn within_floor(&self) -> bool {
+        self.held >= 0 && self.balance.checked_sub(self.held).is_some_and(|a| a >= self.floor)
+    }
+}
+
 /// Moves `amount` from `debit` to `credit`. The debit is refused, with
 /// nothing written, when it would take the available balance below the floor.
-#[allow(clippy::too_many_arguments)]
 pub async fn transfer(
     conn: &mut Conn,
-    kind: &str,
+    kind: TransferKind,
     debit: &str,
     credit: &str,
-    amount: i64,
-    currency: &str,
+    amount: &Money,
     settlement_id: Option<&str>,
     now: i64,
-) -> sqlx::Result<Result<String, Refusal>> {
-    debug_assert!(amount > 0, "transfers move a positive amount");
+) -> Result<Result<String, Refusal>> {
+    invariant!(
+        !amount.is_zero(),
+        "{} transfer of nothing from {debit} to {credit}",
+        kind.as_str()
+    );
+    let (minor, currency) = (amount.minor_i64(), amount.currency());
     let debited = conn
-        .execute(
+        .fetch_optional(
             "UPDATE accounts SET balance = balance - $1
-         WHERE id = $2 AND currency = $3 AND balance - held - $1 >= floor",
-            args![amount, debit, currency],
+             WHERE id = $2 AND currency = $3 AND balance - held - $1 >= floor
+             RETURNING balance, held, floor",
+            args![minor, debit, currency],
         )
         .await?;
-    if debited != 1 {
+    let Some(debited) = debited else {
         return Ok(Err(refusal_reason(conn, debit, currency).await?));
-    }
+    };
+    // Read back what the guard allowed: the debit left the floor intact.
+    let debited = ReadBack::from_row(&debited)?;
+    invariant!(debited.within_floor(), "debit of {amount} took {debit} below its floor");
     let credited = conn
-        .execute(
+        .fetch_optional(
             "UPDATE accounts SET balance = balance + $1
-         WHERE id = $2 AND currency = $3 AND balance <= $4 - $1",
-            args![amount, credit, currency, BALANCE_MAX],
+             WHERE id = $2 AND currency = $3 AND balance <= $4 - $1
+             RETURNING balance, held, floor",
+            args![minor, credit, currency, BALANCE_MAX],
         )
         .await?;
-    if credited != 1 {
-        // The debit above is already written: the caller's savepoint must be
-        // rolled back, so this is an error, not a refusal.
-        return Err(sqlx::Error::Protocol(format!(
+    // The debit above is already written: the caller's step must be rolled
+    // back, so this is an error, not a refusal.
+    let credited = credited.ok_or_else(|| {
+        Error::internal(format!(
             "credit account {credit} missing, in another currency or at its maximum"
-        )));
-    }
+        ))
+    })?;
+    let credited = ReadBack::from_row(&credited)?;
+    invariant!(
+        credited.within_floor(),
+        "after a credit of {amount}, {credit} is below its floor"
+    );
     let id = ids::new_ordered("trf_");
     conn.execute(
         "INSERT INTO transfers (id, kind, debit_account, credit_account, amount, currency, settlement_id, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        args![&id, kind, debit, credit, amount, currency, settlement_id, now],
+        args![&id, kind.as_str(), debit, credit, minor, currency, settlement_id, now],
     )
     .await?;
     conn.execute(
         "INSERT INTO postings (transfer_id, account_id, amount) VALUES ($1, $2, $3), ($1, $4, $5)",
-        args![&id, debit, -amount, credit, amount],
+        args![&id, debit, -minor, credit, minor],
     )
     .await?;
     Ok(Ok(id))
 }
 
-async fn refusal_reason(conn: &mut Conn, account: &str, currency: &str) -> sqlx::Result<Refusal> {
+async fn refusal_reason(conn: &mut Conn, account: &str, currency: &str) -> Result<Refusal> {
     let row = conn
         .fetch_optional("SELECT currency FROM accounts WHERE id = $1", args![account])
         .await?;
@@ -159,34 +213,46 @@ async fn refusal_reason(conn: &mut Conn, account: &str, currency: &str) -> sqlx:
 pub async fn hold(
     conn: &mut Conn,
     account: &str,
-    amount: i64,
-    currency: &str,
+    amount: &Money,
     settlement_id: &str,
     now: i64,
-) -> sqlx::Result<Result<String, Refusal>> {
+) -> Result<Result<String, Refusal>> {
+    let (minor, currency) = (amount.minor_i64(), amount.currency());
     let reserved = conn
-        .execute(
+        .fetch_optional(
             "UPDATE accounts SET held = held + $1
-         WHERE id = $2 AND currency = $3 AND balance - held - $1 >= floor",
-            args![amount, account, currency],
+             WHERE id = $2 AND currency = $3 AND balance - held - $1 >= floor
+             RETURNING balance, held, floor",
+            args![minor, account, currency],
         )
         .await?;
-    if reserved != 1 {
+    let Some(reserved) = reserved else {
         return Ok(Err(refusal_reason(conn, account, currency).await?));
-    }
+    };
+    let reserved = ReadBack::from_row(&reserved)?;
+    invariant!(
+        reserved.within_floor(),
+        "hold of {amount} took {account} below its floor"
+    );
     let id = ids::new_ordered("hld_");
     conn.execute(
         "INSERT INTO holds (id, account_id, amount, currency, settlement_id, status, created_at)
          VALUES ($1, $2, $3, $4, $5, 'open', $6)",
-        args![&id, account, amount, currency, settlement_id, now],
+        args![&id, account, minor, currency, settlement_id, now],
     )
     .await?;
     Ok(Ok(id))
 }
 
+/// An open hold, ended.
+struct Ended {
+    account: String,
+    amount: Money,
+}
+
 /// Ends an open hold (`released` or `captured`); returns its account and
 /// amount, or None when it was not open (already ended: nothing to do).
-async fn end_hold(conn: &mut Conn, hold_id: &str, status: &str) -> sqlx::Result<Option<(String, i64, String)>> {
+async fn end_hold(conn: &mut Conn, hold_id: &str, status: &str) -> Result<Option<Ended>> {
     let row = conn
         .fetch_optional(
             "UPDATE holds SET status = $2 WHERE id = $1 AND status = 'open' RETURNING account_id, amount, currency",
@@ -195,55 +261,84 @@ async fn end_hold(conn: &mut Conn, hold_id: &str, status: &str) -> sqlx::Result<
         .await?;
     let Some(row) = row else { return Ok(None) };
     let account: String = row.try_get("account_id")?;
-    let amount: i64 = row.try_get("amount")?;
+    let minor: i64 = row.try_get("amount")?;
     let currency: String = row.try_get("currency")?;
-    conn.execute(
-        "UPDATE accounts SET held = held - $1 WHERE id = $2",
-        args![amount, &account],
-    )
-    .await?;
-    Ok(Some((account, amount, currency)))
+    let amount = u64::try_from(minor)
+        .ok()
+        .and_then(|m| Money::new(m, &currency, "amount").ok())
+        .ok_or_else(|| Error::internal(format!("hold {hold_id} holds {minor} {currency:?}")))?;
+    let released = conn
+        .fetch_optional(
+            "UPDATE accounts SET held = held - $1 WHERE id = $2 RETURNING balance, held, floor",
+            args![minor, &account],
+        )
+        .await?
+        .ok_or_else(|| Error::internal(format!("hold {hold_id} on missing account {account}")))?;
+    let released = ReadBack::from_row(&released)?;
+    invariant!(
+        released.held >= 0,
+        "ending hold {hold_id} left {account} holding {}",
+        released.held
+    );
+    Ok(Some(Ended { account, amount }))
 }
 
-pub async fn release_hold(conn: &mut Conn, hold_id: &str) -> sqlx::Result<()> {
+pub async fn release_hold(conn: &mut Conn, hold_id: &str) -> Result<()> {
     end_hold(conn, hold_id, "released").await?;
     Ok(())
 }
 
-/// Turns a hold into a transfer to `credit`. Returns the transfer id, or None
-/// when the hold was no longer open.
+/// A hold turned into a transfer.
+#[derive(Debug, Clone)]
+pub struct Captured {
+    /// What the hold reserved, now moved.
+    pub amount: Money,
+    /// None when the hold was of nothing (a free order): nothing to move.
+    pub transfer_id: Option<String>,
+}
+
+/// Turns a hold into a transfer to `credit`. None when the hold was no
+/// longer open.
 pub async fn capture_hold(
     conn: &mut Conn,
     hold_id: &str,
     credit: &str,
     settlement_id: &str,
     now: i64,
-) -> sqlx::Result<Option<String>> {
-    let Some((account, amount, currency)) = end_hold(conn, hold_id, "captured").await? else {
+) -> Result<Option<Captured>> {
+    let Some(Ended { account, amount }) = end_hold(conn, hold_id, "captured").await? else {
         return Ok(None);
     };
+    if amount.is_zero() {
+        return Ok(Some(Captured {
+            amount,
+            transfer_id: None,
+        }));
+    }
     match transfer(
         conn,
-        "settlement",
+        TransferKind::Settlement,
         &account,
         credit,
-        amount,
-        &currency,
+        &amount,
         Some(settlement_id),
         now,
     )
     .await?
     {
-        Ok(id) => Ok(Some(id)),
+        Ok(id) => Ok(Some(Captured {
+            amount,
+            transfer_id: Some(id),
+        })),
         // The amount was held, so it is available: a refusal here means the
         // ledger is inconsistent. Abort the whole step.
-        Err(refusal) => Err(sqlx::Error::Protocol(format!(
+        Err(refusal) => Err(Error::internal(format!(
             "capturing hold {hold_id} refused: {refusal:?}"
         ))),
     }
 }
 
-pub async fn available(conn: &mut Conn, account: &str) -> sqlx::Result<Option<(i64, i64, String)>> {
+pub async fn available(conn: &mut Conn, account: &str) -> Result<Option<(i64, i64, String)>> {
     let row = conn
         .fetch_optional(
             "SELECT balance, held, currency FROM accounts WHERE id = $1",
@@ -308,7 +403,8 @@ pub async fn check(conn: &mut Conn) -> anyhow::Result<CheckReport> {
             "settlement whose money moved other than exactly once",
             "SELECT s.id AS id FROM settlements s
              WHERE (SELECT COUNT(*) FROM transfers t WHERE t.settlement_id = s.id AND t.kind = 'settlement')
-                   <> (CASE WHEN s.status IN ('succeeded', 'refunded', 'partially_refunded') THEN 1 ELSE 0 END)
+                   <> (CASE WHEN s.status IN ('succeeded', 'refunded', 'partially_refunded') AND s.total > 0
+                            THEN 1 ELSE 0 END)
                 OR s.refunded > s.total
                 OR s.refunded <> (SELECT COALESCE(SUM(r.amount), 0) FROM refunds r WHERE r.settlement_id = s.id)",
         ),

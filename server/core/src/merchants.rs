@@ -36,12 +36,24 @@ impl std::fmt::Debug for Merchant {
 }
 
 /// What `kessai merchant create` prints: the only time the keys are shown.
-#[derive(Debug, Serialize)]
+/// `Debug` masks them.
+#[derive(Serialize)]
 pub struct CreatedMerchant {
     pub merchant_id: String,
     pub secret_key: String,
     pub result_key: String,
     pub webhook_secret: String,
+}
+
+impl std::fmt::Debug for CreatedMerchant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedMerchant")
+            .field("merchant_id", &self.merchant_id)
+            .field("secret_key", &format_args!("sk_***"))
+            .field("result_key", &format_args!("rk_***"))
+            .field("webhook_secret", &format_args!("whsec_***"))
+            .finish()
+    }
 }
 
 /// `scheme://host[:port]`, lower-case, as browsers send in `Origin`.

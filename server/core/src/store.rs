@@ -185,8 +185,22 @@ pub enum Conn {
     Any(AnyConnection),
 }
 
+/// Whether a write failed on a unique index: PostgreSQL's 23505, or
+/// SQLite's constraint error (rusqlite's errors arrive here as text).
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => db.is_unique_violation(),
+        sqlx::Error::Protocol(text) => {
+            text.starts_with(SQLITE_ERROR_PREFIX) && text.contains("UNIQUE constraint failed")
+        }
+        _ => false,
+    }
+}
+
+const SQLITE_ERROR_PREFIX: &str = "sqlite: ";
+
 fn sqlite_error(e: rusqlite::Error) -> sqlx::Error {
-    sqlx::Error::Protocol(format!("sqlite: {e}"))
+    sqlx::Error::Protocol(format!("{SQLITE_ERROR_PREFIX}{e}"))
 }
 
 fn bind_any<'q>(

@@ -18,7 +18,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use futures_util::stream::{self, Stream};
-use kessai_protocol::api::{status, ConfirmResult, ConfirmSettlement, ErrorBody, PaymentMethod};
+use kessai_protocol::api::Status;
+use kessai_protocol::api::{ConfirmResult, ConfirmSettlement, ErrorBody, PaymentMethod};
 use kessai_protocol::Order;
 use serde::Deserialize;
 
@@ -156,7 +157,7 @@ pub async fn confirm(
     if let Some(closed) = settlements::closed_error(&rec) {
         return Err(closed.into());
     }
-    if status::is_final(&rec.status) || rec.status == status::HELD {
+    if rec.status.is_final() || rec.status == Status::Held {
         // A repeat: the first outcome, without touching payment data again.
         return Ok(axum::Json(answer(&state, &rec, &merchant, None).await?));
     }
@@ -236,7 +237,7 @@ pub async fn confirm_payer_first(
         .await?;
     let mut result = answer(&state, &rec, &merchant, payer_key).await?;
     result.payer_secret = Some(state.node.keyring.payer_secret(&rec.id));
-    let code = if rec.status == status::AWAITING_MERCHANT {
+    let code = if rec.status == Status::AwaitingMerchant {
         StatusCode::ACCEPTED
     } else {
         StatusCode::OK
@@ -324,7 +325,7 @@ pub async fn events(
             if round > 0 {
                 rec = wait_for_change(&state, &id, rec, Duration::from_secs(25)).await.ok()?;
             }
-            let done = status::is_final(&rec.status) || round >= rounds_max;
+            let done = rec.status.is_final() || round >= rounds_max;
             let event = match answer(&state, &rec, &merchant, None).await {
                 Ok(result) => Event::default().event("status").json_data(result).unwrap_or_default(),
                 Err(_) => Event::default().event("error").data("lookup failed"),

@@ -11,7 +11,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use kessai_protocol::api::{self, status, CreateRefund, CreateSettlement, ErrorBody};
+use kessai_protocol::api::Status;
+use kessai_protocol::api::{self, CreateRefund, CreateSettlement, ErrorBody};
 use kessai_protocol::{money, order};
 use serde::{Deserialize, Serialize};
 
@@ -180,7 +181,7 @@ pub async fn create(
                         .map_err(|e| Error::Internal(e.into()))?;
                     idempotency::store(conn, key, StatusCode::CREATED.as_u16(), &stored, now).await?;
                 }
-                let notify = rec.notify_url.is_some() && status::is_final(&rec.status);
+                let notify = rec.notify_url.is_some() && rec.status.is_final();
                 Ok((StatusCode::CREATED.as_u16(), body, Some(rec.id), notify))
             })
         })
@@ -206,7 +207,7 @@ fn with_client_secret(stored: &str, keyring: &kessai_core::keyring::Keyring) -> 
     let Ok(mut settlement) = serde_json::from_str::<api::Settlement>(stored) else {
         return stored.to_string();
     };
-    if settlement.status == status::AWAITING_PAYER {
+    if settlement.status == Status::AwaitingPayer {
         settlement.client_secret = Some(keyring.client_secret(&settlement.id));
     }
     serde_json::to_string(&settlement).unwrap_or_else(|_| stored.to_string())
@@ -233,8 +234,8 @@ pub async fn wait_for_change(state: &AppState, id: &str, first: Record, wait: Du
     let mut changes = state.node.changes.subscribe();
     // Re-read after subscribing so that a change in between is not missed:
     // the status to leave is the caller's, not the re-read one.
-    let initial = first.status.clone();
-    if status::is_final(&initial) {
+    let initial = first.status;
+    if initial.is_final() {
         // The collation is over; holding a shop's poll open would only
         // cost it time. (A refund is the shop's own doing.)
         return Ok(first);

@@ -1,0 +1,125 @@
+//! The buyer's second settlement request (A3 to A5, A10 to A12): claim the
+//! settlement, collate the two orders, then pay, hold or decline.
+
+use kessai_protocol::api::Status;
+use kessai_protocol::Order;
+
+use super::expiry::expire;
+use super::record::{claim, get, Record};
+use super::steps::{consume_authenticator, decline, finish, pay, record_payer, refusal_code};
+use crate::collation::{self, MerchantSide};
+use crate::error::{Error, Result};
+use crate::instruments::{Funding, Resolved};
+use crate::merchants::Merchant;
+use crate::store::Conn;
+
+/// Returns the record after the step. A repeated or late request gets the
+/// first outcome unchanged: only the claim's winner moves money.
+pub async fn confirm(
+    conn: &mut Conn,
+    merchant: &Merchant,
+    settlement_id: &str,
+    payer_order: &Order,
+    payer: &Resolved,
+    now: i64,
+) -> Result<Record> {
+    // The claim: only one request can move a settlement out of awaiting_payer.
+    let claimed = claim(
+        conn,
+        settlement_id,
+        "status = 'awaiting_payer' AND expires_at > $2",
+        now,
+    )
+    .await?;
+    let Some(mut rec) = claimed else {
+        return not_claimable(conn, merchant, settlement_id, now).await;
+    };
+    let differ = collate(&rec, payer_order)?;
+    record_payer(&mut rec, payer);
+    if !differ.is_empty() {
+        // A4: any disagreement means no settlement; no money moves.
+        rec.mismatched_fields = differ;
+        finish(conn, &mut rec, merchant, Status::Mismatched, now).await?;
+        return Ok(rec);
+    }
+    consume_authenticator(conn, payer).await?;
+    let account = match &payer.funding {
+        Funding::Declined(code) => {
+            decline(conn, &mut rec, merchant, *code, now).await?;
+            return Ok(rec);
+        }
+        Funding::Account(account) => account,
+    };
+    if !rec.brand_accepted() {
+        decline(
+            conn,
+            &mut rec,
+            merchant,
+            kessai_protocol::api::DeclineCode::CardDeclined,
+            now,
+        )
+        .await?;
+        return Ok(rec);
+    }
+    match pay(conn, merchant, &mut rec, account, now).await? {
+        Err(refusal) => decline(conn, &mut rec, merchant, refusal_code(refusal), now).await?,
+        Ok(()) if rec.hold_id.is_some() => {
+            rec.capture_at = rec.cooling_off_s.map(|c| now.saturating_add(c));
+            finish(conn, &mut rec, merchant, Status::Held, now).await?;
+        }
+        Ok(()) => finish(conn, &mut rec, merchant, Status::Succeeded, now).await?,
+    }
+    Ok(rec)
+}
+
+/// The names of the fields in which the shop's and the buyer's orders differ.
+fn collate(rec: &Record, payer_order: &Order) -> Result<Vec<String>> {
+    let merchant_order = rec.order()?;
+    let side = MerchantSide {
+        order_id: &rec.order_id,
+        currency: rec.amount.currency(),
+        total: rec.amount.minor(),
+        order_digest: &rec.order_digest,
+        order: merchant_order.as_ref(),
+        order_id_assigned: rec.order_id_assigned,
+    };
+    Ok(collation::collate(&side, payer_order)
+        .into_iter()
+        .map(String::from)
+        .collect())
+}
+
+/// Why a settlement could not be claimed: a repeat gets the first outcome;
+/// a settlement past its time is expired here and then; others are errors.
+async fn not_claimable(conn: &mut Conn, merchant: &Merchant, settlement_id: &str, now: i64) -> Result<Record> {
+    let mut rec = get(conn, settlement_id)
+        .await?
+        .ok_or_else(|| Error::not_found("settlement_not_found", "No such settlement."))?;
+    if rec.status == Status::AwaitingPayer && rec.expires_at <= now {
+        expire(conn, merchant, &mut rec, now).await?;
+    }
+    // Expired and canceled are returned, not raised: an error would roll
+    // back the expiry just recorded. The caller turns them into 409s.
+    match rec.status {
+        Status::AwaitingMerchant => Err(Error::conflict(
+            "settlement_awaiting_merchant",
+            "This settlement is waiting for the shop's request.",
+        )),
+        _ => Ok(rec),
+    }
+}
+
+/// The error a payer gets for a settlement that can no longer be paid.
+pub fn closed_error(rec: &Record) -> Option<Error> {
+    match rec.status {
+        Status::Expired => Some(Error::conflict(
+            "settlement_expired",
+            "This settlement expired before it was paid; ask the shop for a new one.",
+        )),
+        Status::Canceled => Some(Error::conflict(
+            "settlement_canceled",
+            "The shop canceled this settlement.",
+        )),
+        _ => None,
+    }
+}
