@@ -397,6 +397,23 @@ pub async fn resolve_account(
     };
     // The signature is good: from here on, problems are the client's to fix
     // (a stale or reused token), so they are errors and nothing is recorded.
+    check_claims(&claims, user_id, order, subject, now)?;
+    Ok(Resolved {
+        payment_type: PaymentType::Account,
+        funding: Funding::Account(user.account_id),
+        card: None,
+        user: Some(PayerUser {
+            id: user_id.to_string(),
+            key: user.key,
+        }),
+        jti: Some((claims.jti, claims.iat + PAYER_AUTHENTICATOR_TTL_S)),
+    })
+}
+
+/// What a correctly signed authenticator must say to pay for this order:
+/// fresh, for this user, this settlement (or payer-first order), this digest
+/// and total, with a usable `jti`.
+fn check_claims(claims: &PayerClaims, user_id: &str, order: &Order, subject: Subject<'_>, now: i64) -> Result<()> {
     if claims.iat + PAYER_AUTHENTICATOR_TTL_S < now || claims.iat > now + CLOCK_SKEW_S {
         return Err(Error::unauthorized(
             "authenticator_expired",
@@ -428,16 +445,7 @@ pub async fn resolve_account(
             "The authenticator's jti must be 1 to 255 characters.",
         ));
     }
-    Ok(Resolved {
-        payment_type: PaymentType::Account,
-        funding: Funding::Account(user.account_id),
-        card: None,
-        user: Some(PayerUser {
-            id: user_id.to_string(),
-            key: user.key,
-        }),
-        jti: Some((claims.jti, claims.iat + PAYER_AUTHENTICATOR_TTL_S)),
-    })
+    Ok(())
 }
 
 /// Account held at the settling server, authorized by id and password (A11).

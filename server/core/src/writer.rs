@@ -23,7 +23,8 @@ pub const BATCH_LEN_MAX: usize = 256;
 /// Steps waiting beyond this are refused back-pressure style (the sender waits).
 const QUEUE_LEN_MAX: usize = 4096;
 
-type Finish = Box<dyn FnOnce(Result<(), ()>) + Send>;
+/// Tells a step's requester how its batch ended: committed, or why not.
+type Finish = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
 type Job = Box<dyn for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, (bool, Finish)> + Send>;
 
 #[derive(Clone)]
@@ -63,18 +64,31 @@ impl Writer {
                         return;
                     }
                 };
-                runtime.block_on(async move {
-                    // Connect here, so the connection belongs to this runtime.
-                    match crate::db::connection(&url).await {
-                        Ok(conn) => {
-                            let _ = ready.send(Ok(()));
-                            run(conn, url, receiver, thread_stats).await;
+                // A step that panics (a bug: steps return errors) ends the
+                // writer; the panic is logged here, requesters get 503s and
+                // /healthz says so, so an operator or supervisor restarts it.
+                let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    runtime.block_on(async move {
+                        // Connect here, so the connection belongs to this runtime.
+                        match crate::db::connection(&url).await {
+                            Ok(conn) => {
+                                let _ = ready.send(Ok(()));
+                                run(conn, url, receiver, thread_stats).await;
+                            }
+                            Err(e) => {
+                                let _ = ready.send(Err(e));
+                            }
                         }
-                        Err(e) => {
-                            let _ = ready.send(Err(e));
-                        }
-                    }
-                });
+                    })
+                }));
+                if let Err(panic) = ran {
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    tracing::error!(panic = %what, "the settlement writer panicked and has stopped");
+                }
             })?;
         started
             .await
@@ -84,6 +98,11 @@ impl Writer {
 
     pub fn stats(&self) -> &Stats {
         &self.stats
+    }
+
+    /// Whether the writer has stopped: nothing can be written any more.
+    pub fn is_stopped(&self) -> bool {
+        self.sender.is_closed()
     }
 
     /// Runs `step` in the next batch and returns its result once durable.
@@ -101,7 +120,9 @@ impl Writer {
                 let finish: Finish = Box::new(move |committed| {
                     let outcome = match committed {
                         Ok(()) => result,
-                        Err(()) => Err(Error::Internal(anyhow::anyhow!("the batch transaction did not commit"))),
+                        Err(why) => Err(Error::Internal(
+                            anyhow::anyhow!(why).context("the batch transaction did not commit"),
+                        )),
                     };
                     // The requester may have gone away; the step is durable regardless.
                     let _ = reply.send(outcome);
@@ -109,13 +130,23 @@ impl Writer {
                 (ok, finish)
             })
         });
-        self.sender
-            .send(job)
-            .await
-            .map_err(|_| Error::Internal(anyhow::anyhow!("the settlement writer has stopped")))?;
-        answer
-            .await
-            .map_err(|_| Error::Internal(anyhow::anyhow!("the settlement writer dropped a step")))?
+        self.sender.send(job).await.map_err(|_| stopped())?;
+        match answer.await {
+            Ok(outcome) => outcome,
+            // Dropped unsent: the writer died, or the batch's transaction
+            // broke before this step ran (nothing of it was written).
+            Err(_) if self.is_stopped() => Err(stopped()),
+            Err(_) => Err(Error::internal("the batch transaction failed before this step ran")),
+        }
+    }
+}
+
+/// What a requester gets when the writer is gone.
+fn stopped() -> Error {
+    Error::Unavailable {
+        code: "writer_stopped",
+        message: "The server cannot record payments right now; nothing was changed. Retry shortly with the same Idempotency-Key."
+            .into(),
     }
 }
 
@@ -155,13 +186,13 @@ async fn run(mut conn: Conn, url: String, mut receiver: mpsc::Receiver<Job>, sta
 /// Runs one batch in one transaction; returns whether it committed.
 async fn run_batch(conn: &mut Conn, batch: &mut Vec<Job>, stats: &Stats) -> bool {
     let mut finishes: Vec<Finish> = Vec::with_capacity(batch.len());
-    let mut healthy = conn
-        .begin()
-        .await
-        .map_err(|e| tracing::error!(error = %e, "BEGIN failed"))
-        .is_ok();
+    // Why the batch cannot commit, once something broke the transaction.
+    let mut broken: Option<String> = conn.begin().await.err().map(|e| {
+        tracing::error!(error = %e, "BEGIN failed");
+        format!("BEGIN failed: {e}")
+    });
     for job in batch.drain(..) {
-        if !healthy {
+        if broken.is_some() {
             // The transaction is gone. Running the step now could write in
             // autocommit mode; dropping it makes its requester get an error.
             drop(job);
@@ -169,46 +200,54 @@ async fn run_batch(conn: &mut Conn, batch: &mut Vec<Job>, stats: &Stats) -> bool
         }
         if let Err(e) = conn.batch("SAVEPOINT step").await {
             tracing::error!(error = %e, "SAVEPOINT failed");
-            healthy = false;
+            broken = Some(format!("SAVEPOINT failed: {e}"));
             drop(job);
             continue;
         }
         let (ok, finish) = job(conn).await;
         finishes.push(finish);
-        let end = if ok {
-            "RELEASE SAVEPOINT step"
-        } else {
-            "ROLLBACK TO SAVEPOINT step"
-        };
-        if let Err(e) = conn.batch(end).await {
-            tracing::error!(error = %e, "ending a savepoint failed");
-            healthy = false;
-        } else if !ok {
-            if let Err(e) = conn.batch("RELEASE SAVEPOINT step").await {
-                tracing::error!(error = %e, "releasing a rolled-back savepoint failed");
-                healthy = false;
-            }
+        if let Err(why) = end_step(conn, ok).await {
+            broken = Some(why);
         }
     }
     let commit_started = std::time::Instant::now();
-    let committed = if healthy {
-        match conn.commit().await {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                tracing::error!(error = %e, "COMMIT failed; the batch is lost and its steps report failure");
-                let _ = conn.rollback().await;
-                Err(())
-            }
-        }
-    } else {
-        let _ = conn.rollback().await;
-        Err(())
+    let committed = match broken {
+        None => conn.commit().await.map_err(|e| {
+            tracing::error!(error = %e, "COMMIT failed; the batch is lost and its steps report failure");
+            format!("COMMIT failed: {e}")
+        }),
+        Some(why) => Err(why),
     };
+    if committed.is_err() {
+        let _ = conn.rollback().await;
+    }
     stats
         .commit_us
         .fetch_add(commit_started.elapsed().as_micros() as u64, Ordering::Relaxed);
+    let ok = committed.is_ok();
     for finish in finishes {
-        finish(committed);
+        finish(committed.clone());
     }
-    committed.is_ok()
+    ok
+}
+
+/// Keeps a step's writes (released savepoint) or undoes them (rolled back);
+/// an error means the transaction itself is broken.
+async fn end_step(conn: &mut Conn, ok: bool) -> std::result::Result<(), String> {
+    let end = if ok {
+        "RELEASE SAVEPOINT step"
+    } else {
+        "ROLLBACK TO SAVEPOINT step"
+    };
+    if let Err(e) = conn.batch(end).await {
+        tracing::error!(error = %e, "ending a savepoint failed");
+        return Err(format!("{end} failed: {e}"));
+    }
+    if !ok {
+        if let Err(e) = conn.batch("RELEASE SAVEPOINT step").await {
+            tracing::error!(error = %e, "releasing a rolled-back savepoint failed");
+            return Err(format!("RELEASE SAVEPOINT after a rollback failed: {e}"));
+        }
+    }
+    Ok(())
 }

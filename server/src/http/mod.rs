@@ -22,6 +22,7 @@ use std::sync::atomic::Ordering;
 use axum::extract::State;
 use axum::routing::get;
 use axum::Router;
+use kessai_protocol::api::ErrorBody;
 use serde::Serialize;
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -137,10 +138,25 @@ pub struct Health {
     pub writer_commit_us: u64,
 }
 
-/// 200 when the server is ready (database reachable).
-#[utoipa::path(get, path = "/healthz", operation_id = "healthz", responses((status = 200, body = Health)))]
+/// 200 when the server is ready: the database answers and the settlement
+/// writer runs. 503 (`writer_stopped`, or `database_unavailable`) when it
+/// cannot take payments, so a load balancer or supervisor can act.
+#[utoipa::path(get, path = "/healthz", operation_id = "healthz",
+    responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
 pub async fn healthz(State(state): State<AppState>) -> Result<axum::Json<Health>, ApiError> {
-    kessai_core::store::pool_optional(&state.node.reader, "SELECT 1 AS one", vec![]).await?;
+    if state.node.writer.is_stopped() {
+        return Err(ApiError(Error::Unavailable {
+            code: "writer_stopped",
+            message: "The settlement writer has stopped; this server cannot record payments. Restart it.".into(),
+        }));
+    }
+    if let Err(e) = kessai_core::store::pool_optional(&state.node.reader, "SELECT 1 AS one", vec![]).await {
+        tracing::error!(error = %e, "health check: the database does not answer");
+        return Err(ApiError(Error::Unavailable {
+            code: "database_unavailable",
+            message: "The database does not answer.".into(),
+        }));
+    }
     let stats = state.node.writer.stats();
     Ok(axum::Json(Health {
         status: "ok".into(),

@@ -2,7 +2,6 @@
 //! secret key: the first settlement request (A1, A13), polling with
 //! long-poll (A8), cancellation and refunds (A14).
 
-use kessai_core::{Error, Result};
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -11,18 +10,16 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use kessai_protocol::api::Status;
-use kessai_protocol::api::{self, CreateRefund, CreateSettlement, ErrorBody};
-use kessai_protocol::{money, order};
+use kessai_core::merchants::check_url;
+use kessai_core::settlements::{self, NewSettlement, Record};
+use kessai_core::{args, idempotency, Error, Result};
+use kessai_protocol::api::{self, CreateRefund, CreateSettlement, ErrorBody, Restrictions, Status};
+use kessai_protocol::{money, order, Order};
 use serde::{Deserialize, Serialize};
 
 use crate::http::error::ApiResult;
 use crate::http::extract::AuthedMerchant;
 use crate::http::state::AppState;
-use kessai_core::args;
-use kessai_core::idempotency;
-use kessai_core::merchants::check_url;
-use kessai_core::settlements::{self, NewSettlement, Record};
 
 /// Bounds on a settlement's life before the buyer confirms it.
 const EXPIRES_IN_DEFAULT_S: u64 = 900;
@@ -47,8 +44,34 @@ pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T> {
         .map_err(|e| crate::http::error::json_error(&e.to_string(), e.is_syntax() || e.is_eof()))
 }
 
+/// The shop's first request, checked: every protocol rule, so the core
+/// gets only requests it can record.
 fn validate(req: CreateSettlement) -> Result<NewSettlement> {
-    let expires_in = req.expires_in.unwrap_or(EXPIRES_IN_DEFAULT_S);
+    let expires_in_s = check_expires_in(req.expires_in)?;
+    for (url, param) in [(&req.notify_url, "notify_url"), (&req.return_url, "return_url")] {
+        if let Some(u) = url {
+            check_url(u, param)?;
+        }
+    }
+    check_brands(req.brands.as_deref())?;
+    let cooling_off_s = check_restrictions(req.restrictions.as_ref())?;
+    let identity = order_identity(&req)?;
+    Ok(NewSettlement {
+        order_id: identity.order_id,
+        currency: identity.currency,
+        total: identity.total,
+        order_digest: identity.order_digest,
+        order: identity.order,
+        brands: req.brands,
+        notify_url: req.notify_url,
+        return_url: req.return_url,
+        expires_in_s,
+        cooling_off_s,
+    })
+}
+
+fn check_expires_in(expires_in: Option<u64>) -> Result<i64> {
+    let expires_in = expires_in.unwrap_or(EXPIRES_IN_DEFAULT_S);
     if !(EXPIRES_IN_MIN_S..=EXPIRES_IN_MAX_S).contains(&expires_in) {
         return Err(Error::field(
             "expires_in_out_of_range",
@@ -56,91 +79,92 @@ fn validate(req: CreateSettlement) -> Result<NewSettlement> {
             format!("expires_in must be {EXPIRES_IN_MIN_S} to {EXPIRES_IN_MAX_S} seconds."),
         ));
     }
-    for (url, param) in [(&req.notify_url, "notify_url"), (&req.return_url, "return_url")] {
-        if let Some(u) = url {
-            check_url(u, param)?;
-        }
+    Ok(i64::try_from(expires_in).unwrap_or(i64::MAX))
+}
+
+fn check_brands(brands: Option<&[String]>) -> Result<()> {
+    let Some(brands) = brands else { return Ok(()) };
+    if brands.is_empty() || brands.len() > 20 || brands.iter().any(|b| b.is_empty() || b.len() > 64) {
+        return Err(Error::field(
+            "brands_invalid",
+            "brands",
+            "brands must list 1 to 20 brand names of 1 to 64 characters.",
+        ));
     }
-    if let Some(brands) = &req.brands {
-        if brands.is_empty() || brands.len() > 20 || brands.iter().any(|b| b.is_empty() || b.len() > 64) {
+    Ok(())
+}
+
+/// The cooling-off period asked for, if any.
+fn check_restrictions(restrictions: Option<&Restrictions>) -> Result<Option<i64>> {
+    let Some(r) = restrictions else { return Ok(None) };
+    if r.min_age.is_some() {
+        return Err(Error::field(
+            "restriction_unsupported",
+            "restrictions.min_age",
+            "This server holds no payer ages yet, so it cannot enforce min_age; send the request without it.",
+        ));
+    }
+    let Some(c) = r.cooling_off_s else { return Ok(None) };
+    if !(1..=COOLING_OFF_MAX_S).contains(&c) {
+        return Err(Error::field(
+            "cooling_off_out_of_range",
+            "restrictions.cooling_off_s",
+            format!("restrictions.cooling_off_s must be 1 to {COOLING_OFF_MAX_S} seconds (90 days)."),
+        ));
+    }
+    Ok(i64::try_from(c).ok())
+}
+
+/// Which order the request is for, from either form of it.
+struct OrderIdentity {
+    order_id: Option<String>,
+    currency: String,
+    total: u64,
+    order_digest: String,
+    order: Option<Order>,
+}
+
+fn order_identity(req: &CreateSettlement) -> Result<OrderIdentity> {
+    if let Some(o) = &req.order {
+        if req.order_id.is_some() || req.currency.is_some() || req.total.is_some() || req.order_digest.is_some() {
             return Err(Error::field(
-                "brands_invalid",
-                "brands",
-                "brands must list 1 to 20 brand names of 1 to 64 characters.",
+                "order_form_ambiguous",
+                "order",
+                "Send either order (full form) or order_id, currency, total and order_digest (digest-only form), not both.",
             ));
         }
+        o.validate("order")?;
+        return Ok(OrderIdentity {
+            order_id: Some(o.order_id.clone()),
+            currency: o.currency.clone(),
+            total: o.total,
+            order_digest: o.digest(),
+            order: Some(o.clone()),
+        });
     }
-    let mut cooling_off_s = None;
-    if let Some(r) = &req.restrictions {
-        if r.min_age.is_some() {
-            return Err(Error::field(
-                "restriction_unsupported",
-                "restrictions.min_age",
-                "This server holds no payer ages yet, so it cannot enforce min_age; send the request without it.",
-            ));
-        }
-        if let Some(c) = r.cooling_off_s {
-            if !(1..=COOLING_OFF_MAX_S).contains(&c) {
-                return Err(Error::field(
-                    "cooling_off_out_of_range",
-                    "restrictions.cooling_off_s",
-                    format!("restrictions.cooling_off_s must be 1 to {COOLING_OFF_MAX_S} seconds (90 days)."),
-                ));
-            }
-            cooling_off_s = i64::try_from(c).ok();
-        }
+    let missing = |p: &str| {
+        Error::field(
+            "parameter_missing",
+            p,
+            format!("{p} is required (or send the full order)."),
+        )
+    };
+    let currency = req.currency.clone().ok_or_else(|| missing("currency"))?;
+    let total = req.total.ok_or_else(|| missing("total"))?;
+    let order_digest = req.order_digest.clone().ok_or_else(|| missing("order_digest"))?;
+    if let Some(id) = &req.order_id {
+        order::check_order_id(id, "order_id")?;
     }
-    let base = |order_id, currency, total, order_digest, order| NewSettlement {
-        order_id,
+    money::check_currency(&currency, "currency")?;
+    money::check_amount(total, "total")?;
+    order::check_digest_format(&order_digest, "order_digest")?;
+    Ok(OrderIdentity {
+        order_id: req.order_id.clone(),
         currency,
         total,
         order_digest,
-        order,
-        brands: req.brands.clone(),
-        notify_url: req.notify_url.clone(),
-        return_url: req.return_url.clone(),
-        expires_in_s: i64::try_from(expires_in).unwrap_or(i64::MAX),
-        cooling_off_s,
-    };
-    match req.order {
-        Some(o) => {
-            if req.order_id.is_some() || req.currency.is_some() || req.total.is_some() || req.order_digest.is_some() {
-                return Err(Error::field(
-                    "order_form_ambiguous",
-                    "order",
-                    "Send either order (full form) or order_id, currency, total and order_digest (digest-only form), not both.",
-                ));
-            }
-            o.validate("order")?;
-            let digest = o.digest();
-            Ok(base(
-                Some(o.order_id.clone()),
-                o.currency.clone(),
-                o.total,
-                digest,
-                Some(o),
-            ))
-        }
-        None => {
-            let missing = |p: &str| {
-                Error::field(
-                    "parameter_missing",
-                    p,
-                    format!("{p} is required (or send the full order)."),
-                )
-            };
-            let currency = req.currency.clone().ok_or_else(|| missing("currency"))?;
-            let total = req.total.ok_or_else(|| missing("total"))?;
-            let digest = req.order_digest.clone().ok_or_else(|| missing("order_digest"))?;
-            if let Some(id) = &req.order_id {
-                order::check_order_id(id, "order_id")?;
-            }
-            money::check_currency(&currency, "currency")?;
-            money::check_amount(total, "total")?;
-            order::check_digest_format(&digest, "order_digest")?;
-            Ok(base(req.order_id.clone(), currency, total, digest, None))
-        }
-    }
+        order: None,
+    })
 }
 
 /// First settlement request.

@@ -2,7 +2,9 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{json_of, spawn_app};
+use serde_json::json;
+
+use crate::helpers::{json_of, sample_order, spawn_app};
 
 #[tokio::test]
 async fn openapi_document_lists_the_endpoints() {
@@ -31,6 +33,42 @@ async fn healthz_answers_200_when_ready() {
     let (status, body) = json_of(app.get_path("/healthz").await).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["status"], "ok");
+}
+
+/// A writer that has stopped (here: a step that panics, which is a bug)
+/// must not leave a server that looks healthy: /healthz and every write
+/// answer 503 `writer_stopped`, and reads still work.
+#[tokio::test]
+async fn a_stopped_writer_makes_healthz_and_writes_answer_503() {
+    let app = spawn_app().await;
+    let paid = app.create_settlement(&sample_order("before-the-stop")).await;
+    let panicked: kessai_core::Result<()> = app
+        .node
+        .writer
+        .run(|_conn| Box::pin(async { panic!("a bug in a writer step") }))
+        .await;
+    assert!(panicked.is_err(), "a panicking step must not report success");
+    // The writer thread finishes unwinding a moment after the step's answer.
+    let mut health = json_of(app.get_path("/healthz").await).await;
+    for _ in 0..50 {
+        if health.0 != StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        health = json_of(app.get_path("/healthz").await).await;
+    }
+    let (status, body) = health;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"]["code"], "writer_stopped");
+    let (status, body) = json_of(
+        app.post_settlement(&json!({"order": sample_order("after-the-stop")}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"]["code"], "writer_stopped");
+    // Reads do not need the writer.
+    assert_eq!(app.get_settlement(&paid.id).await["status"], "awaiting_payer");
 }
 
 /// What an OpenAPI validator checks and client generators rely on: every

@@ -42,6 +42,9 @@ pub struct TestApp {
     pub dir: PathBuf,
     /// A merchant with `SHOP_ORIGIN` registered and no notify_url.
     pub merchant: CreatedMerchant,
+    /// The server's running parts, for tests that must reach past HTTP
+    /// (stopping the writer, say).
+    pub node: kessai_core::Node,
     _tempdir: tempfile::TempDir,
 }
 
@@ -95,6 +98,7 @@ pub async fn spawn_app() -> TestApp {
     // The tests' own pool, for looking at rows directly.
     let pool = db::pool(&url, 2).await.expect("test pool");
     let keyring = (*app.state().node.keyring).clone();
+    let node = app.state().node.clone();
     tokio::spawn(app.run());
     let mut admin = db::connection(&url).await.expect("admin connection");
     let merchant = merchants::create(&mut admin, &keyring, "Test Shop", &[SHOP_ORIGIN.to_string()], None)
@@ -111,6 +115,7 @@ pub async fn spawn_app() -> TestApp {
         keyring,
         dir,
         merchant,
+        node,
         _tempdir: tempdir,
     }
 }
