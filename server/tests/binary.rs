@@ -6,22 +6,27 @@
 //! Each test gets its own temporary directory with a fresh SQLite database;
 //! servers listen on port 0 and announce their address on stdout. Money is
 //! checked twice: through the API and by reading the ledger tables directly,
-//! and every test ends with `kessai ledger check`.
-
-#[path = "binary/support.rs"]
-mod support;
+//! and every test ends with `kessai ledger check`. Starting the binary, its
+//! admin commands and the settlement requests come from the shared test kit
+//! (`kessai-testkit`, in tests/kit/); reading the database is done here.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde_json::Value;
-use support::{
-    balance, count, join_all, order, run_kessai, stderr, stdout, str_field, words, Api, Card, Created, Merchant,
-    TestEnv, ORDER_TOTAL,
+use kessai_testkit::{
+    join_all, luhn_valid, order, stderr, stdout, str_field, words, Api, Card, Created, Kessai, Merchant, TestEnv,
+    ORDER_TOTAL,
 };
+use serde_json::Value;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use tokio::sync::Barrier;
+
+/// The binary Cargo built for these tests.
+fn kessai() -> Kessai {
+    Kessai::new(env!("CARGO_BIN_EXE_kessai"))
+}
 
 const SETTLEMENT_TRANSFERS: &str = "SELECT COUNT(*) FROM transfers WHERE settlement_id = ? AND kind = 'settlement'";
 
@@ -32,12 +37,12 @@ async fn concurrent_confirms_of_one_settlement_move_money_once() {
     const CONFIRMS: usize = 40;
     const ROUNDS_MAX: i64 = 3;
     const OPENING: i64 = 10_000;
-    let env = TestEnv::new();
+    let env = TestEnv::new(kessai());
     let server = env.start_server().await;
     let api = server.api();
     let merchant = env.merchant("Concurrent confirms").await;
     let card = env.card("Alice", OPENING).await;
-    let db = env.sqlite().await;
+    let db = sqlite(&env).await;
 
     // A burst only tests the claim if several of its requests got past the
     // route's "already final?" shortcut into the writer before the first
@@ -111,7 +116,7 @@ async fn confirm_together(api: &Api, created: &Created, card: &Card, n: usize) -
 async fn racing_settlements_never_overdraw_an_account() {
     const AFFORDABLE: usize = 5;
     const SETTLEMENTS: usize = 20;
-    let env = TestEnv::new();
+    let env = TestEnv::new(kessai());
     let server = env.start_server().await;
     let api = server.api();
     let merchant = env.merchant("Race").await;
@@ -146,7 +151,7 @@ async fn racing_settlements_never_overdraw_an_account() {
         );
     }
 
-    let db = env.sqlite().await;
+    let db = sqlite(&env).await;
     assert_eq!(
         balance(&db, &card.account_id).await,
         0,
@@ -176,7 +181,7 @@ async fn racing_settlements_never_overdraw_an_account() {
 async fn many_buyers_settle_concurrently() {
     const BUYERS: usize = 16;
     const PER_BUYER: usize = 8;
-    let env = TestEnv::new();
+    let env = TestEnv::new(kessai());
     let server = env.start_server().await;
     let api = server.api();
     let merchant = env.merchant("Busy shop").await;
@@ -207,7 +212,7 @@ async fn many_buyers_settle_concurrently() {
         "settlement ids are distinct"
     );
 
-    let db = env.sqlite().await;
+    let db = sqlite(&env).await;
     let settled = (BUYERS * PER_BUYER) as i64;
     assert_eq!(balance(&db, &merchant.payee_account()).await, settled * ORDER_TOTAL);
     for card in &cards {
@@ -245,7 +250,7 @@ async fn crash_mid_load_leaves_no_half_settlement() {
     const BUYERS: usize = 32;
     const CARDS: usize = 8;
     const LOAD_BEFORE_KILL: Duration = Duration::from_millis(1_500);
-    let env = TestEnv::new();
+    let env = TestEnv::new(kessai());
     let server = env.start_server().await;
     let merchant = env.merchant("Crashing shop").await;
     // Four buyers share each card: debits of one account race as well.
@@ -362,7 +367,7 @@ async fn buy_until_refused(
 /// succeeded settlement and none for the others, and the shop's balance is
 /// what they add up to. Returns the number of succeeded settlements.
 async fn assert_one_transfer_per_success(env: &TestEnv, merchant: &Merchant) -> i64 {
-    let db = env.sqlite().await;
+    let db = sqlite(env).await;
     let statuses: Vec<(String, i64)> = sqlx::query_as("SELECT status, COUNT(*) FROM settlements GROUP BY status")
         .fetch_all(&db)
         .await
@@ -401,7 +406,7 @@ async fn assert_one_transfer_per_success(env: &TestEnv, merchant: &Merchant) -> 
 async fn admin_commands_run_beside_a_busy_server() {
     const BUYERS: usize = 16;
     const ROUNDS_MAX: usize = 10_000;
-    let env = TestEnv::new();
+    let env = TestEnv::new(kessai());
     let server = env.start_server().await;
     let api = server.api();
     let merchant = env.merchant("Busy while administered").await;
@@ -438,10 +443,7 @@ async fn admin_commands_run_beside_a_busy_server() {
         env.assert_ledger_ok().await;
     }
     env.merchant("Second shop").await;
-    env.admin(&words(
-        "user create --name Ivan --password long-enough-pw --balance 10 --currency JPY",
-    ))
-    .await;
+    env.user("Ivan", "long-enough-pw", 10).await;
     env.assert_ledger_ok().await;
     stop.store(true, Ordering::Relaxed);
     let settled: usize = join_all(tasks).await.into_iter().sum();
@@ -457,7 +459,7 @@ async fn admin_commands_run_beside_a_busy_server() {
 #[tokio::test]
 async fn serve_stops_on_sigterm_with_an_event_stream_open() {
     const STOP_WITHIN: Duration = Duration::from_secs(20);
-    let env = TestEnv::new();
+    let env = TestEnv::new(kessai());
     let server = env.start_server().await;
     let api = server.api();
     let merchant = env.merchant("Closing time").await;
@@ -486,7 +488,7 @@ async fn serve_stops_on_sigterm_with_an_event_stream_open() {
 // PROTOCOL section 9: `merchant create` prints its four keys and nothing else.
 #[tokio::test]
 async fn merchant_create_prints_exactly_its_keys() {
-    let env = TestEnv::new();
+    let env = TestEnv::new(kessai());
     let v = env
         .admin(&words("merchant create --name Shop --origin http://127.0.0.1:3000"))
         .await;
@@ -513,7 +515,7 @@ async fn merchant_create_prints_exactly_its_keys() {
 // PROTOCOL section 9: `card issue` prints a usable test card and its account.
 #[tokio::test]
 async fn card_issue_prints_a_luhn_valid_card_and_its_account() {
-    let env = TestEnv::new();
+    let env = TestEnv::new(kessai());
     let v = env
         .admin(&words(
             "card issue --brand kessai-card --holder Carol --balance 5000 --currency JPY",
@@ -527,7 +529,7 @@ async fn card_issue_prints_a_luhn_valid_card_and_its_account() {
     );
     let number = str_field(&v, "card_number");
     assert_eq!(number.len(), 16, "{number}");
-    assert!(support::luhn_valid(number), "{number} fails the Luhn check");
+    assert!(luhn_valid(number), "{number} fails the Luhn check");
     assert!((1..=12).contains(&v["exp_month"].as_u64().unwrap()), "{v}");
     assert!(v["exp_year"].as_u64().unwrap() >= 2025, "{v}");
     let cvc = str_field(&v, "cvc");
@@ -535,7 +537,7 @@ async fn card_issue_prints_a_luhn_valid_card_and_its_account() {
     let account = str_field(&v, "account_id");
     assert!(account.starts_with("acc_"), "{account}");
 
-    let db = env.sqlite().await;
+    let db = sqlite(&env).await;
     assert_eq!(
         balance(&db, account).await,
         5000,
@@ -548,7 +550,7 @@ async fn card_issue_prints_a_luhn_valid_card_and_its_account() {
 // PROTOCOL section 9: `user create` prints the wallet user's id, key and account.
 #[tokio::test]
 async fn user_create_prints_user_id_key_and_account() {
-    let env = TestEnv::new();
+    let env = TestEnv::new(kessai());
     let v = env
         .admin(&words(
             "user create --name Dave --password correct-horse --balance 700 --currency JPY",
@@ -559,7 +561,7 @@ async fn user_create_prints_user_id_key_and_account() {
     assert!(str_field(&v, "user_id").starts_with("usr_"), "{v}");
     assert!(str_field(&v, "user_key").starts_with("uk_"), "{v}");
     assert!(str_field(&v, "account_id").starts_with("acc_"), "{v}");
-    let db = env.sqlite().await;
+    let db = sqlite(&env).await;
     assert_eq!(balance(&db, str_field(&v, "account_id")).await, 700);
     db.close().await;
 }
@@ -568,7 +570,7 @@ async fn user_create_prints_user_id_key_and_account() {
 // on stdout (scripts parse stdout), no secret echoed, and nothing written.
 #[tokio::test]
 async fn admin_commands_reject_bad_input_on_stderr_only() {
-    let env = TestEnv::new();
+    let env = TestEnv::new(kessai());
     env.card("Erin", 100).await;
     let (_, before) = env.ledger_check().await;
     let bad: Vec<Vec<&str>> = vec![
@@ -607,12 +609,12 @@ async fn admin_commands_reject_bad_input_on_stderr_only() {
 // balance no longer equals the sum of its postings.
 #[tokio::test]
 async fn ledger_check_names_a_tampered_account() {
-    let env = TestEnv::new();
+    let env = TestEnv::new(kessai());
     let card = env.card("Grace", 1_000).await;
     let other = env.card("Heidi", 2_000).await;
     env.assert_ledger_ok().await;
 
-    let db = env.sqlite().await;
+    let db = sqlite(&env).await;
     sqlx::query("UPDATE accounts SET balance = balance + 1 WHERE id = ?")
         .bind(&card.account_id)
         .execute(&db)
@@ -644,7 +646,7 @@ async fn ledger_check_names_a_tampered_account() {
 // with a message saying why, and never announces itself as ready.
 #[tokio::test]
 async fn serve_refuses_an_unusable_database() {
-    let env = TestEnv::new();
+    let env = TestEnv::new(kessai());
     let missing_dir = env.dir().join("no-such-dir").join("k.db");
     let missing_dir = format!("sqlite://{}", missing_dir.display());
     let cases: [(&str, &[&str]); 3] = [
@@ -653,7 +655,9 @@ async fn serve_refuses_an_unusable_database() {
         (missing_dir.as_str(), &["no-such-dir"]),
     ];
     for (url, expected) in cases {
-        let out = run_kessai(&["serve", "--listen", "127.0.0.1:0", "--database", url]).await;
+        let out = kessai()
+            .run(&["serve", "--listen", "127.0.0.1:0", "--database", url])
+            .await;
         assert!(!out.status.success(), "serve --database {url:?} started");
         assert_eq!(stdout(&out), "", "serve --database {url:?} printed a ready line");
         let message = stderr(&out);
@@ -687,7 +691,7 @@ async fn settlements_run_on_postgresql_too() {
         .unwrap();
     admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
     let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap();
-    let env = TestEnv::with_database(format!("{base}/{name}"));
+    let env = TestEnv::with_database(kessai(), format!("{base}/{name}"));
 
     let server = env.start_server().await;
     let api = server.api();
@@ -727,4 +731,33 @@ async fn settlements_run_on_postgresql_too() {
         .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
         .await
         .unwrap();
+}
+
+/// A direct connection to the environment's SQLite file, for reading (and,
+/// in one test, tampering with) what the server wrote.
+async fn sqlite(env: &TestEnv) -> SqlitePool {
+    let options = SqliteConnectOptions::new()
+        .filename(&env.db_path)
+        .busy_timeout(Duration::from_secs(10));
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .expect("opening the SQLite file")
+}
+
+async fn balance(db: &SqlitePool, account_id: &str) -> i64 {
+    sqlx::query_scalar("SELECT balance FROM accounts WHERE id = ?")
+        .bind(account_id)
+        .fetch_one(db)
+        .await
+        .unwrap_or_else(|e| panic!("balance of {account_id}: {e}"))
+}
+
+async fn count(db: &SqlitePool, sql: &str, bind: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .bind(bind)
+        .fetch_one(db)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }

@@ -5,6 +5,10 @@
 //! helpers. Nothing here sleeps for a fixed time to let something happen:
 //! every wait polls a condition until a deadline.
 //!
+//! Running the binary, its admin commands and the settlement API come from
+//! the shared test kit (`kessai-testkit`, in tests/kit/); what is here is
+//! particular to these tests: the demo's ready line and the browser.
+//!
 //! Needs `target/debug/kessai` (`cargo build -p kessai-server`), the built
 //! widget in `target/widget` (`./scripts/build-widget.sh`), chromedriver and
 //! Chromium (`/usr/bin/chromedriver`, `/usr/bin/chromium`; override with
@@ -20,9 +24,9 @@ use anyhow::{bail, ensure, Context};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
+use kessai_testkit as kit;
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdout, Command};
+use tokio::process::{Child, Command};
 
 /// The longest any single wait may take.
 pub const WAIT: Duration = Duration::from_secs(15);
@@ -99,9 +103,10 @@ where
     }
 }
 
-/// A test card as `kessai demo` or `kessai card issue` print it.
+/// A card as the buyer types it: the demo's own card (whose ledger account
+/// `kessai demo` does not print) or one from `kessai card issue`.
 #[derive(Debug, Clone)]
-pub struct Card {
+pub struct BuyerCard {
     pub number: String,
     pub exp_month: u64,
     pub exp_year: u64,
@@ -110,25 +115,26 @@ pub struct Card {
     pub account_id: Option<String>,
 }
 
-impl Card {
-    fn from_json(value: &Value) -> anyhow::Result<Card> {
+impl BuyerCard {
+    /// The `card` of `kessai demo`'s ready line.
+    fn from_demo(value: &Value) -> anyhow::Result<BuyerCard> {
         let text = |key: &str| {
             value[key]
                 .as_str()
                 .map(str::to_string)
-                .with_context(|| format!("card JSON without {key}: {value}"))
+                .with_context(|| format!("demo card JSON without {key}: {value}"))
         };
         let number = |key: &str| {
             value[key]
                 .as_u64()
-                .with_context(|| format!("card JSON without {key}: {value}"))
+                .with_context(|| format!("demo card JSON without {key}: {value}"))
         };
-        Ok(Card {
+        Ok(BuyerCard {
             number: text("card_number")?,
             exp_month: number("exp_month")?,
             exp_year: number("exp_year")?,
             cvc: text("cvc")?,
-            account_id: value["account_id"].as_str().map(str::to_string),
+            account_id: None,
         })
     }
 
@@ -138,126 +144,97 @@ impl Card {
     }
 }
 
+impl From<kit::Card> for BuyerCard {
+    fn from(card: kit::Card) -> Self {
+        BuyerCard {
+            number: card.number,
+            exp_month: card.exp_month,
+            exp_year: card.exp_year,
+            cvc: card.cvc,
+            account_id: Some(card.account_id),
+        }
+    }
+}
+
+/// How long `kessai demo` may take to print its ready line: it builds the
+/// server and the shop and issues a card first.
+const DEMO_START: Duration = Duration::from_secs(60);
+
 /// A running `kessai demo`: the settling server and the demo shop.
 pub struct Demo {
     // Dropped (killed) before the directory holding its database.
-    child: Child,
-    _stdout: Lines<BufReader<ChildStdout>>,
+    process: kit::Running,
     pub server_url: String,
     pub shop_url: String,
     /// The demo's funded test card.
-    pub card: Card,
-    /// `sqlite://…`, for the admin commands.
-    pub database: String,
-    pub db_path: PathBuf,
-    _dir: tempfile::TempDir,
+    pub card: BuyerCard,
+    /// The demo's database, for the admin commands.
+    pub env: kit::TestEnv,
 }
 
 impl Demo {
     /// Starts `kessai demo` on free ports with a fresh database and waits
     /// for its JSON line.
     pub async fn start() -> anyhow::Result<Demo> {
-        let bin = kessai_bin()?;
+        let env = kit::TestEnv::new(kit::Kessai::new(kessai_bin()?));
         let widget = widget_dir()?;
-        let dir = tempfile::tempdir()?;
-        let db_path = dir.path().join("d.db");
-        let database = format!("sqlite://{}", db_path.display());
-        let log_path = artifacts_dir()?.join("demo.log");
-        let log = std::fs::File::create(&log_path)?;
-        let mut child = Command::new(&bin)
-            .args(["demo", "--listen", "127.0.0.1:0", "--shop-listen", "127.0.0.1:0"])
-            .arg("--database")
-            .arg(&database)
-            .arg("--widget-dir")
-            .arg(&widget)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .kill_on_drop(true)
-            .spawn()
-            .with_context(|| format!("starting {}", bin.display()))?;
-        let stdout = child.stdout.take().context("no stdout")?;
-        let mut lines = BufReader::new(stdout).lines();
-        let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
-            .await
-            .context("kessai demo printed nothing within 60 s")??
-            .with_context(|| format!("kessai demo exited before it was ready; see {}", log_path.display()))?;
-        let ready: Value = serde_json::from_str(&line).with_context(|| format!("kessai demo printed {line:?}"))?;
+        let widget = widget.to_str().context("the widget directory's path is not UTF-8")?;
+        let log = artifacts_dir()?.join("demo.log");
+        let args = [
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--shop-listen",
+            "127.0.0.1:0",
+            "--widget-dir",
+            widget,
+        ];
+        let process = env.try_start(&args, Some(&log), DEMO_START).await?;
+        let ready = process.ready();
         let url = |key: &str| {
             ready[key]
                 .as_str()
                 .map(str::to_string)
-                .with_context(|| format!("no {key} in {line}"))
+                .with_context(|| format!("no {key} in {ready}"))
         };
         Ok(Demo {
             server_url: url("server_url")?,
             shop_url: url("shop_url")?,
-            card: Card::from_json(&ready["card"])?,
-            child,
-            _stdout: lines,
-            database,
-            db_path,
-            _dir: dir,
+            card: BuyerCard::from_demo(&ready["card"])?,
+            process,
+            env,
         })
     }
 
-    /// Runs an admin command (PROTOCOL section 9) on the demo's database;
-    /// returns whether it succeeded, and its stdout and stderr.
-    pub async fn admin(&self, args: &[&str]) -> anyhow::Result<(bool, String, String)> {
-        let output = Command::new(kessai_bin()?)
-            .args(args)
-            .arg("--database")
-            .arg(&self.database)
-            .stdin(Stdio::null())
-            .kill_on_drop(true)
-            .output()
-            .await?;
-        Ok((
-            output.status.success(),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        ))
-    }
-
     /// `kessai card issue`: a new test card with this balance in yen.
-    pub async fn issue_card(&self, holder: &str, balance_jpy: u64) -> anyhow::Result<Card> {
-        let balance = balance_jpy.to_string();
-        let (ok, stdout, stderr) = self
-            .admin(&[
-                "card",
-                "issue",
-                "--brand",
-                "kessai-card",
-                "--holder",
-                holder,
-                "--balance",
-                &balance,
-                "--currency",
-                "JPY",
-            ])
-            .await?;
-        ensure!(ok, "kessai card issue failed: {stderr}");
-        Card::from_json(&serde_json::from_str(stdout.trim())?)
+    pub async fn issue_card(&self, holder: &str, balance_jpy: u64) -> anyhow::Result<BuyerCard> {
+        let balance = i64::try_from(balance_jpy).context("balance out of range")?;
+        Ok(self.env.try_card(holder, balance).await?.into())
     }
 
     /// `kessai ledger check`: Ok when every ledger invariant holds.
     pub async fn ledger_check(&self) -> anyhow::Result<()> {
-        let (ok, stdout, stderr) = self.admin(&["ledger", "check"]).await?;
-        ensure!(ok, "kessai ledger check failed:\n{stdout}\n{stderr}");
+        let (code, report) = self.env.try_ledger_check().await?;
+        ensure!(code == 0, "kessai ledger check failed (exit code {code}):\n{report}");
         Ok(())
+    }
+
+    /// The settling server's API.
+    pub fn api(&self) -> kit::Api {
+        kit::Api::new(&self.server_url)
     }
 
     /// A read-only connection to the demo's SQLite database.
     pub fn db(&self) -> anyhow::Result<rusqlite::Connection> {
         Ok(rusqlite::Connection::open_with_flags(
-            &self.db_path,
+            &self.env.db_path,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
         )?)
     }
 
     /// Whether the demo process is still running.
     pub fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+        self.process.is_running()
     }
 }
 
@@ -437,7 +414,7 @@ impl Browser {
 
     /// Types the card into the widget's form (WebDriver element send keys,
     /// so that input events fire as when a person types).
-    pub async fn type_card(&self, card: &Card) -> anyhow::Result<()> {
+    pub async fn type_card(&self, card: &BuyerCard) -> anyhow::Result<()> {
         self.widget("#kc-number").await?.send_keys(&card.number).await?;
         self.widget("#kc-expiry").await?.send_keys(&card.expiry()).await?;
         self.widget("#kc-cvc").await?.send_keys(&card.cvc).await?;

@@ -280,17 +280,8 @@ async fn tampered_total(suite: &mut Suite) -> anyhow::Result<()> {
 
     let settlement_id = swapped["settlement_id"].as_str().context("no settlement id")?;
     let client_secret = swapped["client_secret"].as_str().context("no client secret")?;
-    let status: Value = reqwest::Client::new()
-        .get(format!(
-            "{}/v1/payer/settlements/{settlement_id}",
-            suite.demo.server_url
-        ))
-        .query(&[("client_secret", client_secret)])
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let (code, status) = suite.demo.api().try_payer_status(settlement_id, client_secret).await?;
+    ensure!(code == 200, "the payer's view of the settlement: {code} {status}");
     ensure!(status["status"] == "mismatched", "settlement status: {status}");
     suite.demo.ledger_check().await?;
     let db = suite.demo.db()?;

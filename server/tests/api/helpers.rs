@@ -15,7 +15,7 @@ use kessai_core::instruments::{self, CreatedUser, IssuedCard};
 use kessai_core::keyring::Keyring;
 use kessai_core::merchants::{self, CreatedMerchant};
 use kessai_protocol::jws::{self, PayerClaims};
-use kessai_protocol::{keys, Item, Order};
+use kessai_protocol::{keys, Order};
 use kessai_server::config::Config;
 use kessai_server::startup::Application;
 use reqwest::{Method, Response, StatusCode};
@@ -26,7 +26,7 @@ use sqlx::{AnyPool, Row};
 pub const SHOP_ORIGIN: &str = "https://shop.example";
 pub const CURRENCY: &str = "JPY";
 /// The sample order's total (PROTOCOL section 3: 500 + 600 + 55 tax).
-pub const TOTAL: u64 = 1155;
+pub const TOTAL: u64 = kessai_testkit::ORDER_TOTAL as u64;
 /// A wallet user's password in these tests.
 pub const PASSWORD: &str = "correct horse battery staple";
 /// Generous bound for anything the server does in the background.
@@ -120,33 +120,18 @@ pub async fn spawn_app() -> TestApp {
     }
 }
 
-/// The order of PROTOCOL section 3 with this order id.
+/// The order of PROTOCOL section 3 with this order id (the test kit's, typed).
 pub fn sample_order(order_id: &str) -> Order {
-    Order {
-        order_id: order_id.into(),
-        currency: CURRENCY.into(),
-        items: vec![
-            Item {
-                code: "XXXX".into(),
-                name: "Peanut butter".into(),
-                unit_price: 500,
-                quantity: 1,
-            },
-            Item {
-                code: "YYYY".into(),
-                name: "Grape jelly".into(),
-                unit_price: 600,
-                quantity: 1,
-            },
-        ],
-        tax: 55,
-        total: TOTAL,
-    }
+    serde_json::from_value(kessai_testkit::order(order_id)).expect("the kit's order is an Order")
 }
 
 pub fn card_method(card: &IssuedCard) -> Value {
-    json!({"type": "card", "card": {
-        "number": card.card_number, "exp_month": card.exp_month, "exp_year": card.exp_year, "cvc": card.cvc}})
+    kessai_testkit::card_payment_method(
+        &card.card_number,
+        card.exp_month.into(),
+        card.exp_year.into(),
+        &card.cvc,
+    )
 }
 
 pub fn password_method(user: &CreatedUser, password: &str) -> Value {
