@@ -42,6 +42,7 @@ fn kessai() -> Command {
     cmd.env_remove("KESSAI_DATABASE_URL")
         .env_remove("KESSAI_LISTEN")
         .env_remove("KESSAI_KEY_FILE")
+        .env_remove("KESSAI_WIDGET_DIR")
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .kill_on_drop(true);
@@ -259,6 +260,11 @@ impl TestEnv {
 
     /// Starts `kessai serve` on a free port and waits for its ready line.
     pub async fn start_server(&self) -> Server {
+        self.start_server_with(&[]).await
+    }
+
+    /// [`Self::start_server`] with more options for `kessai serve`.
+    pub async fn start_server_with(&self, options: &[&str]) -> Server {
         let n = self.servers_started.fetch_add(1, Ordering::Relaxed);
         let log_path = self.dir().join(format!("server-{n}.log"));
         let log = std::fs::File::create(&log_path).expect("creating the server log");
@@ -272,6 +278,7 @@ impl TestEnv {
                 "--key-file",
                 &self.key_file,
             ])
+            .args(options)
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
             .spawn()
