@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the checkout widget for the browser into target/widget/:
+# Builds the checkout widget for the browser into target/widget/, which the
+# next `cargo build -p kessai-server` embeds in the binary (server/build.rs):
 #   kessai-checkout.js       the loader shops embed (PROTOCOL section 10)
 #   kessai_checkout.js       wasm-bindgen's JS glue
 #   kessai_checkout_bg.wasm  the widget, size-optimized with wasm-opt -Oz
@@ -47,6 +48,11 @@ wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sig
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
     -o "$OUT/kessai_checkout_bg.wasm" "$OUT/kessai_checkout_bg.wasm"
 cp checkout-widget/js/kessai-checkout.js "$OUT/"
+# The server embeds $OUT when built (server/build.rs). Cargo watches the
+# folder once it exists, but not before (a missing path would rebuild the
+# server every time); touching the build script makes the next
+# `cargo build -p kessai-server` embed a first build too.
+touch server/build.rs
 
 brotli_size() {
     if command -v brotli >/dev/null 2>&1; then

@@ -13,10 +13,11 @@ SHOP_LISTEN=${KESSAI_SHOP_LISTEN:-127.0.0.1:3000}
 DATA=${KESSAI_DEMO_DIR:-$PWD/demo-data}
 mkdir -p "$DATA"
 
+# The widget first: the server build embeds target/widget in the binary.
 ./scripts/build-widget.sh >&2
 cargo build --release -q -p kessai-server
 
 # Prints one JSON line ({"server_url", "shop_url", "card"}) on stdout and
 # the same for people on stderr, once both are ready.
 exec ./target/release/kessai demo --listen "$LISTEN" --shop-listen "$SHOP_LISTEN" \
-    --database "sqlite://$DATA/kessai.db" --widget-dir "$PWD/target/widget"
+    --database "sqlite://$DATA/kessai.db"

@@ -31,5 +31,6 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$PWD/target/tools/bin/wasm-bindgen-t
     cargo test -p kessai-checkout --target wasm32-unknown-unknown
 
 step "tests (unit, integration over HTTP, the real binary, end to end in Chromium)"
+# After build-widget.sh: this build embeds the widget just built.
 cargo build -p kessai-server
 KESSAI_E2E=1 cargo test --workspace --all-features

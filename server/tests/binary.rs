@@ -670,6 +670,81 @@ async fn serve_refuses_an_unusable_database() {
     }
 }
 
+// PROTOCOL section 10: one binary serves the checkout widget. Built after
+// scripts/build-widget.sh it carries the widget; built without it (no wasm
+// toolchain), /widget/ says so and how to fix it. Which case this is
+// follows from the table the build generated, the same the binary has.
+#[tokio::test]
+async fn serve_without_widget_dir_serves_the_widget_built_into_it() {
+    use kessai_server::http::apps::{self, catalog::WIDGET};
+    let env = TestEnv::new(kessai());
+    let server = env.start_server().await;
+    let client = reqwest::Client::new();
+    let resp = client
+        .get(format!("{}/widget/kessai-checkout.js", server.url))
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let content_type = resp.headers().get("content-type").cloned();
+    let body = resp.bytes().await.unwrap();
+    let health: Value = client
+        .get(format!("{}/healthz", server.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let embedded = apps::embedded(&WIDGET).files;
+    match embedded.iter().find(|file| file.path == "kessai-checkout.js") {
+        Some(loader) => {
+            assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+            assert_eq!(content_type.unwrap(), "text/javascript");
+            assert!(
+                body.as_ref() == loader.bytes,
+                "the served loader is not the embedded one"
+            );
+            assert_eq!(health["browser_apps"]["widget"], "embedded", "{health}");
+        }
+        None => {
+            assert!(
+                embedded.is_empty(),
+                "a widget embedded without its loader: {embedded:?}"
+            );
+            let error: Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(status, 404, "{error}");
+            assert_eq!(error["error"]["code"], "widget_not_built", "{error}");
+            assert_eq!(health["browser_apps"]["widget"], "not_built", "{health}");
+        }
+    }
+}
+
+// `--widget-dir` still serves a folder, over whatever the binary carries.
+#[tokio::test]
+async fn serve_with_widget_dir_serves_that_folder_instead() {
+    let env = TestEnv::new(kessai());
+    let dir = env.dir().join("widget-build");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("kessai-checkout.js"), "export const from_folder = true;\n").unwrap();
+    let server = env.start_server_with(&["--widget-dir", dir.to_str().unwrap()]).await;
+    let resp = reqwest::get(format!("{}/widget/kessai-checkout.js", server.url))
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(resp.headers()["content-type"], "text/javascript");
+    assert_eq!(resp.headers()["access-control-allow-origin"], "*");
+    assert_eq!(resp.text().await.unwrap(), "export const from_folder = true;\n");
+    let resp = reqwest::get(format!("{}/widget/kessai_checkout_bg.wasm", server.url))
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status().as_u16(),
+        404,
+        "the folder has no wasm, whatever the binary carries"
+    );
+}
+
 // "Write queries so the same code will run on PostgreSQL" (issue 2): the
 // real server on a fresh PostgreSQL database, racing confirms on one
 // settlement and racing settlements on one card, then the ledger check. The

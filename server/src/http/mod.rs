@@ -1,6 +1,8 @@
 //! HTTP routes, one module per resource, merged here; and the OpenAPI
 //! document generated from the handlers' annotations.
 
+/// The browser apps' files: embedded at build time, or from a folder.
+pub mod apps;
 /// Errors as responses; the JSON extractor whose rejection is our error.
 pub mod error;
 /// `GET /v1/events`, one event, redelivery.
@@ -13,10 +15,9 @@ pub mod payer;
 pub mod settlements;
 /// The state every handler shares.
 pub mod state;
-/// The browser apps' files.
-pub mod widget;
 
 use kessai_core::Error;
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
 use axum::extract::State;
@@ -113,7 +114,7 @@ pub fn router(state: AppState) -> Router {
         .merge(settlements::router())
         .merge(events::router())
         .merge(payer::router(state.clone()))
-        .merge(widget::router(state.config.widget_dir.as_deref()))
+        .merge(apps::router(&state.config))
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
@@ -136,6 +137,10 @@ pub struct Health {
     /// Microseconds the writer spent on batches, and in COMMIT within them.
     pub writer_busy_us: u64,
     pub writer_commit_us: u64,
+    /// Where each browser app's files come from, by app (`widget`):
+    /// `embedded` in the binary, a `folder` given on the command line, or
+    /// `not_built` (the binary was built without them).
+    pub browser_apps: BTreeMap<String, String>,
 }
 
 /// 200 when the server is ready: the database answers and the settlement
@@ -164,6 +169,10 @@ pub async fn healthz(State(state): State<AppState>) -> Result<axum::Json<Health>
         writer_steps: stats.steps.load(Ordering::Relaxed),
         writer_busy_us: stats.busy_us.load(Ordering::Relaxed),
         writer_commit_us: stats.commit_us.load(Ordering::Relaxed),
+        browser_apps: apps::catalog::APPS
+            .iter()
+            .map(|app| (app.id.to_string(), apps::source(&state.config, app).name().to_string()))
+            .collect(),
     }))
 }
 

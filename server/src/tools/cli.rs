@@ -44,7 +44,7 @@ pub enum Command {
         /// Divide the webhook retry schedule (tests only).
         #[arg(long, hide = true, default_value_t = 1)]
         webhook_retry_divisor: u64,
-        /// Directory of the built checkout widget, served at /widget/ (scripts/build-widget.sh writes target/widget).
+        /// Serve the checkout widget at /widget/ from this folder (scripts/build-widget.sh writes target/widget) instead of the copy built into the binary.
         #[arg(long, env = "KESSAI_WIDGET_DIR")]
         widget_dir: Option<PathBuf>,
     },
@@ -70,7 +70,7 @@ pub enum Command {
         shop_listen: SocketAddr,
         #[command(flatten)]
         db: DbArgs,
-        /// Directory of the built checkout widget (default: target/widget if it exists).
+        /// Serve the checkout widget at /widget/ from this folder (scripts/build-widget.sh writes target/widget) instead of the copy built into the binary.
         #[arg(long, env = "KESSAI_WIDGET_DIR")]
         widget_dir: Option<PathBuf>,
     },

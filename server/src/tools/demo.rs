@@ -10,6 +10,7 @@ use anyhow::Context;
 use serde_json::json;
 
 use crate::config::Config;
+use crate::http::apps;
 use crate::startup::Application;
 use crate::tools::shop::ShopConfig;
 use kessai_core::keyring::Keyring;
@@ -27,12 +28,11 @@ const CARD_BALANCE_JPY: i64 = 1_000_000;
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let mut config = Config::new(args.listen, args.database.clone(), args.key_file.clone());
-    config.widget_dir = args
-        .widget_dir
-        .or_else(|| Some(PathBuf::from("target/widget")).filter(|d| d.exists()));
-    if config.widget_dir.is_none() {
+    config.widget_dir = args.widget_dir;
+    if matches!(apps::source(&config, &apps::catalog::WIDGET), apps::Source::NotBuilt) {
         tracing::warn!(
-            "no built widget (scripts/build-widget.sh): the shop's checkout page will not show a payment form"
+            "this kessai was built without the checkout widget: the shop's checkout page will not show a payment form \
+             (run scripts/build-widget.sh and rebuild, or pass --widget-dir)"
         );
     }
     let key_file = config.key_file.clone();

@@ -107,26 +107,3 @@ async fn openapi_operations_have_unique_ids_and_consistent_parameters() {
         "{wait}"
     );
 }
-
-/// PROTOCOL 10: the shop's page loads the widget from the settling server
-/// with one module script tag, a CORS request from the shop's origin.
-#[tokio::test]
-async fn widget_files_are_served_to_any_origin() {
-    let app = spawn_app().await;
-    let resp = app
-        .client
-        .get(format!("{}/widget/kessai-checkout.js", app.base))
-        .header("Origin", "https://some-shop.example")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    assert_eq!(resp.headers()["access-control-allow-origin"], "*");
-    let content_type = resp.headers()["content-type"].to_str().unwrap().to_string();
-    assert!(content_type.contains("javascript"), "{content_type}");
-    assert_eq!(resp.text().await.unwrap(), "export const built = true;\n");
-
-    let (status, body) = json_of(app.get_path("/widget/missing.js").await).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(body["error"]["code"], "widget_file_not_found", "{body}");
-}

@@ -79,6 +79,12 @@ impl Write for LogWriter {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// [`spawn_app`] with the configuration adjusted first (after the test
+/// defaults, so `adjust` may undo them).
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     captured_logs();
     let tempdir = tempfile::tempdir().expect("temporary directory");
     let dir = tempdir.path().to_path_buf();
@@ -93,6 +99,7 @@ pub async fn spawn_app() -> TestApp {
     std::fs::create_dir_all(&widget_dir).expect("widget dir");
     std::fs::write(widget_dir.join("kessai-checkout.js"), "export const built = true;\n").expect("widget file");
     config.widget_dir = Some(widget_dir);
+    adjust(&mut config);
     let app = Application::build(config).await.expect("the server builds");
     let addr: SocketAddr = app.local_addr().expect("bound address");
     // The tests' own pool, for looking at rows directly.

@@ -37,3 +37,5 @@ mod secrets;
 mod shop;
 /// Results pushed to the shop with signed webhooks (A7).
 mod webhooks;
+/// The checkout widget's files: embedded in the binary, or from `--widget-dir` (PROTOCOL 10).
+mod widget;

@@ -187,10 +187,14 @@ impl TestEnv {
 
     /// Starts `kessai serve` on a free port and waits for its ready line.
     pub async fn start_server(&self) -> Server {
-        let process = must(
-            self.try_start(&["serve", "--listen", "127.0.0.1:0"], None, PROCESS_TIMEOUT)
-                .await,
-        );
+        self.start_server_with(&[]).await
+    }
+
+    /// [`Self::start_server`] with more options for `kessai serve`.
+    pub async fn start_server_with(&self, options: &[&str]) -> Server {
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
+        args.extend_from_slice(options);
+        let process = must(self.try_start(&args, None, PROCESS_TIMEOUT).await);
         let url = str_field(process.ready(), "url").to_string();
         assert!(url.starts_with("http://127.0.0.1:"), "{}", process.ready());
         Server { process, url }

@@ -1,0 +1,85 @@
+//! The browser apps the server carries, as one table: where each is served,
+//! which folder its build script writes, and how its files are typed and
+//! versioned. `server/build.rs` includes this file too (by path), so the
+//! build that embeds the files and the server that serves them read the
+//! same table. Only `std` here, for that reason.
+//!
+//! Adding an app (the web wallet at `/wallet/`, the terminal pages at
+//! `/pos/`) is one more row in [`APPS`], a build script writing
+//! `target/<build_folder>`, and, for a `--…-dir` override, a line in
+//! `apps::folder_override`.
+
+/// One browser app: a folder of static files served under a URL prefix.
+#[derive(Debug)]
+pub struct BrowserApp {
+    /// Short name, in `GET /healthz` and in the build's warnings.
+    pub id: &'static str,
+    /// What people call it, in messages.
+    pub title: &'static str,
+    /// Served at `{url_prefix}/FILE`; `{url_prefix}/` is its `index.html`.
+    pub url_prefix: &'static str,
+    /// The folder under the target directory that its build script writes.
+    pub build_folder: &'static str,
+    /// Names another build folder to embed (read by `build.rs`).
+    pub build_dir_env: &'static str,
+    /// How to build it, for messages.
+    pub build_command: &'static str,
+    /// The command line option that serves it from a folder instead.
+    pub override_option: &'static str,
+    /// The file a complete build always has: a folder without it is not
+    /// embedded, so that a half-finished build is not served as if whole.
+    pub entry: &'static str,
+    /// 404 codes: the binary carries no build of it / no such file.
+    pub not_built_code: &'static str,
+    pub file_not_found_code: &'static str,
+}
+
+/// The checkout widget (PROTOCOL section 10), built by `scripts/build-widget.sh`.
+pub const WIDGET: BrowserApp = BrowserApp {
+    id: "widget",
+    title: "checkout widget",
+    url_prefix: "/widget",
+    build_folder: "widget",
+    build_dir_env: "KESSAI_WIDGET_BUILD_DIR",
+    build_command: "./scripts/build-widget.sh",
+    override_option: "--widget-dir",
+    entry: "kessai-checkout.js",
+    not_built_code: "widget_not_built",
+    file_not_found_code: "widget_file_not_found",
+};
+
+/// Every browser app, in the order they are embedded and routed.
+pub const APPS: &[&BrowserApp] = &[&WIDGET];
+
+/// The Content-Type of a file, from its extension. Browsers refuse module
+/// scripts without a JavaScript type and compile wasm in a streaming way
+/// only when it is `application/wasm`.
+pub fn content_type(path: &str) -> &'static str {
+    let extension = path.rsplit_once('.').map(|(_, ext)| ext).unwrap_or("");
+    match extension.to_ascii_lowercase().as_str() {
+        "js" | "mjs" => "text/javascript",
+        "wasm" => "application/wasm",
+        "html" => "text/html; charset=utf-8",
+        "css" => "text/css",
+        "json" | "map" => "application/json",
+        "webmanifest" => "application/manifest+json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "woff2" => "font/woff2",
+        "txt" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// A strong ETag for a file's bytes: its length and 64-bit FNV-1a hash.
+/// Not a security measure, only a validator; computed without a hashing
+/// crate so that the build script needs no dependencies.
+pub fn etag(bytes: &[u8]) -> String {
+    const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let hash = bytes
+        .iter()
+        .fold(OFFSET_BASIS, |hash, &byte| (hash ^ u64::from(byte)).wrapping_mul(PRIME));
+    format!("\"{:x}-{hash:016x}\"", bytes.len())
+}
