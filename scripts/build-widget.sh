@@ -7,7 +7,8 @@
 # and prints raw, gzip and brotli sizes against the 80 KB (gzip) budget.
 #   ./scripts/build-widget.sh [--enforce-budget]
 # Over budget it warns; with --enforce-budget it fails (exit 1).
-# Installs what is missing (see ../shared/docs/TOOLCHAIN.md): the wasm32
+# Installs what is missing (see docs/ARCHITECTURE.md, "Building the browser
+# apps"): the wasm32
 # target, wasm-bindgen-cli at the Cargo.lock version and npm binaryen,
 # the last two into target/tools.
 set -euo pipefail

@@ -801,6 +801,28 @@ async fn settlements_run_on_postgresql_too() {
         .all(|a| a["status"] == "succeeded" || a["decline_code"] == "insufficient_funds"));
     env.assert_ledger_ok().await;
 
+    // Two servers on one database, sixteen first requests for one new order
+    // id between them: the unique index decides, and the losers hear 409
+    // order_id_in_use, never a 500 (issue 6).
+    let second = env.start_server().await;
+    let apis = [api.clone(), second.api()];
+    let tasks = (0..16)
+        .map(|i| {
+            let (api, merchant) = (apis[i % 2].clone(), merchant.clone());
+            tokio::spawn(async move { api.try_create(&merchant, &order("pg-race")).await.unwrap() })
+        })
+        .collect();
+    let answers = join_all(tasks).await;
+    let created = answers.iter().filter(|(status, _)| *status == 201).count();
+    assert_eq!(created, 1, "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|(status, body)| *status == 201 || (*status == 409 && body["error"]["code"] == "order_id_in_use")),
+        "{answers:?}"
+    );
+
+    second.kill().await;
     server.kill().await;
     admin
         .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())

@@ -156,65 +156,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             db,
             webhook_retry_divisor,
             widget_dir,
-        } => {
-            let mut config = Config::new(listen, db.database.clone(), db.key_file.clone());
-            config.webhook_retry_divisor = webhook_retry_divisor;
-            config.widget_dir = widget_dir;
-            let app = Application::build(config).await?;
-            let addr = app.local_addr()?;
-            // One line for people and scripts: the address once ready.
-            print_json(&serde_json::json!({
-                "listen": addr.to_string(),
-                "url": format!("http://{addr}"),
-                "database": kessai_core::db::redact_url(&db.database),
-                "openapi": format!("http://{addr}/openapi.json"),
-            }))?;
-            app.run().await?;
-            Ok(0)
-        }
-        Command::Merchant(MerchantCommand::Create {
-            name,
-            origins,
-            notify_url,
-            db,
-        }) => {
-            let (mut conn, keyring) = open(&db).await?;
-            print_json(
-                &kessai_core::merchants::create(&mut conn, &keyring, &name, &origins, notify_url.as_deref()).await?,
-            )?;
-            Ok(0)
-        }
-        Command::Card(CardCommand::Issue {
-            brand,
-            holder,
-            balance,
-            currency,
-            exp_month,
-            exp_year,
-            db,
-        }) => {
-            let (mut conn, keyring) = open(&db).await?;
-            let expiry = exp_month.zip(exp_year);
-            print_json(
-                &kessai_core::instruments::issue_card(&mut conn, &keyring, &brand, &holder, balance, &currency, expiry)
-                    .await?,
-            )?;
-            Ok(0)
-        }
-        Command::User(UserCommand::Create {
-            name,
-            password,
-            balance,
-            currency,
-            db,
-        }) => {
-            let (mut conn, keyring) = open(&db).await?;
-            print_json(
-                &kessai_core::instruments::create_user(&mut conn, &keyring, &name, &password, balance, &currency)
-                    .await?,
-            )?;
-            Ok(0)
-        }
+        } => serve(listen, db, webhook_retry_divisor, widget_dir).await,
+        Command::Merchant(command) => merchant(command).await,
+        Command::Card(command) => card(command).await,
+        Command::User(command) => user(command).await,
         Command::Ledger(LedgerCommand::Check { db }) => {
             let (mut conn, _) = open(&db).await?;
             let report = kessai_core::ledger::check(&mut conn).await?;
@@ -246,6 +191,74 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
     }
+}
+
+async fn serve(
+    listen: std::net::SocketAddr,
+    db: DbArgs,
+    webhook_retry_divisor: u64,
+    widget_dir: Option<PathBuf>,
+) -> anyhow::Result<i32> {
+    let mut config = Config::new(listen, db.database.clone(), db.key_file.clone());
+    config.webhook_retry_divisor = webhook_retry_divisor;
+    config.widget_dir = widget_dir;
+    let app = Application::build(config).await?;
+    let addr = app.local_addr()?;
+    // One line for people and scripts: the address once ready.
+    print_json(&serde_json::json!({
+        "listen": addr.to_string(),
+        "url": format!("http://{addr}"),
+        "database": kessai_core::db::redact_url(&db.database),
+        "openapi": format!("http://{addr}/openapi.json"),
+    }))?;
+    app.run().await?;
+    Ok(0)
+}
+
+async fn merchant(command: MerchantCommand) -> anyhow::Result<i32> {
+    let MerchantCommand::Create {
+        name,
+        origins,
+        notify_url,
+        db,
+    } = command;
+    let (mut conn, keyring) = open(&db).await?;
+    let created = kessai_core::merchants::create(&mut conn, &keyring, &name, &origins, notify_url.as_deref()).await?;
+    print_json(&created)?;
+    Ok(0)
+}
+
+async fn card(command: CardCommand) -> anyhow::Result<i32> {
+    let CardCommand::Issue {
+        brand,
+        holder,
+        balance,
+        currency,
+        exp_month,
+        exp_year,
+        db,
+    } = command;
+    let (mut conn, keyring) = open(&db).await?;
+    let expiry = exp_month.zip(exp_year);
+    let issued =
+        kessai_core::instruments::issue_card(&mut conn, &keyring, &brand, &holder, balance, &currency, expiry).await?;
+    print_json(&issued)?;
+    Ok(0)
+}
+
+async fn user(command: UserCommand) -> anyhow::Result<i32> {
+    let UserCommand::Create {
+        name,
+        password,
+        balance,
+        currency,
+        db,
+    } = command;
+    let (mut conn, keyring) = open(&db).await?;
+    let created =
+        kessai_core::instruments::create_user(&mut conn, &keyring, &name, &password, balance, &currency).await?;
+    print_json(&created)?;
+    Ok(0)
 }
 
 async fn open(db: &DbArgs) -> anyhow::Result<(kessai_core::store::Conn, Keyring)> {

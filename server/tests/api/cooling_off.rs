@@ -5,7 +5,9 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{assert_error, card_method, confirm_body, json_of, sample_order, spawn_app, Created, TestApp};
+use crate::helpers::{
+    assert_error, captured_logs, card_method, confirm_body, json_of, sample_order, spawn_app, Created, TestApp,
+};
 
 async fn create_with_cooling_off(app: &TestApp, order_id: &str, cooling_off_s: u64) -> Created {
     let order = sample_order(order_id);
@@ -93,4 +95,40 @@ async fn restrictions_the_server_cannot_enforce_are_refused() {
     )
     .await;
     assert_eq!(app.count("settlements").await, 0);
+}
+
+/// Invariant: a capture moves exactly the settlement's total. A hold that
+/// no longer says so (tampered here; a bug elsewhere) makes the capture
+/// fail as a whole: rolled back, logged, the settlement still held, not
+/// half moved.
+#[tokio::test]
+async fn a_capture_that_would_move_another_amount_is_refused_and_rolled_back() {
+    let app = spawn_app().await;
+    let logs = captured_logs();
+    let card = app.issue_card(10_000).await;
+    let order = sample_order("cool-tampered");
+    let created = create_with_cooling_off(&app, "cool-tampered", 3600).await;
+    let body = confirm_body(&created.client_secret, &order, card_method(&card));
+    assert_eq!(app.confirm_ok(&created.id, &body).await["status"], "held");
+    // The hold now says 1154 (the account's held amount agrees), and its time is up.
+    for sql in [
+        format!(
+            "UPDATE holds SET amount = amount - 1 WHERE settlement_id = '{}'",
+            created.id
+        ),
+        format!("UPDATE accounts SET held = held - 1 WHERE id = '{}'", card.account_id),
+        format!("UPDATE settlements SET capture_at = 0 WHERE id = '{}'", created.id),
+    ] {
+        sqlx::query(&sql).execute(&app.pool).await.unwrap();
+    }
+    // The sweeper runs every 200 ms here: give it several tries.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(app.get_settlement(&created.id).await["status"], "held");
+    assert_eq!(app.account(&card.account_id).await, (10_000, 1154));
+    assert_eq!(app.payee_balance().await, 0);
+    let text = String::from_utf8_lossy(&logs.lock().unwrap()).to_string();
+    assert!(
+        text.contains("invariant broken") && text.contains(&created.id),
+        "the broken invariant was not logged with its settlement"
+    );
 }

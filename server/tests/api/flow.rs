@@ -81,3 +81,31 @@ async fn repeated_confirm_returns_the_first_outcome_without_moving_money_again()
     assert_eq!(app.balance(&card.account_id).await, 10_000 - 1155);
     app.assert_ledger_ok().await;
 }
+
+/// A free order (total 0) succeeds, moves nothing, and leaves nothing to
+/// refund; the ledger stays consistent.
+#[tokio::test]
+async fn a_free_order_succeeds_and_moves_nothing() {
+    let app = spawn_app().await;
+    let card = app.issue_card(1_000).await;
+    let mut order = sample_order("free-1");
+    for item in &mut order.items {
+        item.unit_price = 0;
+    }
+    order.tax = 0;
+    order.total = 0;
+    let created = app.create_settlement(&order).await;
+    let body = confirm_body(&created.client_secret, &order, card_method(&card));
+    let result = app.confirm_ok(&created.id, &body).await;
+    assert_eq!(result["status"], "succeeded", "{result}");
+    assert!(result["result_token"].is_string(), "{result}");
+    assert_eq!(app.account(&card.account_id).await, (1_000, 0));
+    assert_eq!(app.payee_balance().await, 0);
+    app.assert_ledger_ok().await;
+    crate::helpers::assert_error(
+        app.refund(&created.id, &serde_json::json!({})).await,
+        reqwest::StatusCode::CONFLICT,
+        "settlement_not_refundable",
+    )
+    .await;
+}

@@ -55,7 +55,7 @@ pub fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
         let logs = Arc::new(Mutex::new(Vec::new()));
         let sink = logs.clone();
         let subscriber = tracing_subscriber::fmt()
-            .with_env_filter("kessai_server=trace,tower_http=trace,axum=trace,sqlx=trace")
+            .with_env_filter("kessai_server=trace,kessai_core=trace,tower_http=trace,axum=trace,sqlx=trace")
             .with_ansi(false)
             .with_writer(move || LogWriter(sink.clone()))
             .finish();

@@ -1,7 +1,7 @@
 //! HTTP integration tests of the settling server: each test starts the real
 //! server on a port of its own with a fresh SQLite file, and talks to it over
 //! real HTTP (zero2prod style: one test binary, `helpers::spawn_app`).
-//! Capability ids (A1..A14) refer to `docs/CAPABILITIES.md`.
+//! Capability ids (A1..A14) are listed in `docs/ARCHITECTURE.md`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
