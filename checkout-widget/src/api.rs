@@ -9,8 +9,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, RequestMode, Response};
 
-use crate::options::Target;
 use crate::state::{failure_of, Failure, Stage};
+use crate::wire::Target;
 use crate::wire::{self, Json, DEPTH_MAX};
 
 /// Seconds a status request may be held by the server (long poll, ≤ 30).

@@ -6,6 +6,7 @@
 //! natively, and every failure names the option it is about, so that the
 //! shop's developer sees at once which attribute to fix.
 
+pub use crate::wire::Target;
 use kessai_protocol::Order;
 
 use crate::i18n::Lang;
@@ -129,25 +130,6 @@ impl RawOptions {
             Opt::Lang => &mut self.lang,
         };
         *slot = value;
-    }
-}
-
-/// Which settlement the payment is for.
-#[derive(Clone, PartialEq, Eq)]
-pub enum Target {
-    /// The shop created the settlement first (the usual order).
-    Settlement { id: String, client_secret: String },
-    /// Payer-first: the buyer confirms before the shop's request arrives.
-    PayerFirst { merchant_id: String },
-}
-
-impl std::fmt::Debug for Target {
-    // The client secret stays out of any debug output.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Target::Settlement { id, .. } => write!(f, "Settlement({id})"),
-            Target::PayerFirst { merchant_id } => write!(f, "PayerFirst({merchant_id})"),
-        }
     }
 }
 

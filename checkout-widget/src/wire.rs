@@ -14,8 +14,6 @@ use kessai_protocol::api::{CardDetails, CardSummary, ConfirmResult, DeclineCode,
 use kessai_protocol::money::AMOUNT_MAX;
 use kessai_protocol::{Item, Order};
 
-use crate::options::Target;
-
 /// Deepest nesting read: the protocol's objects are at most four deep.
 pub const DEPTH_MAX: usize = 32;
 
@@ -194,6 +192,25 @@ pub fn error_body(value: &Json) -> Option<ErrorBody> {
 }
 
 // ---- The second settlement request.
+
+/// Which settlement the payment is for.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The shop created the settlement first (the usual order).
+    Settlement { id: String, client_secret: String },
+    /// Payer-first: the buyer confirms before the shop's request arrives.
+    PayerFirst { merchant_id: String },
+}
+
+impl std::fmt::Debug for Target {
+    // The client secret stays out of any debug output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Settlement { id, .. } => write!(f, "Settlement({id})"),
+            Target::PayerFirst { merchant_id } => write!(f, "PayerFirst({merchant_id})"),
+        }
+    }
+}
 
 /// Appends `text` as a JSON string.
 fn push_string(out: &mut String, text: &str) {

@@ -66,6 +66,32 @@ pub struct Order {
 }
 
 impl Order {
+    /// The example order of the wire reference (docs/PROTOCOL.md section 3):
+    /// peanut butter and grape jelly, ¥1,155 with tax. For documentation,
+    /// examples and tests on either side of the wire.
+    pub fn example() -> Order {
+        Order {
+            order_id: "1234567890".into(),
+            currency: "JPY".into(),
+            items: vec![
+                Item {
+                    code: "XXXX".into(),
+                    name: "Peanut butter".into(),
+                    unit_price: 500,
+                    quantity: 1,
+                },
+                Item {
+                    code: "YYYY".into(),
+                    name: "Grape jelly".into(),
+                    unit_price: 600,
+                    quantity: 1,
+                },
+            ],
+            tax: 55,
+            total: 1155,
+        }
+    }
+
     /// Every rule of PROTOCOL section 3. `prefix` is the param path prefix, e.g. "order" gives params like `order.items[2].quantity`.
     ///
     /// Rules are checked in a fixed order and the first failure is returned:
@@ -232,26 +258,7 @@ mod tests {
     use super::*;
 
     fn sample() -> Order {
-        Order {
-            order_id: "1234567890".into(),
-            currency: "JPY".into(),
-            items: vec![
-                Item {
-                    code: "XXXX".into(),
-                    name: "Peanut butter".into(),
-                    unit_price: 500,
-                    quantity: 1,
-                },
-                Item {
-                    code: "YYYY".into(),
-                    name: "Grape jelly".into(),
-                    unit_price: 600,
-                    quantity: 1,
-                },
-            ],
-            tax: 55,
-            total: 1155,
-        }
+        Order::example()
     }
 
     fn error_of(order: &Order) -> FieldError {

@@ -59,29 +59,9 @@ pub fn collate(merchant: &MerchantSide<'_>, payer: &Order) -> Vec<&'static str> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kessai_protocol::Item;
 
     fn order() -> Order {
-        Order {
-            order_id: "1234567890".into(),
-            currency: "JPY".into(),
-            items: vec![
-                Item {
-                    code: "XXXX".into(),
-                    name: "Peanut butter".into(),
-                    unit_price: 500,
-                    quantity: 1,
-                },
-                Item {
-                    code: "YYYY".into(),
-                    name: "Grape jelly".into(),
-                    unit_price: 600,
-                    quantity: 1,
-                },
-            ],
-            tax: 55,
-            total: 1155,
-        }
+        Order::example()
     }
 
     fn side(o: &Order) -> MerchantSide<'_> {

@@ -2,7 +2,8 @@
 //! operations that move it between statuses (PROTOCOL sections 4 to 6), one
 //! module each, read top-down: `create` (the shop's first request),
 //! `confirm` (the buyer's second), `payer_first` (the buyer's came first),
-//! `refund`, `cancel`, `expiry`. `record` is the row and its SQL, `views`
+//! `refund`, `cancel`, `expiry`. `merchant_request` is what the shop's
+//! first request brings, `record` the row and its SQL, `views`
 //! what the shop and the buyer are shown, `steps` the pieces they share.
 //!
 //! Every operation runs inside the writer's transaction: the status change,
@@ -16,6 +17,7 @@ pub mod cancel;
 pub mod confirm;
 pub mod create;
 pub mod expiry;
+mod merchant_request;
 pub mod payer_first;
 pub mod record;
 pub mod refund;
@@ -24,8 +26,9 @@ pub mod views;
 
 pub use cancel::cancel;
 pub use confirm::{closed_error, confirm};
-pub use create::{create, NewSettlement};
+pub use create::create;
 pub use expiry::{capture_if_due, expire_if_due};
+pub use merchant_request::NewSettlement;
 pub use payer_first::payer_first;
 pub use record::{get, get_pooled, Record, COLUMNS};
 pub use refund::refund;

@@ -7,7 +7,7 @@ use kessai_protocol::api::{DeclineCode, Status};
 use kessai_protocol::money::Money;
 use kessai_protocol::Order;
 
-use super::create::{take_merchant_request, NewSettlement};
+use super::merchant_request::{take_merchant_request, NewSettlement};
 use super::record::{by_order, insert, save, Record};
 use super::steps::{capture, consume_authenticator, decline, finish, record_payer, refusal_code};
 use crate::collation::{self, MerchantSide};
