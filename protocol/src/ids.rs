@@ -25,6 +25,10 @@ pub const EVENT: &str = "evt_";
 pub const REFUND: &str = "ref_";
 /// Prefix of ledger account ids.
 pub const ACCOUNT: &str = "acc_";
+/// Prefix of institution ids (PROTOCOL section 11).
+pub const INSTITUTION: &str = "ins_";
+/// Prefix of payment authorization ids, the `jti` of a payment authorization.
+pub const PAYMENT_AUTHORIZATION: &str = "pau_";
 
 /// Characters after the prefix: ceil(128 / 5).
 pub const ID_RANDOM_CHARS: usize = 26;
@@ -156,5 +160,14 @@ mod tests {
         assert!(!is_id(EVENT, "evt_ABCDEFGHIJKLMNOPQRSTUVWXYZ"));
         assert!(!is_id(EVENT, "evt_abcdefghijklmnopqrstuvwx01"));
         assert!(!is_id(EVENT, "ref_abcdefghijklmnopqrstuvwxyz"));
+    }
+
+    #[test]
+    fn institution_and_payment_authorization_ids() {
+        let institution = format_id(INSTITUTION, &[0; 16]);
+        assert!(is_id(INSTITUTION, &institution), "{institution}");
+        let id = format_id(PAYMENT_AUTHORIZATION, &[1; 16]);
+        assert!(is_id(PAYMENT_AUTHORIZATION, &id), "{id}");
+        assert!(!is_id(INSTITUTION, &id));
     }
 }

@@ -19,6 +19,9 @@
 //!   claims of result tokens ([`jws::ResultClaims`]) and payer
 //!   authenticators ([`jws::PayerClaims`]).
 //! - [`webhooks`]: Standard Webhooks signatures.
+//! - `peer` (feature `peer`, server only): institution keys (Ed25519) and
+//!   the EdDSA compact JWS institutions sign their messages with, the
+//!   institution document and payment authorization claims (section 11).
 //! - [`keys`] and [`ids`]: how keys and identifiers are written.
 //! - [`money`] and [`card`]: amounts in minor units with ISO 4217 currencies,
 //!   and card number, expiry and CVC checks.
@@ -47,6 +50,12 @@ pub mod keys;
 pub mod money;
 // The order, its rules and its digest.
 pub mod order;
+// Institution keys and EdDSA peer messages (PROTOCOL section 11). Behind the
+// `peer` feature: only the server talks to other institutions, and the
+// browser builds need not carry Ed25519. (A `///` comment here would merge
+// with the module's own `//!` docs and break their links.)
+#[cfg(feature = "peer")]
+pub mod peer;
 // Redacting wrapper for sensitive values.
 pub mod secret;
 // Standard Webhooks signatures.

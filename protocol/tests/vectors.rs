@@ -253,3 +253,194 @@ mod webhook_vectors {
         );
     }
 }
+
+/// Institution keys and EdDSA peer messages: jwcrypto's keys and thumbprints
+/// are derived from the seeds, PyJWT's token is reproduced byte for byte and
+/// verifies, and the two bad tokens are refused.
+#[cfg(feature = "peer")]
+mod institution_jws {
+    use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use kessai_protocol::peer::{self, InstitutionKey, Jwk, PaymentAuthorization, PeerJwsError, PublicKey};
+    use serde::ser::SerializeMap as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    fn vectors() -> Value {
+        load("institution_jws.json")
+    }
+
+    /// The institution `name` ("issuer" or "acquirer") of the vector.
+    fn institution(vectors: &Value, name: &str) -> (InstitutionKey, Value) {
+        let party = &vectors[name];
+        let seed = URL_SAFE_NO_PAD.decode(text(party, "private_seed_b64url")).unwrap();
+        (InstitutionKey::from_seed(&seed.try_into().unwrap()), party.clone())
+    }
+
+    /// A JSON object that keeps its members in the file's order: serde_json's
+    /// `Value` sorts them (this workspace does not enable `preserve_order`),
+    /// and the signed payload must have the order PyJWT signed.
+    struct OrderedObject(Vec<(String, Value)>);
+
+    impl<'de> Deserialize<'de> for OrderedObject {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct Visitor;
+            impl<'de> serde::de::Visitor<'de> for Visitor {
+                type Value = OrderedObject;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a JSON object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<OrderedObject, A::Error> {
+                    let mut members = Vec::new();
+                    while let Some(member) = map.next_entry()? {
+                        members.push(member);
+                    }
+                    Ok(OrderedObject(members))
+                }
+            }
+            deserializer.deserialize_map(Visitor)
+        }
+    }
+
+    impl Serialize for OrderedObject {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let mut map = serializer.serialize_map(Some(self.0.len()))?;
+            for (name, value) in &self.0 {
+                map.serialize_entry(name, value)?;
+            }
+            map.end()
+        }
+    }
+
+    /// The vector's claims as raw JSON, in the file's member order.
+    fn raw_claims() -> OrderedObject {
+        #[derive(Deserialize)]
+        struct File {
+            payment_authorization: Case,
+        }
+        #[derive(Deserialize)]
+        struct Case {
+            claims: OrderedObject,
+        }
+        let path = format!("{}/tests/vectors/institution_jws.json", env!("CARGO_MANIFEST_DIR"));
+        let file: File = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        file.payment_authorization.claims
+    }
+
+    #[test]
+    fn public_jwks_and_thumbprints_derive_from_the_seeds() {
+        let vectors = vectors();
+        for name in ["issuer", "acquirer"] {
+            let (key, party) = institution(&vectors, name);
+            let public = key.public();
+            let vector_jwk: Jwk = serde_json::from_value(party["public_jwk"].clone()).unwrap();
+            let jwk = public.jwk();
+            assert_eq!(
+                (&jwk.kty, &jwk.crv, &jwk.x),
+                (&vector_jwk.kty, &vector_jwk.crv, &vector_jwk.x),
+                "{name}"
+            );
+            assert_eq!(PublicKey::from_jwk(&vector_jwk), Ok(public), "{name}");
+            assert_eq!(public.thumbprint(), text(&party, "thumbprint"), "{name}");
+            assert_eq!(jwk.kid.as_deref(), Some(text(&party, "thumbprint")), "{name}");
+            assert_eq!(
+                format!("{key:?}"),
+                format!("InstitutionKey {{ thumbprint: {:?} }}", public.thumbprint())
+            );
+        }
+    }
+
+    #[test]
+    fn signing_the_claims_reproduces_the_token() {
+        let vectors = vectors();
+        let case = &vectors["payment_authorization"];
+        let (key, _) = institution(&vectors, text(case, "signed_by"));
+        let claims: PaymentAuthorization = serde_json::from_value(case["claims"].clone()).unwrap();
+        assert_eq!(key.sign(&claims).unwrap(), text(case, "token"));
+        // As raw JSON in the file's order too, so the claims struct's field
+        // order is not what makes it match.
+        let raw = raw_claims();
+        let names: Vec<&str> = raw.0.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "iss",
+                "aud",
+                "sub",
+                "order_digest",
+                "total",
+                "currency",
+                "brand",
+                "iat",
+                "exp",
+                "jti"
+            ]
+        );
+        assert_eq!(key.sign(&raw).unwrap(), text(case, "token"));
+    }
+
+    #[test]
+    fn the_token_verifies_with_the_issuer_key() {
+        let vectors = vectors();
+        let case = &vectors["payment_authorization"];
+        let (key, party) = institution(&vectors, text(case, "signed_by"));
+        let token = text(case, "token");
+        // The header is exactly the vector's.
+        let header = URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap();
+        assert_eq!(serde_json::from_slice::<Value>(&header).unwrap(), case["header"]);
+        let claims: PaymentAuthorization = serde_json::from_value(case["claims"].clone()).unwrap();
+        assert_eq!(key.public().verify::<PaymentAuthorization>(token), Ok(claims.clone()));
+        // As generic JSON too, so a claim this crate does not model would show up.
+        assert_eq!(key.public().verify::<Value>(token).unwrap(), case["claims"]);
+        // The pinned key is found by the kid, from the issuer's own JWK.
+        let vector_key = PublicKey::from_jwk(&serde_json::from_value(party["public_jwk"].clone()).unwrap()).unwrap();
+        assert_eq!(vector_key.verify::<PaymentAuthorization>(token), Ok(claims.clone()));
+        assert_eq!(
+            peer::peek::<PaymentAuthorization>(token),
+            Ok((text(&party, "thumbprint").to_owned(), claims.clone()))
+        );
+        assert!(claims.exp - claims.iat <= peer::AUTHORIZATION_TTL_MAX_S);
+        assert!(kessai_protocol::ids::is_id(
+            kessai_protocol::ids::INSTITUTION,
+            &claims.iss
+        ));
+        assert!(claims.jti.starts_with(kessai_protocol::ids::PAYMENT_AUTHORIZATION));
+    }
+
+    #[test]
+    fn the_tampered_token_fails() {
+        let vectors = vectors();
+        let case = &vectors["tampered_authorization"];
+        assert!(!case["valid"].as_bool().unwrap());
+        let (key, _) = institution(&vectors, "issuer");
+        assert_eq!(
+            key.public().verify::<PaymentAuthorization>(text(case, "token")),
+            Err(PeerJwsError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn the_token_fails_with_the_wrong_key() {
+        let vectors = vectors();
+        let case = &vectors["wrong_key"];
+        assert!(!case["valid"].as_bool().unwrap());
+        let (key, _) = institution(&vectors, text(case, "verify_with"));
+        // Its kid names the issuer, so the acquirer key refuses it before the
+        // signature is even checked.
+        assert_eq!(
+            key.public().verify::<PaymentAuthorization>(text(case, "token")),
+            Err(PeerJwsError::KeyIdMismatch)
+        );
+        // The other way round: the acquirer's signature fails the issuer key.
+        let (issuer, _) = institution(&vectors, "issuer");
+        let by_acquirer = key.sign(&raw_claims()).unwrap();
+        assert_eq!(
+            issuer.public().verify::<Value>(&by_acquirer),
+            Err(PeerJwsError::KeyIdMismatch)
+        );
+        assert_eq!(
+            key.public().verify::<Value>(&by_acquirer).unwrap(),
+            vectors["payment_authorization"]["claims"]
+        );
+    }
+}

@@ -20,6 +20,7 @@ use crate::store::{Conn, Reader, SqliteReaders};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_core.sql")),
     (2, include_str!("../migrations/0002_assigned_order_id.sql")),
+    (3, include_str!("../migrations/0003_institutions.sql")),
 ];
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://kessai.db";

@@ -105,14 +105,19 @@ pub async fn issue_card(
         }
         None => (12, civil_year(now) + 4),
     };
+    // Every card this institution issues starts with its prefix, so that
+    // its peers can tell which institution to ask (PROTOCOL 11).
+    let prefix = crate::institution::load_or_create(conn, keyring).await?.card_prefix;
     conn.begin().await?;
     let issued = async {
         let account_id = ledger::open_funded_account(conn, holder, &balance, now).await?;
-        // 16 digits: a Visa-range IIN, 14 random digits, a Luhn check digit.
-        // Retry on the (astronomically unlikely) collision with an issued card.
+        // 16 digits: the institution's prefix, random digits, a Luhn check
+        // digit. Retry on the (unlikely) collision with an issued card.
         for _ in 0..8 {
-            let payload: String = std::iter::once('4')
-                .chain((0..14).map(|_| char::from(b'0' + rand::thread_rng().gen_range(0..10u8))))
+            let random_len = 15usize.saturating_sub(prefix.len());
+            let payload: String = prefix
+                .chars()
+                .chain((0..random_len).map(|_| char::from(b'0' + rand::thread_rng().gen_range(0..10u8))))
                 .collect();
             let number = card::with_check_digit(&payload);
             let inserted = conn

@@ -27,6 +27,7 @@ pub struct Keyring {
     client_secret: [u8; 32],
     payer_secret: [u8; 32],
     seal: [u8; 32],
+    institution: [u8; 32],
 }
 
 impl std::fmt::Debug for Keyring {
@@ -80,7 +81,15 @@ impl Keyring {
             client_secret: derive(master, "kessai/client-secret/v1"),
             payer_secret: derive(master, "kessai/payer-secret/v1"),
             seal: derive(master, "kessai/seal/v1"),
+            institution: derive(master, "kessai/institution-ed25519/v1"),
         }
+    }
+
+    /// The seed of the institution's Ed25519 key (PROTOCOL 11). Derived from
+    /// the master key, so the private key is kept exactly as the master key
+    /// is (a file beside the database, mode 0600) and never in the database.
+    pub fn institution_seed(&self) -> [u8; 32] {
+        self.institution
     }
 
     /// Lookup key for a card: HMAC of the full PAN, hex.

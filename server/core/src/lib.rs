@@ -24,6 +24,8 @@ pub mod error;
 pub mod idempotency;
 /// Fresh prefixed ids.
 pub mod ids;
+/// This server as an institution: id, name, brands, card prefix, key.
+pub mod institution;
 /// Test cards, wallet users, and resolving payment methods.
 pub mod instruments;
 /// Master key, derived keys, sealing.
@@ -36,6 +38,8 @@ pub mod merchants;
 pub mod node;
 /// Events and the webhook outbox (A7).
 pub mod outbox;
+/// The other institutions, their keys pinned.
+pub mod peers;
 /// Settlement records and the operations that move them.
 pub mod settlements;
 /// The write interface over rusqlite (SQLite) and sqlx (PostgreSQL).

@@ -40,7 +40,11 @@ impl Node {
         let backend = db::backend(database_url)?;
         let keyring = Keyring::load_or_create(key_file)?;
         let reader = db::reader(database_url).await?;
-        db::migrate(&mut db::connection(database_url).await?).await?;
+        let mut conn = db::connection(database_url).await?;
+        db::migrate(&mut conn).await?;
+        // The institution's identity is made at first start (PROTOCOL 11).
+        crate::institution::load_or_create(&mut conn, &keyring).await?;
+        drop(conn);
         let writer = Writer::start(database_url).await?;
         let (changes, _) = broadcast::channel(CHANGES_LEN_MAX);
         Ok(Self {

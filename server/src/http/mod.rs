@@ -9,6 +9,8 @@ pub mod error;
 pub mod events;
 /// What handlers take from a request: the merchant, the idempotency key.
 pub mod extract;
+/// This institution's public document, for its peers.
+pub mod institution;
 /// The buyer's side: second requests, payer-first, polling, event streams.
 pub mod payer;
 /// The shop's side: create, list, retrieve, cancel, refund.
@@ -42,10 +44,11 @@ const BODY_LEN_MAX: usize = 512 * 1024;
     paths(
         settlements::create, settlements::list, settlements::retrieve, settlements::cancel, settlements::refund,
         payer::confirm, payer::confirm_payer_first, payer::status_of, payer::events,
-        events::list, events::retrieve, events::redeliver, healthz,
+        events::list, events::retrieve, events::redeliver, healthz, institution::document,
     ),
     modifiers(&SecretKeyAuth, &ErrorResponses),
     tags((name = "merchant", description = "Shop server → settling server, with the secret key"),
+         (name = "institution", description = "Institution to institution (PROTOCOL 11)"),
          (name = "payer", description = "Browser → settling server, with the client or payer secret"))
 )]
 pub struct ApiDoc;
@@ -86,7 +89,7 @@ impl Modify for ErrorResponses {
                 .build()
         };
         for (path, item) in openapi.paths.paths.iter_mut() {
-            if path == "/healthz" {
+            if path == "/healthz" || path.starts_with("/.well-known/") {
                 continue;
             }
             let operations = [&mut item.get, &mut item.post];
@@ -113,6 +116,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(settlements::router())
         .merge(events::router())
+        .merge(institution::router())
         .merge(payer::router(state.clone()))
         .merge(apps::router(&state.config))
         .route("/healthz", get(healthz))

@@ -60,6 +60,12 @@ pub enum Command {
     /// Inspect the ledger.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Name this institution (PROTOCOL 11).
+    #[command(subcommand)]
+    Institution(crate::tools::network::InstitutionCommand),
+    /// Pin and list the institutions this one deals with.
+    #[command(subcommand)]
+    Peer(crate::tools::network::PeerCommand),
     /// Drive concurrent shop+buyer pairs against a server and report throughput and latency.
     Bench(crate::tools::bench::BenchArgs),
     /// Run the settling server and the demo shop (its own origin) with a demo merchant and a test card.
@@ -166,6 +172,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             print_json(&report)?;
             Ok(if report.ok { 0 } else { 1 })
         }
+        Command::Institution(command) => crate::tools::network::institution(command).await,
+        Command::Peer(command) => crate::tools::network::peer(command).await,
         Command::Bench(args) => {
             crate::tools::bench::run(args).await?;
             Ok(0)
@@ -261,7 +269,7 @@ async fn user(command: UserCommand) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-async fn open(db: &DbArgs) -> anyhow::Result<(kessai_core::store::Conn, Keyring)> {
+pub(crate) async fn open(db: &DbArgs) -> anyhow::Result<(kessai_core::store::Conn, Keyring)> {
     let key_path = db.key_file.clone().unwrap_or_else(|| default_key_path(&db.database));
     let keyring = Keyring::load_or_create(&key_path)?;
     let mut conn = kessai_core::db::connection(&db.database).await?;
@@ -269,7 +277,7 @@ async fn open(db: &DbArgs) -> anyhow::Result<(kessai_core::store::Conn, Keyring)
     Ok((conn, keyring))
 }
 
-fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+pub(crate) fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     serde_json::to_writer(&mut out, value)?;

@@ -7,5 +7,7 @@ pub mod bench;
 pub mod cli;
 /// `kessai demo`: the server and the demo shop together.
 pub mod demo;
+/// `kessai institution …` and `kessai peer …`.
+pub mod network;
 /// The demo shop: a merchant backend as a merchant would write it.
 pub mod shop;

@@ -1,0 +1,186 @@
+//! `kessai institution …` and `kessai peer …` (PROTOCOL 11): naming this
+//! institution, and pinning the keys of the institutions it deals with.
+
+use std::time::Duration;
+
+use anyhow::{ensure, Context};
+use clap::Subcommand;
+use kessai_core::institution::{self, Settings};
+use kessai_core::peers;
+use kessai_protocol::money::Money;
+use kessai_protocol::peer::InstitutionDocument;
+
+use super::cli::{open, print_json, DbArgs};
+
+/// Where an institution publishes its document.
+pub const DOCUMENT_PATH: &str = "/.well-known/kessai-institution";
+/// A peer's document is small; one that is not is not a peer's.
+const DOCUMENT_LEN_MAX: usize = 64 * 1024;
+const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Subcommand)]
+pub enum InstitutionCommand {
+    /// Name this institution, its brands, currencies and card prefix.
+    Set {
+        #[arg(long)]
+        name: Option<String>,
+        /// A brand this institution offers (e.g. sakura-debit); repeat for several.
+        #[arg(long = "brand")]
+        brands: Vec<String>,
+        /// A currency it settles in (ISO 4217); repeat for several.
+        #[arg(long = "currency")]
+        currencies: Vec<String>,
+        /// The 6 digits every card it issues starts with.
+        #[arg(long)]
+        card_prefix: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Print this institution's id, name, brands, card prefix and key thumbprint.
+    Show {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PeerCommand {
+    /// Trust another institution: fetch its document from URL and pin its key,
+    /// refusing (exit 1, nothing stored) unless the key has THUMBPRINT.
+    Add {
+        #[arg(long)]
+        url: String,
+        /// The peer's key thumbprint, learned from its operator (`kessai institution show`).
+        #[arg(long)]
+        thumbprint: String,
+        /// The most this institution lets the peer owe it, in minor units.
+        #[arg(long, requires = "currency")]
+        credit_limit: Option<u64>,
+        #[arg(long, requires = "credit_limit")]
+        currency: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List the peers and their pinned keys.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+pub async fn institution(command: InstitutionCommand) -> anyhow::Result<i32> {
+    match command {
+        InstitutionCommand::Set {
+            name,
+            brands,
+            currencies,
+            card_prefix,
+            db,
+        } => {
+            let settings = Settings {
+                name,
+                brands: (!brands.is_empty()).then_some(brands),
+                currencies: (!currencies.is_empty()).then_some(currencies),
+                card_prefix,
+            };
+            let (mut conn, keyring) = open(&db).await?;
+            print_json(&institution::set(&mut conn, &keyring, settings).await?.summary())?;
+        }
+        InstitutionCommand::Show { db } => {
+            let (mut conn, keyring) = open(&db).await?;
+            print_json(&institution::load_or_create(&mut conn, &keyring).await?.summary())?;
+        }
+    }
+    Ok(0)
+}
+
+pub async fn peer(command: PeerCommand) -> anyhow::Result<i32> {
+    match command {
+        PeerCommand::Add {
+            url,
+            thumbprint,
+            credit_limit,
+            currency,
+            db,
+        } => {
+            let url = peer_url(&url)?;
+            let limit = match (credit_limit, currency) {
+                (Some(n), Some(c)) => {
+                    Some(Money::new(n, &c, "--credit-limit").map_err(|e| anyhow::anyhow!(e.message))?)
+                }
+                _ => None,
+            };
+            let doc = fetch_document(&url).await?;
+            let (mut conn, keyring) = open(&db).await?;
+            let own = institution::load_or_create(&mut conn, &keyring).await?;
+            print_json(&peers::add(&mut conn, &own, &url, &doc, &thumbprint, limit).await?)?;
+        }
+        PeerCommand::List { db } => {
+            let (mut conn, _) = open(&db).await?;
+            let list: Vec<peers::Summary> = peers::list(&mut conn).await?.iter().map(|p| p.summary()).collect();
+            print_json(&serde_json::json!({ "peers": list }))?;
+        }
+    }
+    Ok(0)
+}
+
+/// The peer's base URL: http(s), a host, no credentials, query or fragment;
+/// without a trailing slash so paths join cleanly.
+fn peer_url(text: &str) -> anyhow::Result<String> {
+    let url = text.trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .context("--url must start with http:// or https://")?;
+    ensure!(
+        !rest.is_empty()
+            && !rest.contains(['@', '?', '#'])
+            && !rest.chars().any(|c| c.is_whitespace() || c.is_control()),
+        "--url must be scheme://host[:port][/path], without credentials, query or fragment"
+    );
+    Ok(url.to_string())
+}
+
+/// The peer's public document. Redirects are not followed: the key is
+/// pinned to what this URL itself serves.
+async fn fetch_document(url: &str) -> anyhow::Result<InstitutionDocument> {
+    let client = reqwest::Client::builder()
+        .timeout(FETCH_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent("Kessai-Peer/1")
+        .build()?;
+    let address = format!("{url}{DOCUMENT_PATH}");
+    let response = client
+        .get(&address)
+        .send()
+        .await
+        .with_context(|| format!("fetching {address}"))?;
+    ensure!(
+        response.status().is_success(),
+        "{address} answered {}",
+        response.status()
+    );
+    let body = response.bytes().await.with_context(|| format!("reading {address}"))?;
+    ensure!(
+        body.len() <= DOCUMENT_LEN_MAX,
+        "{address} is not an institution document (too large)"
+    );
+    serde_json::from_slice(&body).with_context(|| format!("{address} is not an institution document"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peer_urls_are_plain_http_bases() {
+        assert_eq!(peer_url("http://127.0.0.1:8081/").unwrap(), "http://127.0.0.1:8081");
+        assert_eq!(
+            peer_url("https://bank.example/kessai").unwrap(),
+            "https://bank.example/kessai"
+        );
+        for bad in ["ftp://x", "http://", "http://u:p@host", "https://host/?q", "host:80"] {
+            assert!(peer_url(bad).is_err(), "{bad}");
+        }
+    }
+}
