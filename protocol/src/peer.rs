@@ -411,6 +411,186 @@ pub struct PaymentAuthorization {
     pub jti: String,
 }
 
+/// The body of every request between institutions: all of it is the
+/// signed token, so no part of a request can disagree with its signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PeerRequest {
+    pub request: String,
+}
+
+/// What every signed request between institutions says about itself.
+pub trait PeerClaims {
+    /// The sending institution.
+    fn iss(&self) -> &str;
+    /// The receiving institution.
+    fn aud(&self) -> &str;
+    fn iat(&self) -> i64;
+    fn exp(&self) -> i64;
+}
+
+/// How long a peer request may live: long enough for clocks a little apart
+/// and a slow network, short enough that a captured one is soon useless.
+pub const REQUEST_TTL_MAX_S: i64 = 60;
+
+macro_rules! peer_claims {
+    ($name:ident) => {
+        impl PeerClaims for $name {
+            fn iss(&self) -> &str {
+                &self.iss
+            }
+            fn aud(&self) -> &str {
+                &self.aud
+            }
+            fn iat(&self) -> i64 {
+                self.iat
+            }
+            fn exp(&self) -> i64 {
+                self.exp
+            }
+        }
+    };
+}
+
+/// Card data as the acquirer passes it to the issuer (seed 002 claim 36).
+/// `Debug` shows the last four digits only.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerCard {
+    pub number: String,
+    pub exp_month: u32,
+    pub exp_year: u32,
+    pub cvc: String,
+}
+
+impl core::fmt::Debug for PeerCard {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let last4 = self.number.get(self.number.len().saturating_sub(4)..).unwrap_or("");
+        f.debug_struct("PeerCard")
+            .field("number", &format_args!("…{last4}"))
+            .field("exp_month", &self.exp_month)
+            .field("exp_year", &self.exp_year)
+            .field("cvc", &format_args!("***"))
+            .finish()
+    }
+}
+
+/// `POST /v1/peer/card-authorizations`: the acquirer asks the card's issuer
+/// to authenticate the card and guarantee the payment of settlement `sub`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardAuthorizationRequest {
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+    /// Unique per request, so that a captured request cannot be told apart
+    /// from a replay only by its time.
+    pub jti: String,
+    /// The settlement id at the acquirer.
+    pub sub: String,
+    pub order_digest: String,
+    pub total: u64,
+    pub currency: String,
+    pub card: PeerCard,
+}
+peer_claims!(CardAuthorizationRequest);
+
+/// The issuer's answer: a payment authorization, or a decline code. The
+/// card's brand and last four digits come back for the receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CardAuthorizationAnswer {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decline_code: Option<crate::api::DeclineCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last4: Option<String>,
+}
+
+/// `POST /v1/peer/authorizations/status`: the issuer asks what became of
+/// authorizations it issued to the acquirer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusRequest {
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+    pub jtis: Vec<String>,
+}
+peer_claims!(StatusRequest);
+
+/// The most authorizations one status request may ask about.
+pub const STATUS_JTIS_MAX: usize = 100;
+
+/// Whether the acquirer accepted an authorization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum UseState {
+    /// Accepted for a settlement: see its status.
+    Used,
+    /// Never accepted; after its `exp` it never will be.
+    Unused,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuthorizationState {
+    pub jti: String,
+    pub state: UseState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settlement_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<crate::api::Status>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StatusAnswer {
+    pub authorizations: Vec<AuthorizationState>,
+}
+
+/// `POST /v1/peer/positions`: a peer asks this institution for its view of
+/// what each owes the other (`kessai peer reconcile`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PositionsRequest {
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+}
+peer_claims!(PositionsRequest);
+
+/// What one institution and a peer owe each other in one currency, as the
+/// institution answering sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Position {
+    pub currency: String,
+    /// What this institution owes the peer.
+    pub due_to: u64,
+    /// What the peer owes this institution.
+    pub due_from: u64,
+    /// `due_from - due_to`.
+    pub net: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PositionsAnswer {
+    pub institution_id: String,
+    pub positions: Vec<Position>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,10 @@ pub struct Config {
     pub webhook_retry_divisor: u64,
     /// How often expired settlements are swept.
     pub sweep_interval: Duration,
+    /// How long after issuing a payment authorization the issuer first asks
+    /// the acquirer what became of it, and how often the worker looks.
+    pub authorization_first_check_s: i64,
+    pub authorization_poll: Duration,
     /// Serve the checkout widget from this folder instead of the copy
     /// embedded in the binary (`--widget-dir`).
     pub widget_dir: Option<PathBuf>,
@@ -32,6 +36,8 @@ impl Config {
             webhook_poll: Duration::from_secs(1),
             webhook_retry_divisor: 1,
             sweep_interval: Duration::from_secs(1),
+            authorization_first_check_s: 2,
+            authorization_poll: Duration::from_secs(1),
             widget_dir: None,
         }
     }

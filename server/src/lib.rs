@@ -11,6 +11,8 @@
 pub mod config;
 /// The HTTP API: state, extractors, error mapping, one module per resource.
 pub mod http;
+/// Calls to peer institutions.
+pub mod peering;
 /// Building and running the server.
 pub mod startup;
 /// The command line, the load generator and the demo.

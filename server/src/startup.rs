@@ -27,7 +27,13 @@ impl Application {
         let config = Arc::new(config);
         tokio::spawn(crate::workers::webhooks::run(node.clone(), config.clone()));
         tokio::spawn(kessai_core::sweeper::run(node.clone(), config.sweep_interval));
-        let state = AppState { node, config };
+        let peers = crate::peering::PeerClient::new()?;
+        tokio::spawn(crate::workers::authorizations::run(
+            node.clone(),
+            peers.clone(),
+            config.clone(),
+        ));
+        let state = AppState { node, config, peers };
         Ok(Self { listener, state })
     }
 

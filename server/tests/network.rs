@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use kessai_protocol::peer::{InstitutionDocument, PublicKey};
-use kessai_testkit::{luhn_valid, stderr, str_field, Kessai, TestEnv};
+use kessai_testkit::{luhn_valid, order, stderr, str_field, Kessai, Server, TestEnv, ORDER_TOTAL};
 use serde_json::Value;
 
 fn kessai() -> Kessai {
@@ -180,4 +180,251 @@ async fn peers_that_cannot_be_trusted_are_refused() {
     for env in [&sakura, &twin, &fuji] {
         assert_eq!(peer_count(env).await, 0);
     }
+}
+
+/// Sakura Bank (the buyer's institution, the issuer) and Fuji Card (the
+/// shop's, the acquirer), each serving, each the other's peer.
+struct Pair {
+    sakura: TestEnv,
+    sakura_id: String,
+    _sakura_server: Server,
+    fuji: TestEnv,
+    fuji_id: String,
+    fuji_server: Server,
+}
+
+async fn pair(credit_limit: u64) -> Pair {
+    let (sakura, sakura_shown) = institution("Sakura Bank", "sakura-debit", "412345").await;
+    let (fuji, fuji_shown) = institution("Fuji Card", "fuji-card", "498765").await;
+    let sakura_server = sakura.start_server().await;
+    let fuji_server = fuji.start_server().await;
+    let limit = credit_limit.to_string();
+    for (env, other, shown) in [
+        (&fuji, &sakura_server, &sakura_shown),
+        (&sakura, &fuji_server, &fuji_shown),
+    ] {
+        let thumbprint = str_field(shown, "thumbprint");
+        env.admin(&[
+            "peer",
+            "add",
+            "--url",
+            &other.url,
+            "--thumbprint",
+            thumbprint,
+            "--credit-limit",
+            &limit,
+            "--currency",
+            "JPY",
+        ])
+        .await;
+    }
+    Pair {
+        sakura_id: str_field(&sakura_shown, "institution_id").to_string(),
+        fuji_id: str_field(&fuji_shown, "institution_id").to_string(),
+        sakura,
+        _sakura_server: sakura_server,
+        fuji,
+        fuji_server,
+    }
+}
+
+/// (due_to, due_from) of `env` toward `peer` in JPY, from `kessai peer position`.
+async fn position(env: &TestEnv, peer: &str) -> (u64, u64) {
+    let shown = env.admin(&["peer", "position", "--peer", peer]).await;
+    let jpy = shown["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["currency"] == "JPY")
+        .cloned();
+    jpy.map_or((0, 0), |p| {
+        (p["due_to"].as_u64().unwrap(), p["due_from"].as_u64().unwrap())
+    })
+}
+
+/// (balance, held) of an account, read from the institution's own database.
+async fn account(env: &TestEnv, account_id: &str) -> (i64, i64) {
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", env.db_path.display()))
+        .await
+        .unwrap();
+    let row: (i64, i64) = sqlx::query_as("SELECT balance, held FROM accounts WHERE id = ?")
+        .bind(account_id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    row
+}
+
+/// Waits (bounded) until the issuer has resolved everything it issued: its
+/// worker asks the acquirer a second or two after each authorization.
+async fn until_resolved(env: &TestEnv) {
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", env.db_path.display()))
+        .await
+        .unwrap();
+    for _ in 0..100 {
+        let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM issued_authorizations WHERE status = 'pending'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if pending == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("the issuer did not resolve its authorizations within 20 s");
+}
+
+async fn both_agree(p: &Pair) {
+    p.sakura.assert_ledger_ok().await;
+    p.fuji.assert_ledger_ok().await;
+    for (env, peer) in [(&p.sakura, &p.fuji_id), (&p.fuji, &p.sakura_id)] {
+        let out = env.run(&["peer", "reconcile", "--peer", peer]).await;
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}\n{}",
+            kessai_testkit::stdout(&out),
+            stderr(&out)
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_card_of_one_institution_pays_a_shop_of_another_exactly_once() {
+    // C15, A5, C12: the shop's institution asks the card's issuer, which
+    // holds and guarantees; the shop is paid at once; the issuer captures
+    // when it learns the settlement succeeded.
+    let p = pair(50_000).await;
+    let shop = p.fuji.merchant("Fuji Shop").await;
+    let card = p.sakura.card("Hanako", 10_000).await;
+    let api = p.fuji_server.api();
+    let created = api.create(&shop, &order("cross-1")).await;
+    let paid = api.confirm(&created, &card).await;
+    assert_eq!(paid["status"], "succeeded", "{paid}");
+    assert!(paid["result_token"].is_string(), "{paid}");
+    assert_eq!(paid["card"]["last4"], &card.number[12..]);
+    // A repeat of the buyer's request moves nothing more, anywhere.
+    assert_eq!(api.confirm(&created, &card).await["result_token"], paid["result_token"]);
+    until_resolved(&p.sakura).await;
+    assert_eq!(account(&p.sakura, &card.account_id).await, (10_000 - ORDER_TOTAL, 0));
+    assert_eq!(account(&p.fuji, &shop.payee_account()).await.0, ORDER_TOTAL);
+    let total = u64::try_from(ORDER_TOTAL).unwrap();
+    assert_eq!(position(&p.sakura, &p.fuji_id).await, (total, 0));
+    assert_eq!(position(&p.fuji, &p.sakura_id).await, (0, total));
+    both_agree(&p).await;
+    // Reconciliation can fail: a ledger that says otherwise is caught.
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", p.sakura.db_path.display())).await.unwrap();
+    sqlx::query("UPDATE accounts SET balance = balance + 1 WHERE kind = 'due_to'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let out = p.sakura.run(&["peer", "reconcile", "--peer", &p.fuji_id]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", kessai_testkit::stdout(&out));
+    assert!(kessai_testkit::stdout(&out).contains("\"agree\":false"), "{}", kessai_testkit::stdout(&out));
+}
+
+#[tokio::test]
+async fn declines_at_the_issuer_or_the_acquirer_leave_no_money_anywhere() {
+    // The issuer declines a wrong CVC and an empty account; the acquirer
+    // declines beyond the credit it gives the issuer, and the issuer then
+    // releases its hold.
+    let p = pair(2_000).await;
+    let shop = p.fuji.merchant("Fuji Shop").await;
+    let api = p.fuji_server.api();
+    let mut card = p.sakura.card("Hanako", 10_000).await;
+    let poor = p.sakura.card("Taro", 100).await;
+
+    let created = api.create(&shop, &order("cross-poor")).await;
+    let answer = api.confirm(&created, &poor).await;
+    assert_eq!(
+        (answer["status"].as_str(), answer["decline_code"].as_str()),
+        (Some("declined"), Some("insufficient_funds"))
+    );
+
+    let right_cvc = card.cvc.clone();
+    card.cvc = if right_cvc == "000" { "001".into() } else { "000".into() };
+    let created = api.create(&shop, &order("cross-cvc")).await;
+    let answer = api.confirm(&created, &card).await;
+    assert_eq!(answer["decline_code"], "incorrect_cvc", "{answer}");
+    card.cvc = right_cvc;
+
+    // 1155 fits the 2000 of credit; a second 1155 does not.
+    let first = api.create(&shop, &order("cross-limit-1")).await;
+    assert_eq!(api.confirm(&first, &card).await["status"], "succeeded");
+    let second = api.create(&shop, &order("cross-limit-2")).await;
+    let answer = api.confirm(&second, &card).await;
+    assert_eq!(answer["decline_code"], "insufficient_funds", "{answer}");
+
+    until_resolved(&p.sakura).await;
+    assert_eq!(account(&p.sakura, &card.account_id).await, (10_000 - ORDER_TOTAL, 0));
+    assert_eq!(account(&p.sakura, &poor.account_id).await, (100, 0));
+    both_agree(&p).await;
+}
+
+#[tokio::test]
+async fn peer_requests_that_cannot_be_believed_are_refused_and_change_nothing() {
+    let p = pair(50_000).await;
+    let url = format!("{}/v1/peer/authorizations/status", p.fuji_server.url);
+    let key_file = std::fs::read_to_string(&p.sakura.key_file).unwrap();
+    let master: [u8; 32] = base64_decode(key_file.trim());
+    let seed = kessai_core::keyring::Keyring::from_master(&master).institution_seed();
+    let sakura_key = kessai_protocol::peer::InstitutionKey::from_seed(&seed);
+    let now = kessai_core::clock::now();
+    let claims = |aud: &str, iat: i64, exp: i64| serde_json::json!({"iss": p.sakura_id, "aud": aud, "iat": iat, "exp": exp, "jti": "preq_x", "jtis": ["pau_x"]});
+    let good = sakura_key.sign(&claims(&p.fuji_id, now, now + 30)).unwrap();
+    let stranger = kessai_protocol::peer::InstitutionKey::from_seed(&[9; 32]);
+    let mut tampered = good.clone();
+    tampered.replace_range(tampered.len() - 4.., "AAAA");
+    let cases: [(&str, serde_json::Value, u16, &str); 6] = [
+        ("good", serde_json::json!({"request": good}), 200, ""),
+        (
+            "bad signature",
+            serde_json::json!({"request": tampered}),
+            401,
+            "peer_signature_invalid",
+        ),
+        (
+            "unknown key",
+            serde_json::json!({"request": stranger.sign(&claims(&p.fuji_id, now, now + 30)).unwrap()}),
+            401,
+            "peer_unknown",
+        ),
+        (
+            "stale",
+            serde_json::json!({"request": sakura_key.sign(&claims(&p.fuji_id, now - 120, now - 60)).unwrap()}),
+            401,
+            "peer_request_expired",
+        ),
+        (
+            "another audience",
+            serde_json::json!({"request": sakura_key.sign(&claims(&p.sakura_id, now, now + 30)).unwrap()}),
+            401,
+            "peer_audience_invalid",
+        ),
+        (
+            "not a peer request",
+            serde_json::json!({"jtis": ["pau_x"]}),
+            400,
+            "peer_request_malformed",
+        ),
+    ];
+    let client = reqwest::Client::new();
+    for (name, body, status, code) in cases {
+        let resp = client.post(&url).json(&body).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), status, "{name}");
+        let answer: Value = resp.json().await.unwrap();
+        if status == 200 {
+            assert_eq!(answer["authorizations"][0]["state"], "unused", "{name}: {answer}");
+        } else {
+            assert_eq!(answer["error"]["code"], code, "{name}: {answer}");
+        }
+    }
+    both_agree(&p).await;
+}
+
+fn base64_decode(text: &str) -> [u8; 32] {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).unwrap();
+    bytes.try_into().unwrap()
 }

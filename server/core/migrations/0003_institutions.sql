@@ -34,3 +34,34 @@ CREATE TABLE peer_credit_limits (
     credit_limit BIGINT NOT NULL,
     PRIMARY KEY (peer_id, currency)
 );
+
+-- Issuer side: every payment authorization this institution issued, until
+-- it learns what the acquirer did with it. The hold on the buyer's account
+-- is captured (to the acquirer's due-to account) or released then. Rows
+-- survive restarts: the worker that asks the acquirer picks them up again.
+CREATE TABLE issued_authorizations (
+    jti TEXT PRIMARY KEY,
+    peer_id TEXT NOT NULL REFERENCES peers (id),
+    settlement_id TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    hold_id TEXT NOT NULL,
+    amount BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    brand TEXT NOT NULL,
+    status TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    next_check_at BIGINT NOT NULL,
+    checks BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    resolved_at BIGINT
+);
+CREATE INDEX issued_authorizations_pending ON issued_authorizations (status, next_check_at);
+
+-- Acquirer side: every payment authorization this institution accepted,
+-- once: the jti is the primary key, so a replay cannot be used again.
+CREATE TABLE received_authorizations (
+    jti TEXT PRIMARY KEY,
+    peer_id TEXT NOT NULL REFERENCES peers (id),
+    settlement_id TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);

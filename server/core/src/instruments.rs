@@ -233,8 +233,21 @@ pub struct Resolved {
 pub enum Funding {
     /// A ledger account of this institution.
     Account(String),
+    /// A peer institution guaranteed the payment (PROTOCOL 11): it is
+    /// settled against what the peer owes this institution.
+    Peer(PeerFunding),
     /// Refused before any money moves.
     Declined(DeclineCode),
+}
+
+/// A payment authorization from a peer, verified outside the writer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerFunding {
+    pub peer_id: String,
+    /// The authorization's id: accepted once, in the settlement's step.
+    pub jti: String,
+    /// The credit this institution gives the peer in the settlement's currency.
+    pub credit_limit: Money,
 }
 
 /// The wallet user a payment was made by. `Debug` masks the key.

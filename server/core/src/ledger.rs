@@ -28,6 +28,13 @@ pub mod kind {
     pub const BUYER: &str = "buyer";
     pub const PAYEE: &str = "payee";
     pub const FUNDING: &str = "funding";
+    /// What a peer owes this institution: debited when this institution
+    /// pays a shop on the peer's authorization; may go as low as minus the
+    /// credit it gives the peer.
+    pub const DUE_FROM: &str = "due_from";
+    /// What this institution owes a peer: credited when it captures a
+    /// buyer's funds for a payment the peer settled.
+    pub const DUE_TO: &str = "due_to";
 }
 
 /// Why money moved: the `kind` of a transfer row.
@@ -39,6 +46,8 @@ pub enum TransferKind {
     Settlement,
     /// A refund: merchant back to buyer.
     Refund,
+    /// A buyer's funds captured for a payment a peer settled.
+    PeerSettlement,
 }
 
 impl TransferKind {
@@ -47,6 +56,7 @@ impl TransferKind {
             Self::Funding => "funding",
             Self::Settlement => "settlement",
             Self::Refund => "refund",
+            Self::PeerSettlement => "peer_settlement",
         }
     }
 }
@@ -66,6 +76,33 @@ pub fn funding_account_id(currency: &str) -> String {
 /// The payee account of a merchant in one currency; created on first use.
 pub fn payee_account_id(merchant_id: &str, currency: &str) -> String {
     format!("acc_{}_{}", merchant_id, currency.to_ascii_lowercase())
+}
+
+/// The account of what `peer` owes this institution in `currency`.
+pub fn due_from_account_id(peer_id: &str, currency: &str) -> String {
+    format!("acc_{}_{}_due_from", peer_id, currency.to_ascii_lowercase())
+}
+
+/// The account of what this institution owes `peer` in `currency`.
+pub fn due_to_account_id(peer_id: &str, currency: &str) -> String {
+    format!("acc_{}_{}_due_to", peer_id, currency.to_ascii_lowercase())
+}
+
+/// The peer's due-from account, its floor set to minus the credit limit
+/// this institution gives it now (the limit may have changed since).
+pub async fn ensure_due_from(conn: &mut Conn, peer_id: &str, credit_limit: &Money, now: i64) -> Result<String> {
+    let id = due_from_account_id(peer_id, credit_limit.currency());
+    let floor = -credit_limit.minor_i64();
+    ensure_account(conn, &id, kind::DUE_FROM, peer_id, credit_limit.currency(), floor, now).await?;
+    conn.execute("UPDATE accounts SET floor = $1 WHERE id = $2", args![floor, &id])
+        .await?;
+    Ok(id)
+}
+
+pub async fn ensure_due_to(conn: &mut Conn, peer_id: &str, currency: &str, now: i64) -> Result<String> {
+    let id = due_to_account_id(peer_id, currency);
+    ensure_account(conn, &id, kind::DUE_TO, peer_id, currency, 0, now).await?;
+    Ok(id)
 }
 
 async fn ensure_account(
@@ -306,6 +343,18 @@ pub async fn capture_hold(
     settlement_id: &str,
     now: i64,
 ) -> Result<Option<Captured>> {
+    capture_hold_as(conn, TransferKind::Settlement, hold_id, credit, settlement_id, now).await
+}
+
+/// [`capture_hold`] recording the transfer as `kind`, for `reference`.
+pub async fn capture_hold_as(
+    conn: &mut Conn,
+    kind: TransferKind,
+    hold_id: &str,
+    credit: &str,
+    reference: &str,
+    now: i64,
+) -> Result<Option<Captured>> {
     let Some(Ended { account, amount }) = end_hold(conn, hold_id, "captured").await? else {
         return Ok(None);
     };
@@ -315,17 +364,7 @@ pub async fn capture_hold(
             transfer_id: None,
         }));
     }
-    match transfer(
-        conn,
-        TransferKind::Settlement,
-        &account,
-        credit,
-        &amount,
-        Some(settlement_id),
-        now,
-    )
-    .await?
-    {
+    match transfer(conn, kind, &account, credit, &amount, Some(reference), now).await? {
         Ok(id) => Ok(Some(Captured {
             amount,
             transfer_id: Some(id),
@@ -336,6 +375,14 @@ pub async fn capture_hold(
             "capturing hold {hold_id} refused: {refusal:?}"
         ))),
     }
+}
+
+/// The kind of an account (`buyer`, `payee`, `due_from`, …), if it exists.
+pub async fn account_kind(conn: &mut Conn, account: &str) -> Result<Option<String>> {
+    let row = conn
+        .fetch_optional("SELECT kind FROM accounts WHERE id = $1", args![account])
+        .await?;
+    Ok(row.map(|r| r.try_get("kind")).transpose()?)
 }
 
 pub async fn available(conn: &mut Conn, account: &str) -> Result<Option<(i64, i64, String)>> {

@@ -12,6 +12,8 @@
 //! webhooks; `sweeper` runs what the clock makes due; `node` holds the
 //! running parts together.
 
+/// Payment authorizations between institutions: issued, accepted, resolved.
+pub mod authorizations;
 /// Unix-seconds clock.
 pub mod clock;
 /// Pure collation of the first and second requests (A3, A4).
@@ -38,6 +40,8 @@ pub mod merchants;
 pub mod node;
 /// Events and the webhook outbox (A7).
 pub mod outbox;
+/// Who sent a request from a peer, and whether to believe it.
+pub mod peer_requests;
 /// The other institutions, their keys pinned.
 pub mod peers;
 /// Settlement records and the operations that move them.

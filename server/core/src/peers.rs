@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::args;
 use crate::institution::{self, Institution};
-use crate::store::{Conn, Row};
+use crate::store::{Conn, Reader, Row};
 
 /// A peer as stored, its key pinned.
 #[derive(Debug, Clone)]
@@ -249,4 +249,89 @@ pub async fn list(conn: &mut Conn) -> anyhow::Result<Vec<Peer>> {
         peers.push(from_row(row, credit_limits(conn, &id).await?)?);
     }
     Ok(peers)
+}
+
+async fn credit_limits_pooled(pool: &Reader, peer_id: &str) -> anyhow::Result<Vec<Money>> {
+    let rows = crate::store::pool_all(
+        pool,
+        "SELECT currency, credit_limit FROM peer_credit_limits WHERE peer_id = $1 ORDER BY currency",
+        args![peer_id],
+    )
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let currency: String = r.try_get("currency")?;
+            let limit = u64::try_from(r.try_get::<i64>("credit_limit")?)?;
+            Money::new(limit, &currency, "credit_limit").map_err(|e| anyhow::anyhow!(e.message))
+        })
+        .collect()
+}
+
+/// The peer whose pinned key has this thumbprint: who signed a request.
+pub async fn by_thumbprint(pool: &Reader, thumbprint: &str) -> anyhow::Result<Option<Peer>> {
+    let sql = format!("SELECT {COLUMNS} FROM peers WHERE thumbprint = $1");
+    let Some(row) = crate::store::pool_optional(pool, &sql, args![thumbprint]).await? else {
+        return Ok(None);
+    };
+    let id: String = row.try_get("id")?;
+    Ok(Some(from_row(&row, credit_limits_pooled(pool, &id).await?)?))
+}
+
+/// The peer with this institution id, read outside the writer.
+pub async fn get_pooled(pool: &Reader, id: &str) -> anyhow::Result<Option<Peer>> {
+    let sql = format!("SELECT {COLUMNS} FROM peers WHERE id = $1");
+    let Some(row) = crate::store::pool_optional(pool, &sql, args![id]).await? else {
+        return Ok(None);
+    };
+    Ok(Some(from_row(&row, credit_limits_pooled(pool, id).await?)?))
+}
+
+/// The peer that issues cards starting with `number`'s prefix, if any.
+pub async fn by_card_number(pool: &Reader, number: &str) -> anyhow::Result<Option<Peer>> {
+    let Some(prefix) = number.get(..crate::institution::CARD_PREFIX_LEN) else {
+        return Ok(None);
+    };
+    let sql = format!("SELECT {COLUMNS} FROM peers WHERE card_prefix = $1");
+    let Some(row) = crate::store::pool_optional(pool, &sql, args![prefix]).await? else {
+        return Ok(None);
+    };
+    let id: String = row.try_get("id")?;
+    Ok(Some(from_row(&row, credit_limits_pooled(pool, &id).await?)?))
+}
+
+/// What this institution and `peer_id` owe each other, per currency, from
+/// its own ledger: the due-to and due-from accounts.
+pub async fn positions(pool: &Reader, peer_id: &str) -> anyhow::Result<Vec<kessai_protocol::peer::Position>> {
+    let rows = crate::store::pool_all(
+        pool,
+        "SELECT currency, kind, balance FROM accounts WHERE owner = $1 AND kind IN ('due_from', 'due_to')
+         ORDER BY currency",
+        args![peer_id],
+    )
+    .await?;
+    let mut positions: Vec<kessai_protocol::peer::Position> = Vec::new();
+    for row in &rows {
+        let currency: String = row.try_get("currency")?;
+        let kind: String = row.try_get("kind")?;
+        let balance: i64 = row.try_get("balance")?;
+        if positions.last().map(|p| p.currency.as_str()) != Some(currency.as_str()) {
+            positions.push(kessai_protocol::peer::Position {
+                currency: currency.clone(),
+                due_to: 0,
+                due_from: 0,
+                net: 0,
+            });
+        }
+        let Some(position) = positions.last_mut() else { continue };
+        // A due-from account goes below zero as the peer comes to owe; a
+        // due-to account above zero as this institution does.
+        if kind == crate::ledger::kind::DUE_FROM {
+            position.due_from = u64::try_from(balance.saturating_neg()).unwrap_or(0);
+        } else {
+            position.due_to = u64::try_from(balance).unwrap_or(0);
+        }
+        let (from, to) = (i64::try_from(position.due_from)?, i64::try_from(position.due_to)?);
+        position.net = from - to;
+    }
+    Ok(positions)
 }

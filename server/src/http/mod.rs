@@ -13,6 +13,8 @@ pub mod extract;
 pub mod institution;
 /// The buyer's side: second requests, payer-first, polling, event streams.
 pub mod payer;
+/// Institution to institution: card authorizations, authorization status, positions.
+pub mod peer;
 /// The shop's side: create, list, retrieve, cancel, refund.
 pub mod settlements;
 /// The state every handler shares.
@@ -45,6 +47,7 @@ const BODY_LEN_MAX: usize = 512 * 1024;
         settlements::create, settlements::list, settlements::retrieve, settlements::cancel, settlements::refund,
         payer::confirm, payer::confirm_payer_first, payer::status_of, payer::events,
         events::list, events::retrieve, events::redeliver, healthz, institution::document,
+        peer::card_authorization, peer::status, peer::positions,
     ),
     modifiers(&SecretKeyAuth, &ErrorResponses),
     tags((name = "merchant", description = "Shop server → settling server, with the secret key"),
@@ -117,6 +120,7 @@ pub fn router(state: AppState) -> Router {
         .merge(settlements::router())
         .merge(events::router())
         .merge(institution::router())
+        .merge(peer::router())
         .merge(payer::router(state.clone()))
         .merge(apps::router(&state.config))
         .route("/healthz", get(healthz))

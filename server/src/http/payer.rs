@@ -26,7 +26,12 @@ use serde::Deserialize;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::settlements::{parse_body, wait_for_change};
 use crate::http::state::AppState;
-use kessai_core::instruments::{self, Resolved, Subject};
+use kessai_core::authorizations;
+use kessai_core::instruments::{self, Funding, PeerFunding, Resolved, Subject};
+use kessai_protocol::api::{CardDetails, DeclineCode, PaymentType};
+use kessai_protocol::peer::{CardAuthorizationAnswer, PeerCard};
+
+use crate::peering::CardPayment;
 use kessai_core::keyring::Keyring;
 use kessai_core::merchants::Merchant;
 use kessai_core::settlements::{self, Record};
@@ -96,6 +101,95 @@ async fn resolve(
     }
 }
 
+/// A card of this institution is resolved here; a card a peer issued (its
+/// prefix says which) is authenticated by that peer, which guarantees the
+/// payment with an authorization (PROTOCOL 11, C15).
+async fn resolve_card_anywhere(state: &AppState, card: &CardDetails, rec: &Record, now: i64) -> Result<Resolved> {
+    let param = "payment_method.card";
+    let number = kessai_protocol::card::normalize_number(card.number.expose(), &format!("{param}.number"))?;
+    let issuer = kessai_core::peers::by_card_number(&state.node.reader, &number).await?;
+    let Some(issuer) = issuer else {
+        return instruments::resolve_card(
+            &state.node.reader,
+            &state.node.keyring,
+            card,
+            rec.amount.currency(),
+            now,
+        )
+        .await;
+    };
+    kessai_protocol::card::check_expiry_fields(card.exp_month, card.exp_year, param)?;
+    kessai_protocol::card::check_cvc(card.cvc.expose(), param)?;
+    let own = kessai_core::institution::current(&state.node.reader, &state.node.keyring).await?;
+    let payment = CardPayment {
+        settlement_id: &rec.id,
+        order_digest: &rec.order_digest,
+        total: rec.amount.minor(),
+        currency: rec.amount.currency(),
+        card: PeerCard {
+            number: number.clone(),
+            exp_month: card.exp_month,
+            exp_year: card.exp_year,
+            cvc: card.cvc.expose().clone(),
+        },
+    };
+    let answer = state
+        .peers
+        .card_authorization(&own, &issuer, payment, now)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = format!("{e:#}"), issuer = %issuer.id, "the card's issuer did not answer");
+            Error::Unavailable {
+                code: "issuer_unavailable",
+                message: "The card's issuing institution cannot be reached; nothing was charged. Try again shortly."
+                    .into(),
+            }
+        })?;
+    Ok(peer_funding(&own.id, &issuer, answer, rec, &number, now))
+}
+
+/// What the issuer's answer means here: a verified authorization to settle
+/// against, or a decline.
+fn peer_funding(
+    own_id: &str,
+    issuer: &kessai_core::peers::Peer,
+    answer: CardAuthorizationAnswer,
+    rec: &Record,
+    number: &str,
+    now: i64,
+) -> Resolved {
+    let last4 = kessai_protocol::card::last4(number);
+    let brand = answer.brand.clone().unwrap_or_default();
+    let funding = match (&answer.authorization, answer.decline_code) {
+        (_, Some(code)) => Funding::Declined(code),
+        (None, None) => Funding::Declined(DeclineCode::CardDeclined),
+        (Some(token), None) => {
+            let verified = authorizations::verify(issuer, own_id, token, &rec.id, &rec.order_digest, &rec.amount, now);
+            match verified {
+                Ok(claims) => Funding::Peer(PeerFunding {
+                    peer_id: issuer.id.clone(),
+                    jti: claims.jti,
+                    credit_limit: rec
+                        .amount
+                        .with_minor(issuer.credit_limit(rec.amount.currency()))
+                        .unwrap_or_else(|| rec.amount.zero_like()),
+                }),
+                Err(what) => {
+                    tracing::warn!(issuer = %issuer.id, check = what, "a payment authorization failed its check");
+                    Funding::Declined(DeclineCode::AuthenticationFailed)
+                }
+            }
+        }
+    };
+    Resolved {
+        payment_type: PaymentType::Card,
+        funding,
+        card: Some((brand, last4)),
+        user: None,
+        jti: None,
+    }
+}
+
 async fn answer(
     state: &AppState,
     rec: &Record,
@@ -162,7 +256,10 @@ pub async fn confirm(
         return Ok(axum::Json(answer(&state, &rec, &merchant, None).await?));
     }
     let now = kessai_core::clock::now();
-    let resolved = resolve(&state, req.payment_method, &req.order, Subject::Settlement(&id), now).await?;
+    let resolved = match req.payment_method {
+        PaymentMethod::Card { card } => resolve_card_anywhere(&state, &card, &rec, now).await?,
+        other => resolve(&state, other, &req.order, Subject::Settlement(&id), now).await?,
+    };
     let payer_key = resolved.user.as_ref().map(|u| u.key);
     let m = merchant.clone();
     let order = req.order;

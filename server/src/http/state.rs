@@ -6,9 +6,12 @@ use std::sync::Arc;
 use kessai_core::Node;
 
 use crate::config::Config;
+use crate::peering::PeerClient;
 
 #[derive(Clone)]
 pub struct AppState {
     pub node: Node,
     pub config: Arc<Config>,
+    /// Calls to peer institutions.
+    pub peers: PeerClient,
 }

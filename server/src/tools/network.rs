@@ -66,6 +66,20 @@ pub enum PeerCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// What this institution and a peer owe each other, from this ledger.
+    Position {
+        #[arg(long)]
+        peer: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Ask the peer for its view and compare; exit 0 only when both ledgers agree.
+    Reconcile {
+        #[arg(long)]
+        peer: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 pub async fn institution(command: InstitutionCommand) -> anyhow::Result<i32> {
@@ -120,8 +134,70 @@ pub async fn peer(command: PeerCommand) -> anyhow::Result<i32> {
             let list: Vec<peers::Summary> = peers::list(&mut conn).await?.iter().map(|p| p.summary()).collect();
             print_json(&serde_json::json!({ "peers": list }))?;
         }
+        PeerCommand::Position { peer, db } => {
+            let (_, reader, _) = open_with_reader(&db).await?;
+            let positions = peers::positions(&reader, &peer).await?;
+            print_json(&serde_json::json!({ "peer": peer, "positions": positions }))?;
+        }
+        PeerCommand::Reconcile { peer, db } => return reconcile(&peer, &db).await,
     }
     Ok(0)
+}
+
+async fn open_with_reader(
+    db: &DbArgs,
+) -> anyhow::Result<(
+    kessai_core::store::Conn,
+    kessai_core::store::Reader,
+    kessai_core::keyring::Keyring,
+)> {
+    let (conn, keyring) = open(db).await?;
+    let reader = kessai_core::db::reader(&db.database).await?;
+    Ok((conn, reader, keyring))
+}
+
+/// Both ledgers agree when what each says the other owes it is what the
+/// other says it owes, in every currency either knows.
+async fn reconcile(peer_id: &str, db: &DbArgs) -> anyhow::Result<i32> {
+    let (mut conn, reader, keyring) = open_with_reader(db).await?;
+    let own = institution::load_or_create(&mut conn, &keyring).await?;
+    let peer = peers::get(&mut conn, peer_id)
+        .await?
+        .with_context(|| format!("{peer_id} is not a peer of this institution"))?;
+    let mine = peers::positions(&reader, &peer.id).await?;
+    let client = crate::peering::PeerClient::new()?;
+    let theirs = client.positions(&own, &peer, kessai_core::clock::now()).await?;
+    ensure!(
+        theirs.institution_id == peer.id,
+        "the peer answered as {}",
+        theirs.institution_id
+    );
+    let currencies: std::collections::BTreeSet<&str> = mine
+        .iter()
+        .chain(&theirs.positions)
+        .map(|p| p.currency.as_str())
+        .collect();
+    let find = |list: &[kessai_protocol::peer::Position], currency: &str| {
+        list.iter()
+            .find(|p| p.currency == currency)
+            .map_or((0, 0), |p| (p.due_to, p.due_from))
+    };
+    let disagreements: Vec<String> = currencies
+        .iter()
+        .filter_map(|currency| {
+            let (my_to, my_from) = find(&mine, currency);
+            let (their_to, their_from) = find(&theirs.positions, currency);
+            (my_to != their_from || my_from != their_to).then(|| {
+                format!("{currency}: we owe {my_to} and are owed {my_from}; the peer says it owes {their_to} and is owed {their_from}")
+            })
+        })
+        .collect();
+    let agree = disagreements.is_empty();
+    print_json(&serde_json::json!({
+        "peer": peer.id, "agree": agree, "positions": mine, "peer_positions": theirs.positions,
+        "disagreements": disagreements,
+    }))?;
+    Ok(if agree { 0 } else { 1 })
 }
 
 /// The peer's base URL: http(s), a host, no credentials, query or fragment;

@@ -2,3 +2,6 @@
 
 /// Posts due webhook deliveries from the outbox.
 pub mod webhooks;
+
+/// Resolves the payment authorizations this institution issued.
+pub mod authorizations;

@@ -9,9 +9,10 @@ use super::record::{claim, get, Record};
 use super::steps::{consume_authenticator, decline, finish, pay, record_payer, refusal_code};
 use crate::collation::{self, MerchantSide};
 use crate::error::{Error, Result};
-use crate::instruments::{Funding, Resolved};
+use crate::instruments::{Funding, PeerFunding, Resolved};
 use crate::merchants::Merchant;
 use crate::store::Conn;
+use crate::{authorizations, ledger};
 
 /// Returns the record after the step. A repeated or late request gets the
 /// first outcome unchanged: only the claim's winner moves money.
@@ -34,6 +35,11 @@ pub async fn confirm(
     let Some(mut rec) = claimed else {
         return not_claimable(conn, merchant, settlement_id, now).await;
     };
+    if let Funding::Peer(peer) = &payer.funding {
+        // Accepted before collation, so that the issuer learns this
+        // settlement's outcome (a mismatch too) and releases its hold.
+        accept_authorization(conn, peer, &rec.id, now).await?;
+    }
     let differ = collate(&rec, payer_order)?;
     record_payer(&mut rec, payer);
     if !differ.is_empty() {
@@ -48,7 +54,8 @@ pub async fn confirm(
             decline(conn, &mut rec, merchant, *code, now).await?;
             return Ok(rec);
         }
-        Funding::Account(account) => account,
+        Funding::Account(account) => account.clone(),
+        Funding::Peer(peer) => ledger::ensure_due_from(conn, &peer.peer_id, &peer.credit_limit, now).await?,
     };
     if !rec.brand_accepted() {
         decline(
@@ -61,7 +68,7 @@ pub async fn confirm(
         .await?;
         return Ok(rec);
     }
-    match pay(conn, merchant, &mut rec, account, now).await? {
+    match pay(conn, merchant, &mut rec, &account, now).await? {
         Err(refusal) => decline(conn, &mut rec, merchant, refusal_code(refusal), now).await?,
         Ok(()) if rec.hold_id.is_some() => {
             rec.capture_at = rec.cooling_off_s.map(|c| now.saturating_add(c));
@@ -70,6 +77,17 @@ pub async fn confirm(
         Ok(()) => finish(conn, &mut rec, merchant, Status::Succeeded, now).await?,
     }
     Ok(rec)
+}
+
+/// Takes a peer's payment authorization for this settlement, once.
+async fn accept_authorization(conn: &mut Conn, peer: &PeerFunding, settlement_id: &str, now: i64) -> Result<()> {
+    if authorizations::accept(conn, &peer.jti, &peer.peer_id, settlement_id, now).await? {
+        return Ok(());
+    }
+    Err(Error::unauthorized(
+        "authorization_reused",
+        "This payment authorization was already used; the issuer must make a new one.",
+    ))
 }
 
 /// The names of the fields in which the shop's and the buyer's orders differ.

@@ -32,4 +32,5 @@ pub use merchant_request::NewSettlement;
 pub use payer_first::payer_first;
 pub use record::{get, get_pooled, Record, COLUMNS};
 pub use refund::refund;
+pub use steps::refusal_code;
 pub use views::{confirm_result, payer_token, result_token, view};

@@ -56,6 +56,15 @@ pub async fn payer_first(
             return Ok(rec);
         }
         Funding::Account(account) => account,
+        // A peer's authorization names a settlement, which a payer-first
+        // request does not have yet: the caller resolves cards locally.
+        Funding::Peer(_) => {
+            return Err(Error::Unprocessable {
+                code: "payer_first_needs_local_payment",
+                message: "A payer-first request can be paid only with an account or card of this institution.".into(),
+                param: Some("payment_method".into()),
+            })
+        }
     };
     rec.payer_account_id = Some(account.clone());
     match ledger::hold(conn, account, &rec.amount, &rec.id, now).await? {

@@ -32,6 +32,14 @@ pub async fn refund(
         .payer_account_id
         .clone()
         .ok_or_else(|| Error::internal(format!("succeeded settlement {id} without payer account")))?;
+    if ledger::account_kind(conn, &payer).await?.as_deref() == Some(ledger::kind::DUE_FROM) {
+        // The buyer's money is at another institution: a refund needs a
+        // message to it that the protocol does not have yet.
+        return Err(Error::conflict(
+            "refund_not_supported",
+            "This settlement was paid through another institution; refunds across institutions are not supported yet.",
+        ));
+    }
     let payee = ledger::payee_account_id(&merchant.id, amount.currency());
     let moved = ledger::transfer(conn, TransferKind::Refund, &payee, &payer, &amount, Some(&rec.id), now).await?;
     let Ok(transfer_id) = moved else {

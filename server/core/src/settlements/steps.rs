@@ -12,7 +12,7 @@ use crate::store::Conn;
 use crate::{invariant, outbox};
 
 /// What the ledger's refusal means for the buyer.
-pub(super) fn refusal_code(refusal: Refusal) -> DeclineCode {
+pub fn refusal_code(refusal: Refusal) -> DeclineCode {
     match refusal {
         Refusal::InsufficientFunds => DeclineCode::InsufficientFunds,
         Refusal::NoSuchAccount => DeclineCode::CardDeclined,
