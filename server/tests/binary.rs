@@ -605,6 +605,116 @@ async fn admin_commands_reject_bad_input_on_stderr_only() {
     assert_eq!(after["transfers"], before["transfers"], "a refused command moved money");
 }
 
+// Issue 7: admin commands validate before they touch the disk. Each bad
+// command runs in a directory of its own, where it must exit 1 (a refusal of
+// ours, not clap's usage error) and leave no database, WAL, SHM or key file.
+#[tokio::test]
+async fn admin_commands_with_bad_input_create_no_files() {
+    let bad: Vec<Vec<&str>> = vec![
+        words("card issue --brand kessai-card --holder Erin --balance 100 --currency yen"),
+        words("card issue --brand kessai-card --holder Erin --balance -5 --currency JPY"),
+        words("card issue --brand kessai-card --holder Erin --balance 9007199254740992 --currency JPY"),
+        words(
+            "card issue --brand kessai-card --holder Erin --balance 100 --currency JPY --exp-month 13 --exp-year 2030",
+        ),
+        vec![
+            "card",
+            "issue",
+            "--brand",
+            "",
+            "--holder",
+            "Erin",
+            "--balance",
+            "1",
+            "--currency",
+            "JPY",
+        ],
+        words("merchant create --name Shop --origin not-a-url"),
+        words("merchant create --name Shop --origin http://127.0.0.1:3000 --notify-url ftp://x"),
+        vec!["merchant", "create", "--name", "", "--origin", "http://127.0.0.1:3000"],
+        words("user create --name Frank --password short --balance 1 --currency JPY"),
+        words("user create --name Frank --password long-enough-pw --balance -1 --currency JPY"),
+        words("user create --name Frank --password long-enough-pw --balance 1 --currency jpy1"),
+    ];
+    let mut failures = Vec::new();
+    for args in &bad {
+        let env = TestEnv::new(kessai());
+        let out = env.run(args).await;
+        let left: Vec<String> = std::fs::read_dir(env.dir())
+            .expect("reading the test directory")
+            .map(|entry| {
+                entry
+                    .expect("a directory entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        if out.status.code() != Some(1) || !left.is_empty() {
+            failures.push(format!(
+                "  kessai {args:?}: {:?}, left {left:?}; stderr: {}",
+                out.status,
+                stderr(&out).trim()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} bad commands did not exit 1 leaving nothing:\n{}",
+        failures.len(),
+        bad.len(),
+        failures.join("\n")
+    );
+}
+
+// Issue 7: the database and the files SQLite keeps beside it (-wal, -shm)
+// hold card hashes and sealed keys, so like the master key they are the
+// owner's only (0600), whichever command created them: `kessai serve` on a
+// fresh directory, or an admin command before it. Checked while the server
+// runs after a settlement, when the WAL and SHM files exist.
+#[cfg(unix)]
+#[tokio::test]
+async fn database_wal_shm_and_key_files_are_0600() {
+    use std::os::unix::fs::PermissionsExt;
+    for serve_first in [true, false] {
+        let env = TestEnv::new(kessai());
+        let early = if serve_first {
+            Some(env.start_server().await)
+        } else {
+            None
+        };
+        let merchant = env.merchant("Private files").await;
+        let card = env.card("Grace", 10_000).await;
+        let server = match early {
+            Some(server) => server,
+            None => env.start_server().await,
+        };
+        let api = server.api();
+        let created = api.create(&merchant, &order("private-1")).await;
+        assert_eq!(api.confirm(&created, &card).await["status"], "succeeded");
+        let db = env.db_path.display().to_string();
+        for path in [
+            db.clone(),
+            format!("{db}-wal"),
+            format!("{db}-shm"),
+            env.key_file.clone(),
+        ] {
+            let mode = std::fs::metadata(&path)
+                .unwrap_or_else(|e| panic!("{path}: {e}"))
+                .permissions()
+                .mode();
+            assert_eq!(
+                mode & 0o777,
+                0o600,
+                "{path} is {:o} (the server started {})",
+                mode & 0o777,
+                if serve_first { "first" } else { "after an admin command" }
+            );
+        }
+        server.kill().await;
+    }
+}
+
 // PROTOCOL section 9: `ledger check` exits 1 and names the account whose
 // balance no longer equals the sum of its postings.
 #[tokio::test]

@@ -314,14 +314,20 @@ async fn a_card_of_one_institution_pays_a_shop_of_another_exactly_once() {
     assert_eq!(position(&p.fuji, &p.sakura_id).await, (0, total));
     both_agree(&p).await;
     // Reconciliation can fail: a ledger that says otherwise is caught.
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", p.sakura.db_path.display())).await.unwrap();
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", p.sakura.db_path.display()))
+        .await
+        .unwrap();
     sqlx::query("UPDATE accounts SET balance = balance + 1 WHERE kind = 'due_to'")
         .execute(&pool)
         .await
         .unwrap();
     let out = p.sakura.run(&["peer", "reconcile", "--peer", &p.fuji_id]).await;
     assert_eq!(out.status.code(), Some(1), "{}", kessai_testkit::stdout(&out));
-    assert!(kessai_testkit::stdout(&out).contains("\"agree\":false"), "{}", kessai_testkit::stdout(&out));
+    assert!(
+        kessai_testkit::stdout(&out).contains("\"agree\":false"),
+        "{}",
+        kessai_testkit::stdout(&out)
+    );
 }
 
 #[tokio::test]

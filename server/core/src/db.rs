@@ -61,6 +61,33 @@ fn normalize(url: &str) -> String {
     }
 }
 
+/// Creates the SQLite database file, readable and writable by its owner
+/// only (0600), before SQLite would create it with the umask's mode (0644
+/// usually): it holds card hashes and sealed keys. SQLite gives the `-wal`
+/// and `-shm` files it creates beside it the database file's mode, each time
+/// it creates them, so they are 0600 too. An existing file is left as it is:
+/// its mode is the operator's. Called before every SQLite open, since any of
+/// them may be the first.
+fn create_private_sqlite_file(path: &str) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+        match created {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e).with_context(|| format!("creating SQLite database {path}")),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 /// Per-connection settings. WAL lets readers run beside the one writer;
 /// FULL makes every commit durable before it returns.
 async fn configure(conn: &mut AnyConnection, backend: Backend) -> Result<(), sqlx::Error> {
@@ -79,6 +106,7 @@ pub async fn reader(url: &str) -> anyhow::Result<Reader> {
     match backend(url)? {
         Backend::Sqlite => {
             let path = sqlite_path(url).with_context(|| format!("{url:?} names no SQLite file"))?;
+            create_private_sqlite_file(&path)?;
             let mut conns = Vec::with_capacity(READERS);
             for _ in 0..READERS {
                 let conn =
@@ -122,6 +150,9 @@ fn connect_options(url: &str) -> anyhow::Result<AnyConnectOptions> {
 pub async fn pool(url: &str, max_connections: u32) -> anyhow::Result<AnyPool> {
     let backend = backend(url)?;
     let options = connect_options(url)?;
+    if let Some(path) = sqlite_path(url).filter(|_| normalize(url).contains("mode=rwc")) {
+        create_private_sqlite_file(&path)?;
+    }
     let pool = AnyPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(15))
@@ -139,6 +170,7 @@ pub async fn connection(url: &str) -> anyhow::Result<Conn> {
     match backend(url)? {
         Backend::Sqlite => {
             let path = sqlite_path(url).with_context(|| format!("{url:?} names no SQLite file"))?;
+            create_private_sqlite_file(&path)?;
             let conn = rusqlite::Connection::open(&path).with_context(|| format!("opening SQLite database {path}"))?;
             conn.busy_timeout(Duration::from_secs(10))?;
             conn.set_prepared_statement_cache_capacity(256);

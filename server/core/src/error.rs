@@ -29,6 +29,10 @@ pub enum Error {
     Forbidden { code: &'static str, message: String },
     #[error("{message}")]
     NotFound { code: &'static str, message: String },
+    /// The path exists but does not take this method (405); the transport
+    /// says which methods it takes (`Allow`).
+    #[error("{message}")]
+    MethodNotAllowed { code: &'static str, message: String },
     /// The request conflicts with the object's state (409).
     #[error("{message}")]
     Conflict {
@@ -36,6 +40,9 @@ pub enum Error {
         message: String,
         param: Option<String>,
     },
+    /// The request body is larger than the server accepts (413).
+    #[error("{message}")]
+    TooLarge { code: &'static str, message: String },
     /// Semantically unprocessable (422).
     #[error("{message}")]
     Unprocessable {
@@ -135,7 +142,9 @@ impl Error {
             Self::Unauthorized { code, message } => shape(401, "authentication_error", code, message, &None),
             Self::Forbidden { code, message } => shape(403, "permission_error", code, message, &None),
             Self::NotFound { code, message } => shape(404, invalid, code, message, &None),
+            Self::MethodNotAllowed { code, message } => shape(405, invalid, code, message, &None),
             Self::Conflict { code, message, param } => shape(409, invalid, code, message, param),
+            Self::TooLarge { code, message } => shape(413, invalid, code, message, &None),
             Self::Unprocessable { code, message, param } => shape(422, invalid, code, message, param),
             Self::Unavailable { code, message } => shape(503, "api_error", code, message, &None),
             Self::Internal(_) => shape(
@@ -212,6 +221,22 @@ mod tests {
     #[test]
     fn each_kind_has_its_status() {
         assert_eq!(Error::conflict("x", "y").status(), 409);
+        let too_large = Error::TooLarge {
+            code: "body_too_large",
+            message: "m".into(),
+        };
+        assert_eq!(
+            (too_large.status(), too_large.body().error.kind.as_str()),
+            (413, "invalid_request_error")
+        );
+        let method = Error::MethodNotAllowed {
+            code: "method_not_allowed",
+            message: "m".into(),
+        };
+        assert_eq!(
+            (method.status(), method.body().error.kind.as_str()),
+            (405, "invalid_request_error")
+        );
         assert_eq!(Error::field("x", "p", "m").body().error.param.as_deref(), Some("p"));
         assert_eq!(Error::unauthorized("x", "y").body().error.kind, "authentication_error");
     }

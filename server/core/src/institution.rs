@@ -180,7 +180,9 @@ pub async fn set(conn: &mut Conn, keyring: &Keyring, settings: Settings) -> anyh
     Ok(current)
 }
 
-fn check(settings: &Settings) -> anyhow::Result<()> {
+/// Checks `settings` without touching anything, so a command can refuse
+/// bad input before it creates a database.
+pub fn check(settings: &Settings) -> anyhow::Result<()> {
     if let Some(name) = &settings.name {
         anyhow::ensure!(
             !name.trim().is_empty() && name.chars().count() <= 100,

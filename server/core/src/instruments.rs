@@ -82,6 +82,21 @@ fn opening_balance(balance: i64, currency: &str) -> anyhow::Result<Money> {
     Money::new(minor, currency, "--balance").map_err(|e| anyhow::anyhow!(e.message))
 }
 
+/// The checks of [`issue_card`] that need no database, so that `kessai card
+/// issue` refuses bad input before it creates a database or key file.
+/// Returns the opening balance.
+pub fn check_card(brand: &str, balance: i64, currency: &str, expiry: Option<(u32, u32)>) -> anyhow::Result<Money> {
+    let balance = opening_balance(balance, currency)?;
+    anyhow::ensure!(
+        !brand.is_empty() && brand.len() <= 64,
+        "--brand must be 1 to 64 characters"
+    );
+    if let Some((m, y)) = expiry {
+        card::check_expiry_fields(m, y, "card").map_err(|e| anyhow::anyhow!(e.message))?;
+    }
+    Ok(balance)
+}
+
 /// Issues a test card backed by a funded ledger account.
 pub async fn issue_card(
     conn: &mut Conn,
@@ -92,19 +107,9 @@ pub async fn issue_card(
     currency: &str,
     expiry: Option<(u32, u32)>,
 ) -> anyhow::Result<IssuedCard> {
-    let balance = opening_balance(balance, currency)?;
-    anyhow::ensure!(
-        !brand.is_empty() && brand.len() <= 64,
-        "--brand must be 1 to 64 characters"
-    );
+    let balance = check_card(brand, balance, currency, expiry)?;
     let now = crate::clock::now();
-    let (exp_month, exp_year) = match expiry {
-        Some((m, y)) => {
-            card::check_expiry_fields(m, y, "card").map_err(|e| anyhow::anyhow!(e.message))?;
-            (m, y)
-        }
-        None => (12, civil_year(now) + 4),
-    };
+    let (exp_month, exp_year) = expiry.unwrap_or((12, civil_year(now) + 4));
     // Every card this institution issues starts with its prefix, so that
     // its peers can tell which institution to ask (PROTOCOL 11).
     let prefix = crate::institution::load_or_create(conn, keyring).await?.card_prefix;
@@ -166,14 +171,10 @@ fn civil_year(unix_s: i64) -> u32 {
     year as u32
 }
 
-pub async fn create_user(
-    conn: &mut Conn,
-    keyring: &Keyring,
-    name: &str,
-    password: &str,
-    balance: i64,
-    currency: &str,
-) -> anyhow::Result<CreatedUser> {
+/// The checks of [`create_user`] that need no database, so that `kessai
+/// user create` refuses bad input before it creates a database or key file.
+/// Returns the opening balance.
+pub fn check_user(name: &str, password: &str, balance: i64, currency: &str) -> anyhow::Result<Money> {
     let balance = opening_balance(balance, currency)?;
     anyhow::ensure!(
         password.chars().count() >= 8,
@@ -183,6 +184,18 @@ pub async fn create_user(
         !name.trim().is_empty() && name.len() <= 200,
         "--name must be 1 to 200 characters"
     );
+    Ok(balance)
+}
+
+pub async fn create_user(
+    conn: &mut Conn,
+    keyring: &Keyring,
+    name: &str,
+    password: &str,
+    balance: i64,
+    currency: &str,
+) -> anyhow::Result<CreatedUser> {
+    let balance = check_user(name, password, balance, currency)?;
     let salt = SaltString::generate(&mut OsRng);
     let password_hash = Argon2::default()
         .hash_password(password.as_bytes(), &salt)

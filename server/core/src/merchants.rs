@@ -85,13 +85,10 @@ pub fn check_url(text: &str, param: &str) -> Result<(), Error> {
     }
 }
 
-pub async fn create(
-    conn: &mut Conn,
-    keyring: &Keyring,
-    name: &str,
-    origins: &[String],
-    notify_url: Option<&str>,
-) -> anyhow::Result<CreatedMerchant> {
+/// The checks of [`create`] that need no database, so that `kessai merchant
+/// create` refuses bad input before it creates a database or key file.
+/// Returns the origins normalized.
+pub fn check_new(name: &str, origins: &[String], notify_url: Option<&str>) -> anyhow::Result<Vec<String>> {
     anyhow::ensure!(
         !name.trim().is_empty() && name.len() <= 200,
         "--name must be 1 to 200 characters"
@@ -104,6 +101,17 @@ pub async fn create(
     if let Some(url) = notify_url {
         check_url(url, "notify_url").map_err(|e| anyhow::anyhow!("--notify-url: {e}"))?;
     }
+    Ok(origins)
+}
+
+pub async fn create(
+    conn: &mut Conn,
+    keyring: &Keyring,
+    name: &str,
+    origins: &[String],
+    notify_url: Option<&str>,
+) -> anyhow::Result<CreatedMerchant> {
+    let origins = check_new(name, origins, notify_url)?;
     let id = crate::ids::new(kessai_protocol::ids::MERCHANT);
     let secret = keyring::random32();
     let result_key = keyring::random32();

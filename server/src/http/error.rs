@@ -1,10 +1,12 @@
 //! Errors as HTTP responses. The core's one error type already knows its
 //! protocol shape (PROTOCOL section 2); here it becomes a response, and
-//! malformed JSON becomes that error too.
+//! malformed JSON, an oversized body and a wrong method become that error
+//! too.
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
+use axum::http::{header, Method, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use kessai_core::Error;
 use serde::de::DeserializeOwned;
@@ -53,8 +55,57 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
     ApiError(json_rejection_error(rejection))
 }
 
+/// 413 `body_too_large`: the body passed [`super::BODY_LEN_MAX`].
+pub fn body_too_large() -> Error {
+    Error::TooLarge {
+        code: "body_too_large",
+        message: format!("The request body is larger than {} KiB.", super::BODY_LEN_MAX / 1024),
+    }
+}
+
+/// 405 `method_not_allowed`: the path exists, the method does not.
+pub fn method_not_allowed(method: &Method) -> Error {
+    Error::MethodNotAllowed {
+        code: "method_not_allowed",
+        message: format!("This endpoint does not take {method}; the Allow header lists the methods it takes."),
+    }
+}
+
+/// Middleware for the whole router: the refusals axum makes itself, before
+/// any handler runs, in the protocol's error shape. They are a body over the
+/// limit (413, a plain-text rejection of whichever extractor read the body:
+/// `Bytes` or `Json`) and a method a known path does not take (405, with an
+/// empty body). Every other header is kept: CORS headers, and `Allow`,
+/// which axum adds outside this layer. An answer already in JSON (ours)
+/// passes unchanged.
+pub async fn framework_errors(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let response = next.run(req).await;
+    let error = match response.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => body_too_large(),
+        StatusCode::METHOD_NOT_ALLOWED => method_not_allowed(&method),
+        _ => return response,
+    };
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return response;
+    }
+    let mut shaped = ApiError(error).into_response();
+    for (name, value) in response.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            shaped.headers_mut().append(name, value.clone());
+        }
+    }
+    shaped
+}
+
 fn json_rejection_error(rejection: JsonRejection) -> Error {
     match rejection {
+        JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => body_too_large(),
         JsonRejection::MissingJsonContentType(_) => Error::BadJson {
             code: "invalid_json",
             message: "Send the body as JSON with Content-Type: application/json.".into(),

@@ -38,7 +38,7 @@ use crate::http::state::AppState;
 
 /// Request bodies larger than this are refused (500 items of 200-character
 /// names fit comfortably).
-const BODY_LEN_MAX: usize = 512 * 1024;
+pub(crate) const BODY_LEN_MAX: usize = 512 * 1024;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -75,8 +75,13 @@ impl Modify for SecretKeyAuth {
 
 /// Every operation but the health probe can answer with the protocol's
 /// error shape: a malformed request (400), a missing or wrong credential or
-/// secret (401), an unknown object (404). Declared once here rather than on
-/// each handler; statuses particular to one operation stay on it.
+/// secret (401), an unknown object (404); and one that takes a body, a body
+/// over [`BODY_LEN_MAX`] (413 `body_too_large`). Declared once here rather
+/// than on each handler; statuses particular to one operation stay on it.
+///
+/// A method a path does not take is 405 `method_not_allowed` in the same
+/// shape, with an `Allow` header (`error::framework_errors`); it belongs to
+/// no operation, so the document cannot list it on one.
 struct ErrorResponses;
 
 impl Modify for ErrorResponses {
@@ -94,6 +99,14 @@ impl Modify for ErrorResponses {
         for (path, item) in openapi.paths.paths.iter_mut() {
             if path == "/healthz" || path.starts_with("/.well-known/") {
                 continue;
+            }
+            if let Some(op) = item.post.as_mut().filter(|op| op.request_body.is_some()) {
+                op.responses.responses.entry("413".to_string()).or_insert_with(|| {
+                    let limit = BODY_LEN_MAX / 1024;
+                    RefOr::T(error(&format!(
+                        "The body is larger than {limit} KiB (`body_too_large`)"
+                    )))
+                });
             }
             let operations = [&mut item.get, &mut item.post];
             for op in operations.into_iter().flatten() {
@@ -127,6 +140,7 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LEN_MAX))
+        .layer(axum::middleware::from_fn(error::framework_errors))
         // Logs method, path and status only: bodies may hold card data, and
         // query strings the payer and client secrets (`?payer_secret=…`).
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<axum::body::Body>| {

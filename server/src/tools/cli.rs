@@ -114,7 +114,7 @@ pub enum CardCommand {
         #[arg(long)]
         holder: String,
         /// Opening balance in minor units of the currency.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         balance: i64,
         #[arg(long)]
         currency: String,
@@ -136,7 +136,7 @@ pub enum UserCommand {
         name: String,
         #[arg(long)]
         password: String,
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         balance: i64,
         #[arg(long)]
         currency: String,
@@ -230,6 +230,7 @@ async fn merchant(command: MerchantCommand) -> anyhow::Result<i32> {
         notify_url,
         db,
     } = command;
+    kessai_core::merchants::check_new(&name, &origins, notify_url.as_deref())?;
     let (mut conn, keyring) = open(&db).await?;
     let created = kessai_core::merchants::create(&mut conn, &keyring, &name, &origins, notify_url.as_deref()).await?;
     print_json(&created)?;
@@ -246,8 +247,9 @@ async fn card(command: CardCommand) -> anyhow::Result<i32> {
         exp_year,
         db,
     } = command;
-    let (mut conn, keyring) = open(&db).await?;
     let expiry = exp_month.zip(exp_year);
+    kessai_core::instruments::check_card(&brand, balance, &currency, expiry)?;
+    let (mut conn, keyring) = open(&db).await?;
     let issued =
         kessai_core::instruments::issue_card(&mut conn, &keyring, &brand, &holder, balance, &currency, expiry).await?;
     print_json(&issued)?;
@@ -262,6 +264,7 @@ async fn user(command: UserCommand) -> anyhow::Result<i32> {
         currency,
         db,
     } = command;
+    kessai_core::instruments::check_user(&name, &password, balance, &currency)?;
     let (mut conn, keyring) = open(&db).await?;
     let created =
         kessai_core::instruments::create_user(&mut conn, &keyring, &name, &password, balance, &currency).await?;
@@ -269,7 +272,12 @@ async fn user(command: UserCommand) -> anyhow::Result<i32> {
     Ok(0)
 }
 
+/// Creates the key file and the database when they do not exist yet, so
+/// every command checks its input before calling this: a refused command
+/// leaves nothing behind.
 pub(crate) async fn open(db: &DbArgs) -> anyhow::Result<(kessai_core::store::Conn, Keyring)> {
+    // An unsupported URL is refused before the key file is made.
+    kessai_core::db::backend(&db.database)?;
     let key_path = db.key_file.clone().unwrap_or_else(|| default_key_path(&db.database));
     let keyring = Keyring::load_or_create(&key_path)?;
     let mut conn = kessai_core::db::connection(&db.database).await?;

@@ -97,6 +97,7 @@ pub async fn institution(command: InstitutionCommand) -> anyhow::Result<i32> {
                 currencies: (!currencies.is_empty()).then_some(currencies),
                 card_prefix,
             };
+            institution::check(&settings)?;
             let (mut conn, keyring) = open(&db).await?;
             print_json(&institution::set(&mut conn, &keyring, settings).await?.summary())?;
         }

@@ -804,3 +804,162 @@ async fn unknown_routes_and_settlements_are_404_with_the_error_shape() {
     )
     .await;
 }
+
+// ---- refusals made before any handler runs ----
+
+/// One byte over PROTOCOL 2.1's 512 KiB.
+const BODY_OVER_THE_LIMIT: usize = 512 * 1024 + 1;
+
+/// `body` (JSON) padded with spaces to [`BODY_OVER_THE_LIMIT`]: still a
+/// valid request, so only the size can refuse it.
+fn oversized(body: Value) -> Vec<u8> {
+    let mut bytes = body.to_string().into_bytes();
+    bytes.resize(BODY_OVER_THE_LIMIT, b' ');
+    bytes
+}
+
+/// A request axum itself refuses: a body over the limit (413) or a method
+/// the path does not take (405).
+struct FrameworkCase {
+    name: &'static str,
+    method: Method,
+    path: String,
+    /// Sent with the merchant's secret key.
+    merchant: bool,
+    body: Option<Vec<u8>>,
+    status: StatusCode,
+    code: &'static str,
+    /// For a 405: the methods `Allow` must list.
+    allow: &'static [&'static str],
+}
+
+fn too_large(name: &'static str, path: String, merchant: bool, body: Value) -> FrameworkCase {
+    FrameworkCase {
+        name,
+        method: Method::POST,
+        path,
+        merchant,
+        body: Some(oversized(body)),
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        code: "body_too_large",
+        allow: &[],
+    }
+}
+
+fn wrong_method(name: &'static str, method: Method, path: String, allow: &'static [&'static str]) -> FrameworkCase {
+    FrameworkCase {
+        name,
+        method,
+        path,
+        merchant: true,
+        body: None,
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        code: "method_not_allowed",
+        allow,
+    }
+}
+
+/// The error shape with the case's status and code, the `Allow` header of a
+/// 405, and nothing written.
+async fn check_framework_refusal(app: &TestApp, case: &FrameworkCase) -> Result<(), String> {
+    let before = app.write_counts().await;
+    let mut req = app
+        .client
+        .request(case.method.clone(), format!("{}{}", app.base, case.path))
+        .header("content-type", "application/json");
+    if case.merchant {
+        req = req.bearer_auth(&app.merchant.secret_key);
+    }
+    if let Some(body) = &case.body {
+        req = req.body(body.clone());
+    }
+    let resp = req.send().await.map_err(|e| format!("sending: {e}"))?;
+    let allow: std::collections::BTreeSet<String> = resp
+        .headers()
+        .get("allow")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(',')
+        .map(|m| m.trim().to_string())
+        .filter(|m| !m.is_empty())
+        .collect();
+    check_rejected(resp, case.status, case.code, &[&app.merchant.secret_key]).await?;
+    let expected: std::collections::BTreeSet<String> = case.allow.iter().map(|m| m.to_string()).collect();
+    check(allow == expected, || {
+        format!("Allow lists {allow:?}, expected {expected:?}")
+    })?;
+    check(app.write_counts().await == before, || {
+        "a refused request wrote something".into()
+    })
+}
+
+#[tokio::test]
+async fn oversized_bodies_and_wrong_methods_get_the_error_shape() {
+    let app = spawn_app().await;
+    let order = sample_order("big-1");
+    let created = app.create_settlement(&order).await;
+    let card = app.issue_card(CARD_BALANCE).await;
+    let confirm = confirm_body(&created.client_secret, &order, card_method(&card));
+    let payer_first = json!({"merchant_id": app.merchant.merchant_id, "order": sample_order("big-2"),
+        "payment_method": card_method(&card)});
+    let cases = [
+        too_large(
+            "a first request over 512 KiB",
+            "/v1/settlements".into(),
+            true,
+            json!({"order": sample_order("big-3")}),
+        ),
+        too_large(
+            "a refund over 512 KiB",
+            format!("/v1/settlements/{}/refunds", created.id),
+            true,
+            json!({}),
+        ),
+        too_large(
+            "a second request over 512 KiB",
+            format!("/v1/payer/settlements/{}/confirm", created.id),
+            false,
+            confirm,
+        ),
+        too_large(
+            "a payer-first request over 512 KiB",
+            "/v1/payer/orders/confirm".into(),
+            false,
+            payer_first,
+        ),
+        wrong_method(
+            "DELETE /v1/settlements",
+            Method::DELETE,
+            "/v1/settlements".into(),
+            &["GET", "HEAD", "POST"],
+        ),
+        wrong_method(
+            "GET of the refunds endpoint",
+            Method::GET,
+            format!("/v1/settlements/{}/refunds", created.id),
+            &["POST"],
+        ),
+        wrong_method(
+            "PUT /v1/payer/orders/confirm",
+            Method::PUT,
+            "/v1/payer/orders/confirm".into(),
+            &["POST"],
+        ),
+        wrong_method("POST /healthz", Method::POST, "/healthz".into(), &["GET", "HEAD"]),
+        wrong_method(
+            "PATCH of a widget file",
+            Method::PATCH,
+            "/widget/kessai-checkout.js".into(),
+            &["GET", "HEAD"],
+        ),
+    ];
+    run_cases(
+        "the router",
+        &cases,
+        |c| c.name,
+        async |case| check_framework_refusal(&app, case).await,
+    )
+    .await;
+    assert_eq!(app.get_settlement(&created.id).await["status"], "awaiting_payer");
+    assert_eq!(app.balance(&card.account_id).await, CARD_BALANCE);
+}
