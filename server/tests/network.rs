@@ -153,6 +153,24 @@ async fn a_peer_is_pinned_by_the_thumbprint_its_operator_gives() {
 }
 
 #[tokio::test]
+async fn a_thumbprint_may_start_with_a_hyphen() {
+    // Base64url uses "-": a thumbprint beginning with it is still a value.
+    let env = TestEnv::new(kessai());
+    let out = env
+        .run(&[
+            "peer",
+            "add",
+            "--url",
+            "http://127.0.0.1:9",
+            "--thumbprint",
+            "-TEheQNA6XPrVARcJDTkVU8SP9P8Gwrl4V4ykq4a5Eo",
+        ])
+        .await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("unexpected argument"), "{}", stderr(&out));
+}
+
+#[tokio::test]
 async fn peers_that_cannot_be_trusted_are_refused() {
     let (sakura, shown) = institution("Sakura Bank", "sakura-debit", "412345").await;
     let server = sakura.start_server().await;
@@ -187,7 +205,7 @@ async fn peers_that_cannot_be_trusted_are_refused() {
 struct Pair {
     sakura: TestEnv,
     sakura_id: String,
-    _sakura_server: Server,
+    sakura_server: Server,
     fuji: TestEnv,
     fuji_id: String,
     fuji_server: Server,
@@ -222,7 +240,7 @@ async fn pair(credit_limit: u64) -> Pair {
         sakura_id: str_field(&sakura_shown, "institution_id").to_string(),
         fuji_id: str_field(&fuji_shown, "institution_id").to_string(),
         sakura,
-        _sakura_server: sakura_server,
+        sakura_server,
         fuji,
         fuji_server,
     }
@@ -433,4 +451,74 @@ fn base64_decode(text: &str) -> [u8; 32] {
     use base64::Engine;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).unwrap();
     bytes.try_into().unwrap()
+}
+
+/// Every log line each institution's server wrote, and its database files.
+fn everything_at_rest(env: &TestEnv) -> Vec<u8> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(env.dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() && !path.to_string_lossy().ends_with(".key") {
+            all.extend(std::fs::read(&path).unwrap());
+        }
+    }
+    all
+}
+
+#[tokio::test]
+async fn the_card_data_is_never_at_rest_or_in_the_logs_of_either_institution() {
+    // C15: the card goes from the browser to the acquirer and from the
+    // acquirer to the issuer, and stays in neither.
+    let p = pair(50_000).await;
+    let shop = p.fuji.merchant("Fuji Shop").await;
+    let card = p.sakura.card("Hanako", 10_000).await;
+    let api = p.fuji_server.api();
+    let created = api.create(&shop, &order("cross-secret")).await;
+    assert_eq!(api.confirm(&created, &card).await["status"], "succeeded");
+    until_resolved(&p.sakura).await;
+    let exp = format!(
+        "\"exp_month\":{},\"exp_year\":{},\"cvc\":\"{}\"",
+        card.exp_month, card.exp_year, card.cvc
+    );
+    for env in [&p.sakura, &p.fuji] {
+        let at_rest = everything_at_rest(env);
+        assert!(!at_rest.is_empty());
+        let found = |needle: &[u8]| at_rest.windows(needle.len()).any(|w| w == needle);
+        assert!(!found(card.number.as_bytes()), "the card number is stored or logged");
+        assert!(!found(exp.as_bytes()), "the card's expiry and CVC are stored or logged");
+    }
+}
+
+#[tokio::test]
+async fn the_issuer_resolves_after_either_institution_restarts() {
+    // The issuer dies after holding and guaranteeing; the acquirer settles
+    // and dies before the issuer asks. Both come back on their addresses;
+    // the issuer's durable record makes it ask again, and capture once.
+    let mut p = pair(50_000).await;
+    let shop = p.fuji.merchant("Fuji Shop").await;
+    let card = p.sakura.card("Hanako", 10_000).await;
+    let created = p.fuji_server.api().create(&shop, &order("cross-restart")).await;
+    assert_eq!(
+        p.fuji_server.api().confirm(&created, &card).await["status"],
+        "succeeded"
+    );
+    let (sakura_at, fuji_at) = (address(&p.sakura_server.url), address(&p.fuji_server.url));
+    p.sakura_server.kill().await;
+    p.fuji_server.kill().await;
+    // Sakura comes back first and cannot reach Fuji: it must keep asking.
+    p.sakura_server = p.sakura.start_server_at(&sakura_at, &[]).await;
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(
+        account(&p.sakura, &card.account_id).await,
+        (10_000, ORDER_TOTAL),
+        "captured without an answer"
+    );
+    p.fuji_server = p.fuji.start_server_at(&fuji_at, &[]).await;
+    until_resolved(&p.sakura).await;
+    assert_eq!(account(&p.sakura, &card.account_id).await, (10_000 - ORDER_TOTAL, 0));
+    both_agree(&p).await;
+}
+
+fn address(url: &str) -> String {
+    url.trim_start_matches("http://").to_string()
 }

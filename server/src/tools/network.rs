@@ -51,7 +51,8 @@ pub enum PeerCommand {
         #[arg(long)]
         url: String,
         /// The peer's key thumbprint, learned from its operator (`kessai institution show`).
-        #[arg(long)]
+        /// Base64url: it may start with "-", which is taken as the value here.
+        #[arg(long, allow_hyphen_values = true)]
         thumbprint: String,
         /// The most this institution lets the peer owe it, in minor units.
         #[arg(long, requires = "currency")]

@@ -192,7 +192,13 @@ impl TestEnv {
 
     /// [`Self::start_server`] with more options for `kessai serve`.
     pub async fn start_server_with(&self, options: &[&str]) -> Server {
-        let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
+        self.start_server_at("127.0.0.1:0", options).await
+    }
+
+    /// `kessai serve` on `listen` (a restart keeps its address, which
+    /// peers have registered).
+    pub async fn start_server_at(&self, listen: &str, options: &[&str]) -> Server {
+        let mut args = vec!["serve", "--listen", listen];
         args.extend_from_slice(options);
         let process = must(self.try_start(&args, None, PROCESS_TIMEOUT).await);
         let url = str_field(process.ready(), "url").to_string();
