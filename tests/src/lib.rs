@@ -166,8 +166,10 @@ pub struct Demo {
     process: kit::Running,
     pub server_url: String,
     pub shop_url: String,
-    /// The demo's funded test card.
+    /// The demo's funded test card, from the shop's own institution.
     pub card: BuyerCard,
+    /// A funded card from each of the demo's other institutions, by name.
+    pub other_cards: Vec<(String, BuyerCard)>,
     /// The demo's database, for the admin commands.
     pub env: kit::TestEnv,
 }
@@ -197,10 +199,21 @@ impl Demo {
                 .map(str::to_string)
                 .with_context(|| format!("no {key} in {ready}"))
         };
+        let mut other_cards = Vec::new();
+        for institution in ready["institutions"].as_array().into_iter().flatten().skip(1) {
+            let name = institution["name"].as_str().unwrap_or_default().to_string();
+            other_cards.push((name, BuyerCard::from_demo(&institution["card"])?));
+        }
+        anyhow::ensure!(
+            other_cards.len() == 2,
+            "the demo lists {} other institutions",
+            other_cards.len()
+        );
         Ok(Demo {
             server_url: url("server_url")?,
             shop_url: url("shop_url")?,
             card: BuyerCard::from_demo(&ready["card"])?,
+            other_cards,
             process,
             env,
         })

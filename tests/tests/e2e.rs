@@ -59,6 +59,7 @@ async fn browser_scenarios() -> anyhow::Result<()> {
 
 async fn run_all(suite: &mut Suite) -> anyhow::Result<()> {
     scenario(suite, "buy_and_pay", buy_and_pay).await?;
+    scenario(suite, "card_of_another_institution", card_of_another_institution).await?;
     scenario(suite, "declined_card", declined_card).await?;
     scenario(suite, "tampered_total", tampered_total).await?;
     scenario(suite, "keyboard_only", keyboard_only).await?;
@@ -183,6 +184,23 @@ async fn buy_and_pay(suite: &mut Suite) -> anyhow::Result<()> {
         "the paid order page lacks the delivery name"
     );
     browser.screenshot("buy_and_pay").await?;
+    Ok(())
+}
+
+/// Scenario 1b (issue 8, C15): a card issued by another institution of the
+/// demo network (Sakura Bank) pays the shop, whose institution asks Sakura
+/// to authenticate it; both ledgers stay whole.
+async fn card_of_another_institution(suite: &mut Suite) -> anyhow::Result<()> {
+    place_order(suite, &[("YYYY", 1)]).await?;
+    let (name, card) = suite.demo.other_cards[0].clone();
+    ensure!(name == "Sakura Bank", "the demo's second institution is {name:?}");
+    let browser = &suite.browser;
+    browser.type_card(&card).await?;
+    suite.cards_typed.push(card.number.clone());
+    click_pay(browser, "¥660").await?;
+    wait_until_shop_says_paid(suite).await?;
+    browser.screenshot("card_of_another_institution").await?;
+    suite.demo.ledger_check().await?;
     Ok(())
 }
 

@@ -1,19 +1,24 @@
-//! `kessai demo` (PROTOCOL section 10): the settling server and the demo
-//! shop, each on its own origin, with a fresh merchant registered for the
-//! shop's origin and a funded test card; prints one JSON line when both
-//! are ready.
+//! `kessai demo`: a small payment network you can run on one machine. The
+//! shop's settling institution and two more ("Sakura Bank" and "Fuji
+//! Card"), each its own server with its own SQLite file and listener, pinned
+//! as each other's peers (PROTOCOL 11); the demo shop on its own origin,
+//! with a merchant registered at the first institution; a funded test card
+//! and a wallet user at each. A card from any of the three pays the shop.
+//! Prints one JSON line when everything is ready.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use serde_json::json;
+use kessai_core::institution::{self, Settings};
+use kessai_core::keyring::Keyring;
+use kessai_protocol::money::Money;
+use serde_json::{json, Value};
 
 use crate::config::Config;
 use crate::http::apps;
 use crate::startup::Application;
 use crate::tools::shop::ShopConfig;
-use kessai_core::keyring::Keyring;
 
 pub struct DemoArgs {
     pub listen: SocketAddr,
@@ -23,74 +28,208 @@ pub struct DemoArgs {
     pub widget_dir: Option<PathBuf>,
 }
 
-/// The demo card's opening balance: ¥1,000,000.
+/// Each demo card's opening balance: ¥1,000,000.
 const CARD_BALANCE_JPY: i64 = 1_000_000;
+/// The credit each demo institution gives each other one: ¥10,000,000.
+const CREDIT_LIMIT_JPY: u64 = 10_000_000;
+/// Every demo wallet user's password (the demo is on loopback, for trying).
+const USER_PASSWORD: &str = "demo-password";
+
+/// One institution of the demo network.
+struct Member {
+    name: &'static str,
+    brand: &'static str,
+    card_prefix: &'static str,
+    /// Beside the shop's database: `kessai.db` → `kessai-sakura.db`.
+    file_suffix: &'static str,
+}
+
+const MEMBERS: [Member; 3] = [
+    Member {
+        name: "Kessai Pay",
+        brand: "kessai-card",
+        card_prefix: "401234",
+        file_suffix: "",
+    },
+    Member {
+        name: "Sakura Bank",
+        brand: "sakura-debit",
+        card_prefix: "412345",
+        file_suffix: "-sakura",
+    },
+    Member {
+        name: "Fuji Card",
+        brand: "fuji-card",
+        card_prefix: "498765",
+        file_suffix: "-fuji",
+    },
+];
+
+/// A started institution of the network.
+struct Running {
+    member: &'static Member,
+    database: String,
+    keyring: Keyring,
+    url: String,
+    thumbprint: String,
+}
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
-    let mut config = Config::new(args.listen, args.database.clone(), args.key_file.clone());
-    config.widget_dir = args.widget_dir;
-    if matches!(apps::source(&config, &apps::catalog::WIDGET), apps::Source::NotBuilt) {
+    let mut network = Vec::with_capacity(MEMBERS.len());
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, member) in MEMBERS.iter().enumerate() {
+        let (running, app) = start(&args, member, i).await?;
+        // Serving before the peering: each fetches the others' documents.
+        tasks.spawn(app.run());
+        network.push(running);
+    }
+    peer_everyone(&network).await?;
+    let shop_listener = tokio::net::TcpListener::bind(args.shop_listen)
+        .await
+        .with_context(|| format!("binding {}", args.shop_listen))?;
+    let shop_url = format!("http://{}", shop_listener.local_addr()?);
+    let shop = shop_router(&network[0], &shop_url).await?;
+    let mut institutions = Vec::with_capacity(network.len());
+    for running in &network {
+        institutions.push(buyer_at(running).await?);
+    }
+    announce(&network[0].url, &shop_url, &institutions);
+    tasks.spawn(async move { Ok(axum::serve(shop_listener, shop).await?) });
+    // The first to stop (Ctrl-C stops all) ends the demo.
+    if let Some(ended) = tasks.join_next().await {
+        ended??;
+    }
+    Ok(())
+}
+
+/// Starts institution number `i` and gives it its name, brand and prefix.
+async fn start(args: &DemoArgs, member: &'static Member, i: usize) -> anyhow::Result<(Running, Application)> {
+    let database = sibling_database(&args.database, member.file_suffix)?;
+    let key_file = if i == 0 { args.key_file.clone() } else { None };
+    let mut listen = args.listen;
+    if listen.port() != 0 {
+        listen.set_port(listen.port() + u16::try_from(i)?);
+    }
+    let mut config = Config::new(listen, database.clone(), key_file);
+    config.widget_dir = args.widget_dir.clone();
+    if i == 0 && matches!(apps::source(&config, &apps::catalog::WIDGET), apps::Source::NotBuilt) {
         tracing::warn!(
             "this kessai was built without the checkout widget: the shop's checkout page will not show a payment form \
              (run scripts/build-widget.sh and rebuild, or pass --widget-dir)"
         );
     }
-    let key_file = config.key_file.clone();
+    let keyring = Keyring::load_or_create(&config.key_file)?;
     let app = Application::build(config).await?;
-    let server_url = format!("http://{}", app.local_addr()?);
-    let shop_listener = tokio::net::TcpListener::bind(args.shop_listen)
-        .await
-        .with_context(|| format!("binding {}", args.shop_listen))?;
-    let shop_url = format!("http://{}", shop_listener.local_addr()?);
+    let settings = Settings {
+        name: Some(member.name.into()),
+        brands: Some(vec![member.brand.into()]),
+        currencies: Some(vec!["JPY".into()]),
+        card_prefix: Some(member.card_prefix.into()),
+    };
+    let mut conn = kessai_core::db::connection(&database).await?;
+    let shown = institution::set(&mut conn, &keyring, settings).await?.summary();
+    let running = Running {
+        member,
+        database,
+        keyring,
+        url: format!("http://{}", app.local_addr()?),
+        thumbprint: shown.thumbprint,
+    };
+    Ok((running, app))
+}
 
-    let keyring = Keyring::load_or_create(&key_file)?;
-    let mut conn = kessai_core::db::connection(&args.database).await?;
+/// `sqlite://dir/kessai.db` with `-sakura` → `sqlite://dir/kessai-sakura.db`.
+fn sibling_database(url: &str, suffix: &str) -> anyhow::Result<String> {
+    if suffix.is_empty() {
+        return Ok(url.to_string());
+    }
+    let path =
+        kessai_core::db::sqlite_path(url).context("kessai demo runs on SQLite files (--database sqlite://FILE)")?;
+    let (stem, extension) = path.rsplit_once('.').unwrap_or((path.as_str(), "db"));
+    Ok(format!("sqlite://{stem}{suffix}.{extension}"))
+}
+
+/// Every institution pins every other's key: fetched from its URL, checked
+/// against the thumbprint it reported here (the out-of-band channel).
+async fn peer_everyone(network: &[Running]) -> anyhow::Result<()> {
+    for own in network {
+        let mut conn = kessai_core::db::connection(&own.database).await?;
+        let me = institution::load_or_create(&mut conn, &own.keyring).await?;
+        for other in network.iter().filter(|o| o.url != own.url) {
+            let doc = crate::tools::network::fetch_document(&other.url).await?;
+            let limit = Money::new(CREDIT_LIMIT_JPY, "JPY", "credit_limit").map_err(|e| anyhow::anyhow!(e.message))?;
+            kessai_core::peers::add(&mut conn, &me, &other.url, &doc, &other.thumbprint, Some(limit)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The demo shop, a merchant of the first institution.
+async fn shop_router(home: &Running, shop_url: &str) -> anyhow::Result<axum::Router> {
+    let mut conn = kessai_core::db::connection(&home.database).await?;
     let merchant = kessai_core::merchants::create(
         &mut conn,
-        &keyring,
+        &home.keyring,
         "Kessai demo shop",
-        std::slice::from_ref(&shop_url),
+        &[shop_url.to_string()],
         Some(&format!("{shop_url}/kessai/webhook")),
     )
     .await?;
-    let card = kessai_core::instruments::issue_card(
-        &mut conn,
-        &keyring,
-        "kessai-card",
-        "Demo Buyer",
-        CARD_BALANCE_JPY,
-        "JPY",
-        None,
-    )
-    .await?;
-    drop(conn);
+    Ok(crate::tools::shop::router(ShopConfig {
+        shop_url: shop_url.to_string(),
+        server_url: home.url.clone(),
+        merchant_id: merchant.merchant_id,
+        secret_key: merchant.secret_key,
+        result_key: merchant.result_key,
+        webhook_secret: merchant.webhook_secret,
+    }))
+}
 
-    let shop = crate::tools::shop::router(ShopConfig {
-        shop_url: shop_url.clone(),
-        server_url: server_url.clone(),
-        merchant_id: merchant.merchant_id.clone(),
-        secret_key: merchant.secret_key.clone(),
-        result_key: merchant.result_key.clone(),
-        webhook_secret: merchant.webhook_secret.clone(),
-    });
-    let server_task = tokio::spawn(app.run());
-    let shop_task = tokio::spawn(async move { axum::serve(shop_listener, shop).await });
+/// A funded card and wallet user at `running`, as the ready line shows them.
+async fn buyer_at(running: &Running) -> anyhow::Result<Value> {
+    let mut conn = kessai_core::db::connection(&running.database).await?;
+    let (keyring, member) = (&running.keyring, running.member);
+    let holder = format!("{} buyer", member.name);
+    let card =
+        kessai_core::instruments::issue_card(&mut conn, keyring, member.brand, &holder, CARD_BALANCE_JPY, "JPY", None)
+            .await?;
+    let user =
+        kessai_core::instruments::create_user(&mut conn, keyring, &holder, USER_PASSWORD, CARD_BALANCE_JPY, "JPY")
+            .await?;
+    Ok(json!({
+        "name": member.name, "brand": member.brand, "url": running.url,
+        "card": {"card_number": card.card_number, "exp_month": card.exp_month, "exp_year": card.exp_year, "cvc": card.cvc},
+        "user": {"user_id": user.user_id, "password": USER_PASSWORD},
+    }))
+}
 
+/// The ready line (stdout, one JSON object) and the same for people (stderr).
+fn announce(server_url: &str, shop_url: &str, institutions: &[Value]) {
     println!(
         "{}",
         json!({
             "server_url": server_url,
             "shop_url": shop_url,
-            "card": {"card_number": card.card_number, "exp_month": card.exp_month, "exp_year": card.exp_year, "cvc": card.cvc},
+            "card": institutions[0]["card"],
+            "institutions": institutions,
         })
     );
-    eprintln!(
-        "\nKessai demo\n  shop:     {shop_url}   (open it in a browser and buy something)\n  server:   {server_url}   (API reference: {server_url}/openapi.json)\n  test card {}  exp {:02}/{}  CVC {}\nCtrl-C stops both.\n",
-        card.card_number, card.exp_month, card.exp_year, card.cvc
+    let mut text = format!(
+        "\nKessai demo\n  shop:   {shop_url}   (open it in a browser and buy something)\n  server: {server_url}   (API reference: {server_url}/openapi.json)\n"
     );
-    tokio::select! {
-        served = server_task => served??,
-        shop = shop_task => shop??,
+    for institution in institutions {
+        let card = &institution["card"];
+        text.push_str(&format!(
+            "  {:<12} {}  card {} exp {:02}/{} CVC {}  wallet user {} / {}\n",
+            institution["name"].as_str().unwrap_or_default(),
+            institution["url"].as_str().unwrap_or_default(),
+            card["card_number"].as_str().unwrap_or_default(),
+            card["exp_month"].as_u64().unwrap_or_default(),
+            card["exp_year"],
+            card["cvc"].as_str().unwrap_or_default(),
+            institution["user"]["user_id"].as_str().unwrap_or_default(),
+            USER_PASSWORD,
+        ));
     }
-    Ok(())
+    eprintln!("{text}Any of the three cards pays the shop. Ctrl-C stops everything.\n");
 }

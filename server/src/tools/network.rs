@@ -221,7 +221,7 @@ fn peer_url(text: &str) -> anyhow::Result<String> {
 
 /// The peer's public document. Redirects are not followed: the key is
 /// pinned to what this URL itself serves.
-async fn fetch_document(url: &str) -> anyhow::Result<InstitutionDocument> {
+pub(crate) async fn fetch_document(url: &str) -> anyhow::Result<InstitutionDocument> {
     let client = reqwest::Client::builder()
         .timeout(FETCH_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
