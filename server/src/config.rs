@@ -20,6 +20,8 @@ pub struct Config {
     /// How long after issuing a payment authorization the issuer first asks
     /// the acquirer what became of it, and how often the worker looks.
     pub authorization_first_check_s: i64,
+    /// How long the payment authorizations this institution issues live.
+    pub authorization_ttl_s: i64,
     pub authorization_poll: Duration,
     /// Serve the checkout widget from this folder instead of the copy
     /// embedded in the binary (`--widget-dir`).
@@ -37,6 +39,7 @@ impl Config {
             webhook_retry_divisor: 1,
             sweep_interval: Duration::from_secs(1),
             authorization_first_check_s: 2,
+            authorization_ttl_s: kessai_core::authorizations::AUTHORIZATION_TTL_S,
             authorization_poll: Duration::from_secs(1),
             widget_dir: None,
         }

@@ -212,9 +212,14 @@ struct Pair {
 }
 
 async fn pair(credit_limit: u64) -> Pair {
+    pair_with(credit_limit, &[]).await
+}
+
+/// [`pair`] with more options for the issuer's `kessai serve`.
+async fn pair_with(credit_limit: u64, sakura_options: &[&str]) -> Pair {
     let (sakura, sakura_shown) = institution("Sakura Bank", "sakura-debit", "412345").await;
     let (fuji, fuji_shown) = institution("Fuji Card", "fuji-card", "498765").await;
-    let sakura_server = sakura.start_server().await;
+    let sakura_server = sakura.start_server_with(sakura_options).await;
     let fuji_server = fuji.start_server().await;
     let limit = credit_limit.to_string();
     for (env, other, shown) in [
@@ -390,10 +395,7 @@ async fn declines_at_the_issuer_or_the_acquirer_leave_no_money_anywhere() {
 async fn peer_requests_that_cannot_be_believed_are_refused_and_change_nothing() {
     let p = pair(50_000).await;
     let url = format!("{}/v1/peer/authorizations/status", p.fuji_server.url);
-    let key_file = std::fs::read_to_string(&p.sakura.key_file).unwrap();
-    let master: [u8; 32] = base64_decode(key_file.trim());
-    let seed = kessai_core::keyring::Keyring::from_master(&master).institution_seed();
-    let sakura_key = kessai_protocol::peer::InstitutionKey::from_seed(&seed);
+    let sakura_key = institution_key(&p.sakura);
     let now = kessai_core::clock::now();
     let claims = |aud: &str, iat: i64, exp: i64| serde_json::json!({"iss": p.sakura_id, "aud": aud, "iat": iat, "exp": exp, "jti": "preq_x", "jtis": ["pau_x"]});
     let good = sakura_key.sign(&claims(&p.fuji_id, now, now + 30)).unwrap();
@@ -521,4 +523,50 @@ async fn the_issuer_resolves_after_either_institution_restarts() {
 
 fn address(url: &str) -> String {
     url.trim_start_matches("http://").to_string()
+}
+
+/// The institution's signing key, as it derives it from its master key file.
+fn institution_key(env: &TestEnv) -> kessai_protocol::peer::InstitutionKey {
+    let key_file = std::fs::read_to_string(&env.key_file).unwrap();
+    let master: [u8; 32] = base64_decode(key_file.trim());
+    let seed = kessai_core::keyring::Keyring::from_master(&master).institution_seed();
+    kessai_protocol::peer::InstitutionKey::from_seed(&seed)
+}
+
+#[tokio::test]
+async fn an_authorization_the_acquirer_never_used_is_released_when_it_expires() {
+    // The answer to the acquirer is lost (here: the acquirer asked, as the
+    // test, and never settled): the issuer holds, asks, hears "unused", and
+    // releases once the authorization has expired and can never be used.
+    let p = pair_with(50_000, &["--authorization-ttl-s", "3"]).await;
+    let card = p.sakura.card("Hanako", 10_000).await;
+    let fuji_key = institution_key(&p.fuji);
+    let now = kessai_core::clock::now();
+    let claims = serde_json::json!({
+        "iss": p.fuji_id, "aud": p.sakura_id, "iat": now, "exp": now + 30, "jti": "preq_lost",
+        "sub": "stl_never", "order_digest": "sha256:EdKlC2eQqXmTeFft-_wipSwU4xTNgrjLSpMCL1TlmaE",
+        "total": 1155, "currency": "JPY",
+        "card": {"number": card.number, "exp_month": card.exp_month, "exp_year": card.exp_year, "cvc": card.cvc},
+    });
+    let request = fuji_key.sign(&claims).unwrap();
+    let url = format!("{}/v1/peer/card-authorizations", p.sakura_server.url);
+    let answer: Value = reqwest::Client::new()
+        .post(&url)
+        .json(&serde_json::json!({ "request": request }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(answer["authorization"].is_string(), "{answer}");
+    assert_eq!(
+        account(&p.sakura, &card.account_id).await,
+        (10_000, ORDER_TOTAL),
+        "held"
+    );
+    until_resolved(&p.sakura).await;
+    assert_eq!(account(&p.sakura, &card.account_id).await, (10_000, 0), "released");
+    assert_eq!(position(&p.sakura, &p.fuji_id).await, (0, 0));
+    both_agree(&p).await;
 }

@@ -25,8 +25,9 @@ use crate::ledger::{self, TransferKind};
 use crate::peers::Peer;
 use crate::store::{Conn, Reader};
 
-/// How long the authorizations this institution issues live. Long enough
-/// for the acquirer to collate and settle; the protocol's maximum.
+/// How long the authorizations this institution issues live, unless told
+/// otherwise: long enough for the acquirer to collate and settle; the
+/// protocol's maximum.
 pub const AUTHORIZATION_TTL_S: i64 = AUTHORIZATION_TTL_MAX_S;
 /// Pending authorizations the worker resolves per round.
 pub const PENDING_BATCH_LEN_MAX: i64 = 100;
@@ -44,7 +45,14 @@ pub struct Grant {
 }
 
 /// Signs the authorization for `grant` (outside the writer: signing is pure).
-pub fn sign(key: &InstitutionKey, own_id: &str, grant: &Grant, now: i64) -> Result<(String, PaymentAuthorization)> {
+/// `ttl_s` is clamped to 1 ..= the protocol's maximum.
+pub fn sign(
+    key: &InstitutionKey,
+    own_id: &str,
+    grant: &Grant,
+    now: i64,
+    ttl_s: i64,
+) -> Result<(String, PaymentAuthorization)> {
     let claims = PaymentAuthorization {
         iss: own_id.to_string(),
         aud: grant.peer_id.clone(),
@@ -54,7 +62,7 @@ pub fn sign(key: &InstitutionKey, own_id: &str, grant: &Grant, now: i64) -> Resu
         currency: grant.amount.currency().to_string(),
         brand: grant.brand.clone(),
         iat: now,
-        exp: now.saturating_add(AUTHORIZATION_TTL_S),
+        exp: now.saturating_add(ttl_s.clamp(1, AUTHORIZATION_TTL_MAX_S)),
         jti: crate::ids::new_ordered(kessai_protocol::ids::PAYMENT_AUTHORIZATION),
     };
     let token = key
@@ -352,5 +360,76 @@ mod tests {
         let mut often = pending(100);
         often.checks = 50;
         assert_eq!(resolution(&often, None, 0), Resolution::AskAgainAt(60));
+    }
+
+    fn issuer(key: &InstitutionKey) -> Peer {
+        Peer {
+            id: "ins_issuer".into(),
+            name: "Sakura Bank".into(),
+            url: "http://127.0.0.1:9".into(),
+            brands: vec!["sakura-debit".into()],
+            currencies: vec!["JPY".into()],
+            card_prefix: "412345".into(),
+            key: key.public(),
+            credit_limits: Vec::new(),
+        }
+    }
+
+    fn grant() -> Grant {
+        Grant {
+            peer_id: "ins_acquirer".into(),
+            settlement_id: "stl_y".into(),
+            order_digest: "sha256:d".into(),
+            amount: Money::new(1155, "JPY", "total").unwrap(),
+            account_id: "acc_buyer".into(),
+            brand: "sakura-debit".into(),
+        }
+    }
+
+    #[test]
+    fn the_acquirer_believes_an_authorization_only_for_itself_this_order_and_in_time() {
+        let key = InstitutionKey::from_seed(&[1; 32]);
+        let peer = issuer(&key);
+        let g = grant();
+        let (token, claims) = sign(&key, "ins_issuer", &g, 1_000, AUTHORIZATION_TTL_S).unwrap();
+        let check = |own: &str, sub: &str, digest: &str, amount: &Money, now: i64| {
+            verify(&peer, own, &token, sub, digest, amount, now)
+        };
+        assert_eq!(
+            check("ins_acquirer", "stl_y", "sha256:d", &g.amount, 1_010).unwrap(),
+            claims
+        );
+        let other = g.amount.with_minor(1156).unwrap();
+        let yen = Money::new(1155, "USD", "total").unwrap();
+        let cases = [
+            (check("ins_other", "stl_y", "sha256:d", &g.amount, 1_010), "audience"),
+            (
+                check(
+                    "ins_acquirer",
+                    "stl_y",
+                    "sha256:d",
+                    &g.amount,
+                    1_000 + AUTHORIZATION_TTL_S,
+                ),
+                "expiry",
+            ),
+            (
+                check("ins_acquirer", "stl_z", "sha256:d", &g.amount, 1_010),
+                "settlement",
+            ),
+            (
+                check("ins_acquirer", "stl_y", "sha256:e", &g.amount, 1_010),
+                "order digest",
+            ),
+            (check("ins_acquirer", "stl_y", "sha256:d", &other, 1_010), "amount"),
+            (check("ins_acquirer", "stl_y", "sha256:d", &yen, 1_010), "amount"),
+        ];
+        for (result, what) in cases {
+            assert_eq!(result.unwrap_err(), what);
+        }
+        // Signed by a key other than the pinned one: not believed at all.
+        let stranger = InstitutionKey::from_seed(&[2; 32]);
+        let (forged, _) = sign(&stranger, "ins_issuer", &g, 1_000, AUTHORIZATION_TTL_S).unwrap();
+        assert!(verify(&peer, "ins_acquirer", &forged, "stl_y", "sha256:d", &g.amount, 1_010).is_err());
     }
 }

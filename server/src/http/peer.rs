@@ -81,7 +81,7 @@ pub async fn card_authorization(
         account_id: account,
         brand: brand.clone(),
     };
-    let (token, claims) = authorizations::sign(&own.key, &own.id, &grant, now)?;
+    let (token, claims) = authorizations::sign(&own.key, &own.id, &grant, now, state.config.authorization_ttl_s)?;
     let first_check_at = now + state.config.authorization_first_check_s;
     let held = state
         .node

@@ -44,6 +44,9 @@ pub enum Command {
         /// Divide the webhook retry schedule (tests only).
         #[arg(long, hide = true, default_value_t = 1)]
         webhook_retry_divisor: u64,
+        /// Lifetime of the payment authorizations this institution issues (tests only).
+        #[arg(long, hide = true, default_value_t = kessai_core::authorizations::AUTHORIZATION_TTL_S)]
+        authorization_ttl_s: i64,
         /// Serve the checkout widget at /widget/ from this folder (scripts/build-widget.sh writes target/widget) instead of the copy built into the binary.
         #[arg(long, env = "KESSAI_WIDGET_DIR")]
         widget_dir: Option<PathBuf>,
@@ -161,8 +164,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             listen,
             db,
             webhook_retry_divisor,
+            authorization_ttl_s,
             widget_dir,
-        } => serve(listen, db, webhook_retry_divisor, widget_dir).await,
+        } => {
+            let mut config = Config::new(listen, db.database.clone(), db.key_file.clone());
+            config.webhook_retry_divisor = webhook_retry_divisor;
+            config.authorization_ttl_s = authorization_ttl_s;
+            config.widget_dir = widget_dir;
+            serve(config, &db).await
+        }
         Command::Merchant(command) => merchant(command).await,
         Command::Card(command) => card(command).await,
         Command::User(command) => user(command).await,
@@ -201,15 +211,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
-async fn serve(
-    listen: std::net::SocketAddr,
-    db: DbArgs,
-    webhook_retry_divisor: u64,
-    widget_dir: Option<PathBuf>,
-) -> anyhow::Result<i32> {
-    let mut config = Config::new(listen, db.database.clone(), db.key_file.clone());
-    config.webhook_retry_divisor = webhook_retry_divisor;
-    config.widget_dir = widget_dir;
+async fn serve(config: Config, db: &DbArgs) -> anyhow::Result<i32> {
     let app = Application::build(config).await?;
     let addr = app.local_addr()?;
     // One line for people and scripts: the address once ready.
