@@ -570,3 +570,127 @@ async fn an_authorization_the_acquirer_never_used_is_released_when_it_expires() 
     assert_eq!(position(&p.sakura, &p.fuji_id).await, (0, 0));
     both_agree(&p).await;
 }
+
+/// A fresh PostgreSQL database, dropped when the guard goes; None (the test
+/// says it is skipped) where no PostgreSQL answers.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    async fn create(tag: &str) -> Option<Self> {
+        use sqlx::{Connection, Executor};
+        let admin_url =
+            std::env::var("KESSAI_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let mut admin = sqlx::PgConnection::connect(&admin_url).await.ok()?;
+        let name = format!("kessai_net_{tag}_{}", std::process::id());
+        admin
+            .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+            .await
+            .unwrap();
+        admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+        let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
+        Some(Self {
+            url: format!("{base}/{name}"),
+            admin_url,
+            name,
+        })
+    }
+
+    async fn drop_it(self) {
+        use sqlx::{Connection, Executor};
+        let mut admin = sqlx::PgConnection::connect(&self.admin_url).await.unwrap();
+        admin
+            .execute(format!("DROP DATABASE {} WITH (FORCE)", self.name).as_str())
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn institutions_on_postgresql_pay_each_other_too() {
+    let (Some(sakura_db), Some(fuji_db)) = (PgDatabase::create("sakura").await, PgDatabase::create("fuji").await)
+    else {
+        eprintln!("skipped: no PostgreSQL (set KESSAI_TEST_POSTGRES)");
+        return;
+    };
+    let sakura = TestEnv::with_database(kessai(), sakura_db.url.clone());
+    let fuji = TestEnv::with_database(kessai(), fuji_db.url.clone());
+    let set = |name: &'static str, brand: &'static str, prefix: &'static str| {
+        vec![
+            "institution",
+            "set",
+            "--name",
+            name,
+            "--brand",
+            brand,
+            "--card-prefix",
+            prefix,
+        ]
+    };
+    let sakura_shown = sakura.admin(&set("Sakura Bank", "sakura-debit", "412345")).await;
+    let fuji_shown = fuji.admin(&set("Fuji Card", "fuji-card", "498765")).await;
+    let (sakura_server, fuji_server) = (sakura.start_server().await, fuji.start_server().await);
+    for (env, other, shown) in [
+        (&fuji, &sakura_server, &sakura_shown),
+        (&sakura, &fuji_server, &fuji_shown),
+    ] {
+        let thumbprint = str_field(shown, "thumbprint");
+        env.admin(&[
+            "peer",
+            "add",
+            "--url",
+            &other.url,
+            "--thumbprint",
+            thumbprint,
+            "--credit-limit",
+            "50000",
+            "--currency",
+            "JPY",
+        ])
+        .await;
+    }
+    let shop = fuji.merchant("Fuji Shop").await;
+    let card = sakura.card("Hanako", 10_000).await;
+    let api = fuji_server.api();
+    // Several buyers' requests for several settlements at once.
+    let mut created = Vec::new();
+    for i in 0..4 {
+        created.push(api.create(&shop, &order(&format!("pg-cross-{i}"))).await);
+    }
+    let tasks = created
+        .iter()
+        .map(|c| {
+            let (api, c, card) = (api.clone(), c.clone(), card.clone());
+            tokio::spawn(async move { api.confirm(&c, &card).await })
+        })
+        .collect();
+    let answers = kessai_testkit::join_all(tasks).await;
+    assert!(answers.iter().all(|a| a["status"] == "succeeded"), "{answers:?}");
+    let (sakura_id, fuji_id) = (
+        str_field(&sakura_shown, "institution_id"),
+        str_field(&fuji_shown, "institution_id"),
+    );
+    let expected = u64::try_from(4 * ORDER_TOTAL).unwrap();
+    let mut settled = false;
+    for _ in 0..100 {
+        if position(&sakura, fuji_id).await == (expected, 0) {
+            settled = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(settled, "the issuer did not capture all four within 20 s");
+    assert_eq!(position(&fuji, sakura_id).await, (0, expected));
+    sakura.assert_ledger_ok().await;
+    fuji.assert_ledger_ok().await;
+    for (env, peer) in [(&sakura, fuji_id), (&fuji, sakura_id)] {
+        let out = env.run(&["peer", "reconcile", "--peer", peer]).await;
+        assert_eq!(out.status.code(), Some(0), "{}", kessai_testkit::stdout(&out));
+    }
+    drop((sakura_server, fuji_server));
+    sakura_db.drop_it().await;
+    fuji_db.drop_it().await;
+}
