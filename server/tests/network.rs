@@ -282,10 +282,14 @@ async fn account(env: &TestEnv, account_id: &str) -> (i64, i64) {
 /// Waits (bounded) until the issuer has resolved everything it issued: its
 /// worker asks the acquirer a second or two after each authorization.
 async fn until_resolved(env: &TestEnv) {
+    until_resolved_within(env, 100).await;
+}
+
+async fn until_resolved_within(env: &TestEnv, rounds_of_200_ms: u32) {
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", env.db_path.display()))
         .await
         .unwrap();
-    for _ in 0..100 {
+    for _ in 0..rounds_of_200_ms {
         let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM issued_authorizations WHERE status = 'pending'")
             .fetch_one(&pool)
             .await
@@ -295,7 +299,7 @@ async fn until_resolved(env: &TestEnv) {
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    panic!("the issuer did not resolve its authorizations within 20 s");
+    panic!("the issuer did not resolve its authorizations in time");
 }
 
 async fn both_agree(p: &Pair) {
@@ -693,4 +697,95 @@ async fn institutions_on_postgresql_pay_each_other_too() {
     drop((sakura_server, fuji_server));
     sakura_db.drop_it().await;
     fuji_db.drop_it().await;
+}
+
+async fn count(env: &TestEnv, sql: &str) -> i64 {
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", env.db_path.display()))
+        .await
+        .unwrap();
+    let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+    pool.close().await;
+    n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn killing_either_institution_at_random_moments_under_load_never_moves_money_half() {
+    // Issue 8, "exactly once, under faults": rounds of concurrent payments
+    // across, each round SIGKILLing the issuer or the acquirer at a random
+    // moment and restarting it on its address. Afterwards: every succeeded
+    // settlement at the acquirer is exactly one capture at the issuer, and
+    // nothing else moved.
+    use rand::Rng;
+    let mut p = pair_with(10_000_000, &["--authorization-ttl-s", "3"]).await;
+    let shop = p.fuji.merchant("Fuji Shop").await;
+    let cards = {
+        let mut cards = Vec::new();
+        for i in 0..6 {
+            cards.push(p.sakura.card(&format!("Buyer {i}"), 100_000).await);
+        }
+        cards
+    };
+    let (sakura_at, fuji_at) = (address(&p.sakura_server.url), address(&p.fuji_server.url));
+    let mut rng = rand::thread_rng();
+    for round in 0..6 {
+        let api = p.fuji_server.api();
+        let tasks: Vec<_> = cards
+            .iter()
+            .enumerate()
+            .map(|(i, card)| {
+                let (api, shop, card) = (api.clone(), shop.clone(), card.clone());
+                tokio::spawn(async move {
+                    let Ok((201, body)) = api.try_create(&shop, &order(&format!("chaos-{round}-{i}"))).await else {
+                        return;
+                    };
+                    let created = kessai_testkit::Created {
+                        id: str_field(&body, "id").to_string(),
+                        client_secret: str_field(&body, "client_secret").to_string(),
+                        order: order(&format!("chaos-{round}-{i}")),
+                    };
+                    let _ = api.try_confirm(&created, &card).await;
+                })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(rng.gen_range(20..400))).await;
+        if round % 2 == 0 {
+            p.sakura_server.kill().await;
+            p.sakura_server = p
+                .sakura
+                .start_server_at(&sakura_at, &["--authorization-ttl-s", "3"])
+                .await;
+        } else {
+            p.fuji_server.kill().await;
+            p.fuji_server = p.fuji.start_server_at(&fuji_at, &[]).await;
+        }
+        for task in tasks {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(30), task).await;
+        }
+    }
+    until_resolved_within(&p.sakura, 600).await;
+    let succeeded = count(&p.fuji, "SELECT COUNT(*) FROM settlements WHERE status = 'succeeded'").await;
+    let captured = count(
+        &p.sakura,
+        "SELECT COUNT(*) FROM issued_authorizations WHERE status = 'captured'",
+    )
+    .await;
+    let released = count(&p.sakura, "SELECT COUNT(*) FROM issued_authorizations WHERE status = 'released'").await;
+    eprintln!("chaos: {succeeded} of 36 payments settled, {released} authorizations released");
+    assert!(succeeded > 0, "no payment got through at all");
+    assert_eq!(
+        captured, succeeded,
+        "captures at the issuer and settlements at the acquirer differ"
+    );
+    let moved = u64::try_from(succeeded * ORDER_TOTAL).unwrap();
+    assert_eq!(position(&p.sakura, &p.fuji_id).await, (moved, 0));
+    assert_eq!(position(&p.fuji, &p.sakura_id).await, (0, moved));
+    assert_eq!(account(&p.fuji, &shop.payee_account()).await.0, succeeded * ORDER_TOTAL);
+    let (mut balances, mut held) = (0, 0);
+    for card in &cards {
+        let (balance, on_hold) = account(&p.sakura, &card.account_id).await;
+        balances += balance;
+        held += on_hold;
+    }
+    assert_eq!((balances, held), (6 * 100_000 - succeeded * ORDER_TOTAL, 0));
+    both_agree(&p).await;
 }
