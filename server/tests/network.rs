@@ -221,13 +221,29 @@ async fn pair_with(credit_limit: u64, sakura_options: &[&str]) -> Pair {
     let (fuji, fuji_shown) = institution("Fuji Card", "fuji-card", "498765").await;
     let sakura_server = sakura.start_server_with(sakura_options).await;
     let fuji_server = fuji.start_server().await;
+    let sides = [
+        (&sakura, &sakura_server, &sakura_shown),
+        (&fuji, &fuji_server, &fuji_shown),
+    ];
+    peer_each_other(sides, credit_limit).await;
+    Pair {
+        sakura_id: str_field(&sakura_shown, "institution_id").to_string(),
+        fuji_id: str_field(&fuji_shown, "institution_id").to_string(),
+        sakura,
+        sakura_server,
+        fuji,
+        fuji_server,
+    }
+}
+
+/// Each of two institutions (its database, server and `institution show`)
+/// pins the other's key and gives it `credit_limit` yen of credit.
+async fn peer_each_other(sides: [(&TestEnv, &Server, &Value); 2], credit_limit: u64) {
     let limit = credit_limit.to_string();
-    for (env, other, shown) in [
-        (&fuji, &sakura_server, &sakura_shown),
-        (&sakura, &fuji_server, &fuji_shown),
-    ] {
+    for (i, (env, _, _)) in sides.iter().enumerate() {
+        let (_, other, shown) = sides[1 - i];
         let thumbprint = str_field(shown, "thumbprint");
-        env.admin(&[
+        let args = [
             "peer",
             "add",
             "--url",
@@ -238,16 +254,8 @@ async fn pair_with(credit_limit: u64, sakura_options: &[&str]) -> Pair {
             &limit,
             "--currency",
             "JPY",
-        ])
-        .await;
-    }
-    Pair {
-        sakura_id: str_field(&sakura_shown, "institution_id").to_string(),
-        fuji_id: str_field(&fuji_shown, "institution_id").to_string(),
-        sakura,
-        sakura_server,
-        fuji,
-        fuji_server,
+        ];
+        env.admin(&args).await;
     }
 }
 
@@ -637,25 +645,11 @@ async fn institutions_on_postgresql_pay_each_other_too() {
     let sakura_shown = sakura.admin(&set("Sakura Bank", "sakura-debit", "412345")).await;
     let fuji_shown = fuji.admin(&set("Fuji Card", "fuji-card", "498765")).await;
     let (sakura_server, fuji_server) = (sakura.start_server().await, fuji.start_server().await);
-    for (env, other, shown) in [
-        (&fuji, &sakura_server, &sakura_shown),
-        (&sakura, &fuji_server, &fuji_shown),
-    ] {
-        let thumbprint = str_field(shown, "thumbprint");
-        env.admin(&[
-            "peer",
-            "add",
-            "--url",
-            &other.url,
-            "--thumbprint",
-            thumbprint,
-            "--credit-limit",
-            "50000",
-            "--currency",
-            "JPY",
-        ])
-        .await;
-    }
+    let sides = [
+        (&sakura, &sakura_server, &sakura_shown),
+        (&fuji, &fuji_server, &fuji_shown),
+    ];
+    peer_each_other(sides, 50_000).await;
     let shop = fuji.merchant("Fuji Shop").await;
     let card = sakura.card("Hanako", 10_000).await;
     let api = fuji_server.api();
@@ -769,7 +763,11 @@ async fn killing_either_institution_at_random_moments_under_load_never_moves_mon
         "SELECT COUNT(*) FROM issued_authorizations WHERE status = 'captured'",
     )
     .await;
-    let released = count(&p.sakura, "SELECT COUNT(*) FROM issued_authorizations WHERE status = 'released'").await;
+    let released = count(
+        &p.sakura,
+        "SELECT COUNT(*) FROM issued_authorizations WHERE status = 'released'",
+    )
+    .await;
     eprintln!("chaos: {succeeded} of 36 payments settled, {released} authorizations released");
     assert!(succeeded > 0, "no payment got through at all");
     assert_eq!(

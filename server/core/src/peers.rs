@@ -218,6 +218,10 @@ async fn credit_limits(conn: &mut Conn, peer_id: &str) -> anyhow::Result<Vec<Mon
             args![peer_id],
         )
         .await?;
+    limits_of(&rows)
+}
+
+fn limits_of(rows: &[Row]) -> anyhow::Result<Vec<Money>> {
     rows.iter()
         .map(|r| {
             let currency: String = r.try_get("currency")?;
@@ -258,13 +262,7 @@ async fn credit_limits_pooled(pool: &Reader, peer_id: &str) -> anyhow::Result<Ve
         args![peer_id],
     )
     .await?;
-    rows.iter()
-        .map(|r| {
-            let currency: String = r.try_get("currency")?;
-            let limit = u64::try_from(r.try_get::<i64>("credit_limit")?)?;
-            Money::new(limit, &currency, "credit_limit").map_err(|e| anyhow::anyhow!(e.message))
-        })
-        .collect()
+    limits_of(&rows)
 }
 
 /// The peer whose pinned key has this thumbprint: who signed a request.
