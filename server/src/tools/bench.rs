@@ -57,6 +57,9 @@ const DISK_PROBE_COMMITS_MAX: u64 = 50_000_000;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 const ADMIN_TIMEOUT: Duration = Duration::from_secs(60);
 /// Migrations run before the server prints its listen line.
+/// The credit each bench institution gives the other: more than any run
+/// can spend (¥1,000,000,000,000).
+const PEER_CREDIT_LIMIT: &str = "1000000000000";
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 const HEALTH_POLL_INTERVAL: Duration = Duration::from_millis(50);
 /// A child that prints this many lines without its listen line is not one of ours.
@@ -96,6 +99,11 @@ pub struct BenchArgs {
     /// Print only the one-line JSON report on stdout, and no progress on stderr.
     #[arg(long)]
     pub json: bool,
+    /// Pay with cards of a second institution (PROTOCOL 11): start an issuer
+    /// beside the server, pin each as the other's peer, and issue the cards
+    /// there, so every settlement is authorized across institutions.
+    #[arg(long, conflicts_with = "server")]
+    pub across: bool,
 }
 
 /// Only loopback targets: a load generator pointed elsewhere by mistake is a
@@ -160,10 +168,21 @@ async fn run_in(args: &BenchArgs, scratch: &Scratch) -> anyhow::Result<()> {
     );
 
     let server = Server::start_or_attach(args, &exe, &client, scratch).await?;
-    let settle = settlement_load(&exe, &client, &plan, &server, args).await?;
+    let issuer = match args.across {
+        true => Some(Server::start_issuer(&exe, &client, scratch, &server).await?),
+        false => None,
+    };
+    let cards_at = issuer.as_ref().unwrap_or(&server).database.clone();
+    let settle = settlement_load(&exe, &client, &plan, &server, &cards_at, args).await?;
     let healthz = fetch_healthz(&client, &server.base).await;
     note(args, "checking the ledger");
-    let ledger_check = ledger_check(&exe, &server.database).await;
+    let mut ledger_check = ledger_check(&exe, &server.database).await;
+    if let Some(issuer) = issuer {
+        if ledger_check.is_ok() {
+            ledger_check = ledger_check_of(&exe, &issuer.database).await;
+        }
+        issuer.stop().await;
+    }
     server.stop().await;
     note(args, "measuring the disk's single-commit rate again");
     let disk_after = disk_probe(&scratch.dir, "after", probe_span).await?;
@@ -381,16 +400,55 @@ impl Server {
     }
 
     async fn start(exe: &Path, scratch: &Scratch) -> anyhow::Result<Self> {
-        let db_path = scratch.dir.join("bench.db");
+        Self::start_named(exe, scratch, "bench").await
+    }
+
+    async fn start_named(exe: &Path, scratch: &Scratch, name: &str) -> anyhow::Result<Self> {
+        let db_path = scratch.dir.join(format!("{name}.db"));
         let db_path = db_path.to_str().context("the scratch path is not UTF-8")?;
         let database = format!("sqlite://{db_path}");
         let args = ["serve", "--listen", "127.0.0.1:0", "--database", &database];
-        let (child, listen) = spawn_listening(exe, &args, scratch.log_file("server.log")?).await?;
+        let (child, listen) = spawn_listening(exe, &args, scratch.log_file(&format!("{name}.log"))?).await?;
         Ok(Self {
             base: format!("http://{listen}"),
             database,
             child: Some(child),
         })
+    }
+
+    /// A second institution that issues the buyers' cards, peered with
+    /// `acquirer` both ways with credit enough for any run.
+    async fn start_issuer(
+        exe: &Path,
+        client: &reqwest::Client,
+        scratch: &Scratch,
+        acquirer: &Server,
+    ) -> anyhow::Result<Self> {
+        let issuer = Self::start_named(exe, scratch, "issuer").await?;
+        wait_healthy(client, &issuer.base).await?;
+        let sides = [(acquirer, "411111"), (&issuer, "422222")];
+        let mut thumbprints = Vec::with_capacity(2);
+        for (side, prefix) in sides {
+            let set = ["institution", "set", "--card-prefix", prefix];
+            thumbprints.push(str_field(&admin(exe, &side.database, &set).await?, "thumbprint")?.to_string());
+        }
+        for (i, (side, _)) in sides.iter().enumerate() {
+            let other = sides[1 - i].0;
+            let add = [
+                "peer",
+                "add",
+                "--url",
+                &other.base,
+                "--thumbprint",
+                &thumbprints[1 - i],
+                "--credit-limit",
+                PEER_CREDIT_LIMIT,
+                "--currency",
+                "JPY",
+            ];
+            admin(exe, &side.database, &add).await?;
+        }
+        Ok(issuer)
     }
 
     async fn stop(self) {
@@ -422,6 +480,12 @@ async fn fetch_healthz(client: &reqwest::Client, base: &str) -> Option<Value> {
 
 /// `Ok(())` when every ledger invariant holds after the load: speed that
 /// loses money would be no result.
+async fn ledger_check_of(exe: &Path, database: &str) -> anyhow::Result<()> {
+    ledger_check(exe, database)
+        .await
+        .with_context(|| format!("the issuer's ledger ({database})"))
+}
+
 async fn ledger_check(exe: &Path, database: &str) -> anyhow::Result<()> {
     admin_stdout(exe, database, &["ledger", "check"]).await.map(drop)
 }
@@ -684,22 +748,25 @@ async fn settlement_load(
     client: &reqwest::Client,
     plan: &LoadPlan,
     server: &Server,
+    cards_at: &str,
     args: &BenchArgs,
 ) -> anyhow::Result<Tally> {
     note(args, &format!("creating a merchant and {} cards", plan.concurrency));
-    let buyers = make_buyers(exe, server, plan.concurrency).await?;
+    let buyers = make_buyers(exe, server, cards_at, plan.concurrency).await?;
     note(args, &format!("driving settlements against {}", server.base));
     drive(client, buyers.into_iter().map(Work::Settle).collect(), plan).await
 }
 
-async fn make_buyers(exe: &Path, server: &Server, count: usize) -> anyhow::Result<Vec<Arc<Buyer>>> {
+/// A merchant at `server` and `count` buyers with cards issued by the
+/// institution whose database is `cards_at` (the server's own, or a peer's).
+async fn make_buyers(exe: &Path, server: &Server, cards_at: &str, count: usize) -> anyhow::Result<Vec<Arc<Buyer>>> {
     let db = server.database.as_str();
     let merchant_args = ["merchant", "create", "--name", "bench", "--origin", "http://127.0.0.1"];
     let merchant = admin(exe, db, &merchant_args).await?;
     let secret_key = str_field(&merchant, "secret_key")?.to_string();
     let run_tag = format!("{:08x}", rand::random::<u32>());
     let cards: Vec<Value> = futures_util::stream::iter(0..count)
-        .map(|i| issue_card(exe, db, i))
+        .map(|i| issue_card(exe, cards_at, i))
         .buffered(CARD_ISSUE_PARALLEL)
         .try_collect()
         .await?;
@@ -856,6 +923,7 @@ impl Report<'_> {
                 "ratio_met": ratio_met, "second_request_p99_met": p99_met, "met": ratio_met && p99_met,
             },
             "server": self.args.server.as_ref().map_or("self-started".to_string(), |u| u.to_string()),
+            "across_institutions": self.args.across,
             "server_healthz": self.healthz,
             "ledger_check": self.ledger_check.as_ref().map_or_else(|e| format!("{e:#}"), |()| "ok".to_string()),
         })
