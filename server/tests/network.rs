@@ -198,6 +198,23 @@ async fn peers_that_cannot_be_trusted_are_refused() {
     for env in [&sakura, &twin, &fuji] {
         assert_eq!(peer_count(env).await, 0);
     }
+    // Nor may an institution take a prefix a peer already issues under.
+    let fuji_server = fuji.start_server().await;
+    let fuji_thumbprint = str_field(&fuji.admin(&["institution", "show"]).await, "thumbprint").to_string();
+    sakura
+        .admin(&[
+            "peer",
+            "add",
+            "--url",
+            &fuji_server.url,
+            "--thumbprint",
+            &fuji_thumbprint,
+        ])
+        .await;
+    let out = sakura.run(&["institution", "set", "--card-prefix", "498765"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("prefix"), "{}", stderr(&out));
+    assert_eq!(sakura.admin(&["institution", "show"]).await["card_prefix"], "412345");
 }
 
 /// Sakura Bank (the buyer's institution, the issuer) and Fuji Card (the

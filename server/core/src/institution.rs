@@ -152,6 +152,19 @@ fn default_card_prefix() -> String {
 /// Changes what `settings` names, after checking all of it.
 pub async fn set(conn: &mut Conn, keyring: &Keyring, settings: Settings) -> anyhow::Result<Institution> {
     check(&settings)?;
+    if let Some(prefix) = &settings.card_prefix {
+        // Cards route to their issuer by prefix: a prefix a peer issues
+        // under would send this institution's own new cards to that peer.
+        let taken = conn
+            .fetch_optional("SELECT id FROM peers WHERE card_prefix = $1", args![prefix])
+            .await?;
+        if let Some(row) = taken {
+            anyhow::bail!(
+                "peer {} issues cards under {prefix}; choose another prefix",
+                row.try_get::<String>("id")?
+            );
+        }
+    }
     let mut current = load_or_create(conn, keyring).await?;
     if let Some(name) = settings.name {
         current.name = name;
