@@ -78,15 +78,7 @@ pub fn try_sign<C: Serialize>(key: &[u8; 32], claims: &C) -> Result<String, serd
 /// understood. The MAC is compared in constant time before the claims are
 /// parsed.
 pub fn verify<C: DeserializeOwned>(key: &[u8; 32], token: &str) -> Result<C, JwsError> {
-    if token.len() > TOKEN_BYTES_MAX {
-        return Err(JwsError::Malformed);
-    }
-    let mut parts = token.split('.');
-    let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(JwsError::Malformed);
-    };
+    let [header_b64, payload_b64, signature_b64] = split_compact(token, TOKEN_BYTES_MAX).ok_or(JwsError::Malformed)?;
     check_header(&decode_part(header_b64)?)?;
     let payload = decode_part(payload_b64)?;
     let signature = decode_part(signature_b64)?;
@@ -101,10 +93,29 @@ pub fn verify<C: DeserializeOwned>(key: &[u8; 32], token: &str) -> Result<C, Jws
 }
 
 fn decode_part(part: &str) -> Result<Vec<u8>, JwsError> {
-    if part.is_empty() {
-        return Err(JwsError::Malformed);
+    decode_compact_part(part).ok_or(JwsError::Malformed)
+}
+
+/// The three parts of a compact JWS (RFC 7515 §7.1), or None when it is
+/// longer than `len_max` or has not exactly three. Shared by the HS256 and
+/// the EdDSA (peer) tokens.
+pub(crate) fn split_compact(token: &str, len_max: usize) -> Option<[&str; 3]> {
+    if token.len() > len_max {
+        return None;
     }
-    URL_SAFE_NO_PAD.decode(part).map_err(|_| JwsError::Malformed)
+    let mut parts = token.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(header), Some(payload), Some(signature), None) => Some([header, payload, signature]),
+        _ => None,
+    }
+}
+
+/// One base64url part (no padding) decoded; None when empty or not base64url.
+pub(crate) fn decode_compact_part(part: &str) -> Option<Vec<u8>> {
+    if part.is_empty() {
+        return None;
+    }
+    URL_SAFE_NO_PAD.decode(part).ok()
 }
 
 fn check_header(header: &[u8]) -> Result<(), JwsError> {

@@ -264,15 +264,8 @@ impl<'t> Parts<'t> {
     /// its signature. The payload is decoded only when needed: after the
     /// signature check in `verify`.
     fn split(token: &'t str) -> Result<Self, PeerJwsError> {
-        if token.len() > TOKEN_BYTES_MAX {
-            return Err(PeerJwsError::Malformed);
-        }
-        let mut parts = token.split('.');
-        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(PeerJwsError::Malformed);
-        };
+        let [header_b64, payload_b64, signature_b64] =
+            crate::jws::split_compact(token, TOKEN_BYTES_MAX).ok_or(PeerJwsError::Malformed)?;
         let header: Map<String, Value> =
             serde_json::from_slice(&decode_part(header_b64)?).map_err(|_| PeerJwsError::Malformed)?;
         if header.get("alg").and_then(Value::as_str) != Some(ALG) {
@@ -304,10 +297,7 @@ impl<'t> Parts<'t> {
 }
 
 fn decode_part(part: &str) -> Result<Vec<u8>, PeerJwsError> {
-    if part.is_empty() {
-        return Err(PeerJwsError::Malformed);
-    }
-    URL_SAFE_NO_PAD.decode(part).map_err(|_| PeerJwsError::Malformed)
+    crate::jws::decode_compact_part(part).ok_or(PeerJwsError::Malformed)
 }
 
 /// A public key as a JWK (RFC 7517, OKP per RFC 8037).
