@@ -5,7 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use kessai_protocol::peer::{InstitutionDocument, PublicKey};
-use kessai_testkit::{luhn_valid, order, stderr, str_field, Kessai, Server, TestEnv, ORDER_TOTAL};
+use kessai_testkit::{
+    luhn_valid, order, stderr, str_field, Card, Created, Kessai, Merchant, Server, TestEnv, ORDER_TOTAL,
+};
 use serde_json::Value;
 
 fn kessai() -> Kessai {
@@ -276,6 +278,17 @@ async fn peer_each_other(sides: [(&TestEnv, &Server, &Value); 2], credit_limit: 
     }
 }
 
+/// A shop at Fuji, a card of Sakura's holding ¥10,000, and the order
+/// `order_id` paid with it across the two: the buyer's answer.
+async fn pay_across(p: &Pair, order_id: &str) -> (Merchant, Card, Created, Value) {
+    let shop = p.fuji.merchant("Fuji Shop").await;
+    let card = p.sakura.card("Hanako", 10_000).await;
+    let api = p.fuji_server.api();
+    let created = api.create(&shop, &order(order_id)).await;
+    let answer = api.confirm(&created, &card).await;
+    (shop, card, created, answer)
+}
+
 /// (due_to, due_from) of `env` toward `peer` in JPY, from `kessai peer position`.
 async fn position(env: &TestEnv, peer: &str) -> (u64, u64) {
     let shown = env.admin(&["peer", "position", "--peer", peer]).await;
@@ -348,11 +361,8 @@ async fn a_card_of_one_institution_pays_a_shop_of_another_exactly_once() {
     // holds and guarantees; the shop is paid at once; the issuer captures
     // when it learns the settlement succeeded.
     let p = pair(50_000).await;
-    let shop = p.fuji.merchant("Fuji Shop").await;
-    let card = p.sakura.card("Hanako", 10_000).await;
+    let (shop, card, created, paid) = pay_across(&p, "cross-1").await;
     let api = p.fuji_server.api();
-    let created = api.create(&shop, &order("cross-1")).await;
-    let paid = api.confirm(&created, &card).await;
     assert_eq!(paid["status"], "succeeded", "{paid}");
     assert!(paid["result_token"].is_string(), "{paid}");
     assert_eq!(paid["card"]["last4"], &card.number[12..]);
@@ -501,11 +511,8 @@ async fn the_card_data_is_never_at_rest_or_in_the_logs_of_either_institution() {
     // C15: the card goes from the browser to the acquirer and from the
     // acquirer to the issuer, and stays in neither.
     let p = pair(50_000).await;
-    let shop = p.fuji.merchant("Fuji Shop").await;
-    let card = p.sakura.card("Hanako", 10_000).await;
-    let api = p.fuji_server.api();
-    let created = api.create(&shop, &order("cross-secret")).await;
-    assert_eq!(api.confirm(&created, &card).await["status"], "succeeded");
+    let (_, card, _, paid) = pay_across(&p, "cross-secret").await;
+    assert_eq!(paid["status"], "succeeded");
     until_resolved(&p.sakura).await;
     let exp = format!(
         "\"exp_month\":{},\"exp_year\":{},\"cvc\":\"{}\"",
@@ -526,13 +533,8 @@ async fn the_issuer_resolves_after_either_institution_restarts() {
     // and dies before the issuer asks. Both come back on their addresses;
     // the issuer's durable record makes it ask again, and capture once.
     let mut p = pair(50_000).await;
-    let shop = p.fuji.merchant("Fuji Shop").await;
-    let card = p.sakura.card("Hanako", 10_000).await;
-    let created = p.fuji_server.api().create(&shop, &order("cross-restart")).await;
-    assert_eq!(
-        p.fuji_server.api().confirm(&created, &card).await["status"],
-        "succeeded"
-    );
+    let (_, card, _, paid) = pay_across(&p, "cross-restart").await;
+    assert_eq!(paid["status"], "succeeded");
     let (sakura_at, fuji_at) = (address(&p.sakura_server.url), address(&p.fuji_server.url));
     p.sakura_server.kill().await;
     p.fuji_server.kill().await;
