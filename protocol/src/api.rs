@@ -144,6 +144,13 @@ pub enum PaymentMethod {
         #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password))]
         password: Secret<String>,
     },
+    /// Paid by another institution (PROTOCOL section 11): a payment
+    /// authorization it signed (EdDSA compact JWS) after holding the buyer's funds.
+    Institution {
+        /// The payment authorization (compact JWS, `alg` `EdDSA`).
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password))]
+        authorization: Secret<String>,
+    },
 }
 
 /// Second settlement request (both /v1/payer/settlements/{id}/confirm with client_secret, and payer-first /v1/payer/orders/confirm with merchant_id).
@@ -331,45 +338,6 @@ pub struct DeliveryView {
     pub delivered_at: Option<i64>,
 }
 
-/// Defines a wire enum whose values are snake_case strings, with the string
-/// of each value, parsing, and serde in both directions.
-macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-        pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
-        }
-
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The value as it appears on the wire and in the database.
-            pub const fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text,)+
-                }
-            }
-
-            /// The value of a wire or database string; None if unknown.
-            pub fn parse(text: &str) -> Option<Self> {
-                match text {
-                    $($text => Some($name::$variant),)+
-                    _ => None,
-                }
-            }
-        }
-
-        impl core::fmt::Display for $name {
-            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
 wire_enum! {
     /// A settlement's status (PROTOCOL section 6).
     Status {
@@ -439,6 +407,7 @@ wire_enum! {
         Card = "card",
         Account = "account",
         Password = "password",
+        Institution = "institution",
     }
 }
 

@@ -32,6 +32,45 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+/// Defines a wire enum whose values are snake_case strings, with the string
+/// of each value, parsing, and serde in both directions.
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The value as it appears on the wire and in the database.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+
+            /// The value of a wire or database string; None if unknown.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl core::fmt::Display for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
 // Request and response bodies of the HTTP API.
 pub mod api;
 // Card number, network, expiry and CVC checks.
@@ -60,6 +99,8 @@ pub mod peer;
 pub mod secret;
 // Standard Webhooks signatures.
 pub mod webhooks;
+// The server wallet API, the start message and the page ↔ wallet events.
+pub mod wallet;
 
 pub use error::FieldError;
 pub use order::{Item, Order};

@@ -98,6 +98,14 @@ async fn resolve(
             instruments::resolve_password(&state.node.reader, &state.node.keyring, &user_id, password.into_inner())
                 .await
         }
+        // Only a settlement the issuer named can be paid this way: a
+        // payer-first request has no settlement id to sign.
+        PaymentMethod::Institution { .. } => Err(Error::field(
+            "payment_method_unsupported",
+            "payment_method.type",
+            "An institution's payment authorization pays a settlement the shop created first \
+             (/v1/payer/settlements/{id}/confirm).",
+        )),
     }
 }
 
@@ -163,23 +171,7 @@ fn peer_funding(
     let funding = match (&answer.authorization, answer.decline_code) {
         (_, Some(code)) => Funding::Declined(code),
         (None, None) => Funding::Declined(DeclineCode::CardDeclined),
-        (Some(token), None) => {
-            let verified = authorizations::verify(issuer, own_id, token, &rec.id, &rec.order_digest, &rec.amount, now);
-            match verified {
-                Ok(claims) => Funding::Peer(PeerFunding {
-                    peer_id: issuer.id.clone(),
-                    jti: claims.jti,
-                    credit_limit: rec
-                        .amount
-                        .with_minor(issuer.credit_limit(rec.amount.currency()))
-                        .unwrap_or_else(|| rec.amount.zero_like()),
-                }),
-                Err(what) => {
-                    tracing::warn!(issuer = %issuer.id, check = what, "a payment authorization failed its check");
-                    Funding::Declined(DeclineCode::AuthenticationFailed)
-                }
-            }
-        }
+        (Some(token), None) => verified_funding(own_id, issuer, token, rec, now).0,
     };
     Resolved {
         payment_type: PaymentType::Card,
@@ -188,6 +180,63 @@ fn peer_funding(
         user: None,
         jti: None,
     }
+}
+
+/// Checks a peer's payment authorization for this settlement: the funding
+/// it guarantees and the brand it names, or a decline. Any failed check is
+/// a reason to decline (`authentication_failed`), never to move money.
+fn verified_funding(
+    own_id: &str,
+    issuer: &kessai_core::peers::Peer,
+    token: &str,
+    rec: &Record,
+    now: i64,
+) -> (Funding, String) {
+    match authorizations::verify(issuer, own_id, token, &rec.id, &rec.order_digest, &rec.amount, now) {
+        Ok(claims) => {
+            let credit_limit = rec
+                .amount
+                .with_minor(issuer.credit_limit(rec.amount.currency()))
+                .unwrap_or_else(|| rec.amount.zero_like());
+            let funding = Funding::Peer(PeerFunding {
+                peer_id: issuer.id.clone(),
+                jti: claims.jti,
+                credit_limit,
+            });
+            (funding, claims.brand)
+        }
+        Err(what) => {
+            tracing::warn!(issuer = %issuer.id, check = what, "a payment authorization failed its check");
+            (Funding::Declined(DeclineCode::AuthenticationFailed), String::new())
+        }
+    }
+}
+
+/// `payment_method.type = "institution"` (PROTOCOL 11 step 2): the buyer's
+/// institution already holds the funds and signed an authorization. Its
+/// signer is found by the JWS `kid` among the pinned peers; an unknown or
+/// unpinned signer is declined `authentication_failed`.
+async fn resolve_institution(state: &AppState, token: &str, rec: &Record, now: i64) -> Result<Resolved> {
+    let kid = kessai_protocol::peer::peek::<kessai_protocol::peer::PaymentAuthorization>(token).map(|(kid, _)| kid);
+    let issuer = match kid {
+        Ok(kid) => kessai_core::peers::by_thumbprint(&state.node.reader, &kid).await?,
+        Err(_) => None,
+    };
+    let (funding, brand) = match issuer {
+        Some(issuer) => {
+            let own = kessai_core::institution::current(&state.node.reader, &state.node.keyring).await?;
+            verified_funding(&own.id, &issuer, token, rec, now)
+        }
+        None => (Funding::Declined(DeclineCode::AuthenticationFailed), String::new()),
+    };
+    Ok(Resolved {
+        payment_type: PaymentType::Institution,
+        funding,
+        // The brand is checked against the shop's; there is no card to show.
+        card: Some((brand, String::new())),
+        user: None,
+        jti: None,
+    })
 }
 
 async fn answer(
@@ -258,6 +307,9 @@ pub async fn confirm(
     let now = kessai_core::clock::now();
     let resolved = match req.payment_method {
         PaymentMethod::Card { card } => resolve_card_anywhere(&state, &card, &rec, now).await?,
+        PaymentMethod::Institution { authorization } => {
+            resolve_institution(&state, authorization.expose(), &rec, now).await?
+        }
         other => resolve(&state, other, &req.order, Subject::Settlement(&id), now).await?,
     };
     let payer_key = resolved.user.as_ref().map(|u| u.key);

@@ -24,7 +24,7 @@ pub(super) fn record_payer(rec: &mut Record, payer: &Resolved) {
     rec.payment_type = Some(payer.payment_type);
     if let Some((brand, last4)) = &payer.card {
         rec.card_brand = Some(brand.clone()).filter(|b| !b.is_empty());
-        rec.card_last4 = Some(last4.clone());
+        rec.card_last4 = Some(last4.clone()).filter(|l| !l.is_empty());
     }
     rec.user_id = payer.user.as_ref().map(|u| u.id.clone());
 }
