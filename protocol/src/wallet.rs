@@ -73,6 +73,12 @@ pub struct BrandInfo {
     pub currencies: Vec<String>,
     /// The user's accounts.
     pub accounts: Vec<WalletAccount>,
+    /// Institutions (`ins_…`) whose shops this server wallet can pay, besides
+    /// its own: its registered peers. Not in PROTOCOL's list; added so that a
+    /// wallet can tell before sending anything which account can pay a
+    /// start message's settling institution.
+    #[serde(default)]
+    pub peers: Vec<String>,
     /// Ask again after this many seconds.
     pub refresh_after_s: u64,
 }
