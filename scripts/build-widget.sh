@@ -10,12 +10,12 @@
 # Installs what is missing (see docs/ARCHITECTURE.md, "Building the browser
 # apps"): the wasm32
 # target, wasm-bindgen-cli at the Cargo.lock version and npm binaryen,
-# the last two into target/tools.
+# the last two into $KESSAI_TOOLS (see setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
 
-TOOLS="$PWD/target/tools"
+TOOLS="$KESSAI_TOOLS"
 OUT="$PWD/target/widget"
 BUDGET_GZIP_BYTES=$((80 * 1024))
 

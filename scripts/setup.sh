@@ -2,6 +2,11 @@
 # Rust toolchain (rustup) lacks, and nothing that is already there.
 set -euo pipefail
 
+# Tools built for the browser apps (wasm-bindgen-cli, trunk, npm binaryen)
+# live outside the checkout, so that a fresh clone on the same machine does
+# not spend minutes compiling them again. Override with KESSAI_TOOLS_DIR.
+KESSAI_TOOLS="${KESSAI_TOOLS_DIR:-$HOME/.cache/kessai/tools}"
+
 need_component() {
     if ! rustup component list --installed 2>/dev/null | grep -q "^$1"; then
         echo "setup: installing rustup component $1" >&2

@@ -26,7 +26,7 @@ step "checkout widget: build for the browser, within its size budget"
 ./scripts/build-widget.sh --enforce-budget
 
 step "checkout widget: component tests in headless Chromium"
-CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$PWD/target/tools/bin/wasm-bindgen-test-runner" \
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$KESSAI_TOOLS/bin/wasm-bindgen-test-runner" \
     CHROMEDRIVER=$(command -v chromedriver) \
     cargo test -p kessai-checkout --target wasm32-unknown-unknown
 
