@@ -1,0 +1,274 @@
+//! The reducer's rules: connectors, settings and the payment flow.
+
+use kessai_protocol::api::Status;
+use kessai_protocol::wallet::{BrandInfo, Receipt, Session, StartMerchant, StartMessage, WalletAccount, WalletPayment};
+use kessai_protocol::{Order, Secret};
+
+use super::*;
+
+const NOW: i64 = 1_000;
+const SAKURA: &str = "https://sakura.example";
+
+fn session(user: &str) -> Session {
+    Session {
+        token: Secret::new(format!("wt_{user}")),
+        user_id: user.into(),
+        name: "Hanako".into(),
+        expires_at: NOW + 3_600,
+    }
+}
+
+fn info(available: u64) -> BrandInfo {
+    BrandInfo {
+        institution_id: "ins_sakura".into(),
+        name: "Sakura Bank".into(),
+        brands: vec!["sakura-debit".into()],
+        currencies: vec!["JPY".into()],
+        accounts: vec![WalletAccount {
+            account_id: "acc_1".into(),
+            brand: "sakura-debit".into(),
+            currency: "JPY".into(),
+            available,
+        }],
+        peers: vec![],
+        refresh_after_s: 300,
+    }
+}
+
+fn start() -> StartMessage {
+    StartMessage {
+        kind: "kessai.start".into(),
+        version: 1,
+        server: SAKURA.into(),
+        institution_id: "ins_sakura".into(),
+        settlement_id: "stl_1".into(),
+        client_secret: Secret::new("stl_1_secret_x".into()),
+        order: Order::example(),
+        brands: vec![],
+        merchant: StartMerchant {
+            id: "mch_1".into(),
+            name: "Corner shop".into(),
+            origin: "https://shop.example".into(),
+        },
+    }
+}
+
+fn account() -> AccountRef {
+    AccountRef {
+        address: SAKURA.into(),
+        account_id: "acc_1".into(),
+    }
+}
+
+/// A wallet logged in to Sakura Bank with `available` yen, in `mode`.
+fn wallet(mode: Mode, available: u64) -> Wallet {
+    Wallet::default()
+        .apply(Action::Loaded(Saved::default()))
+        .apply(Action::SetMode(mode))
+        .apply(Action::LoggedIn {
+            connector_id: None,
+            address: SAKURA.into(),
+            session: session("usr_1"),
+        })
+        .apply(Action::BrandInfoFetched {
+            address: SAKURA.into(),
+            info: info(available),
+            now_s: NOW,
+        })
+}
+
+fn phase(wallet: &Wallet) -> Phase {
+    wallet.payment.as_ref().map(|p| p.phase.clone()).expect("a payment")
+}
+
+fn arrive(wallet: Wallet) -> Wallet {
+    wallet
+        .apply(Action::StartArrived {
+            channel: Channel::Link,
+            start: Ok(start()),
+        })
+        .apply(Action::Prepared { now_s: NOW })
+}
+
+fn paid() -> WalletPayment {
+    WalletPayment {
+        status: Status::Succeeded,
+        settlement_id: "stl_1".into(),
+        result_token: Some("jws".into()),
+        decline_code: None,
+        mismatched_fields: None,
+        receipt: Receipt {
+            merchant: "Corner shop".into(),
+            order_id: "1234567890".into(),
+            total: 1155,
+            currency: "JPY".into(),
+            brand: "sakura-debit".into(),
+            paid_at: Some(NOW),
+        },
+    }
+}
+
+// B1
+#[test]
+fn each_login_to_a_new_address_makes_a_connector() {
+    let wallet = wallet(Mode::Ask, 5_000).apply(Action::LoggedIn {
+        connector_id: None,
+        address: "https://momiji.example".into(),
+        session: session("usr_2"),
+    });
+    let ids: Vec<&str> = wallet.connectors.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["con_1", "con_2"]);
+    assert_eq!(wallet.connectors[1].user_id, "usr_2");
+}
+
+// B7
+#[test]
+fn another_address_joins_its_connector() {
+    let wallet = wallet(Mode::Ask, 5_000).apply(Action::LoggedIn {
+        connector_id: Some("con_1".into()),
+        address: "https://momiji.example".into(),
+        session: session("usr_1"),
+    });
+    assert_eq!(wallet.connectors.len(), 1);
+    let addresses: Vec<&str> = wallet.connectors[0].links.iter().map(|l| l.address.as_str()).collect();
+    assert_eq!(addresses, [SAKURA, "https://momiji.example"]);
+}
+
+#[test]
+fn an_expired_session_keeps_the_accounts_and_a_new_login_revives_it() {
+    let expired = wallet(Mode::Ask, 5_000).apply(Action::SessionExpired { address: SAKURA.into() });
+    let link = &expired.connectors[0].links[0];
+    assert!(link.token.is_none());
+    assert!(link.brand_info.is_some(), "the accounts stay listed");
+    let revived = expired.apply(Action::LoggedIn {
+        connector_id: None,
+        address: SAKURA.into(),
+        session: session("usr_1"),
+    });
+    assert_eq!(revived.connectors.len(), 1, "a new session, not a new connector");
+    assert!(revived.connectors[0].links[0].session_live(NOW));
+}
+
+#[test]
+fn logging_out_drops_the_address_its_empty_connector_and_its_default() {
+    let wallet = wallet(Mode::Default, 5_000)
+        .apply(Action::MakeDefault(account()))
+        .apply(Action::LoggedOut { address: SAKURA.into() });
+    assert!(wallet.connectors.is_empty());
+    assert_eq!(wallet.default_account, None);
+}
+
+#[test]
+fn the_saved_part_round_trips_without_the_payment() {
+    let wallet = arrive(wallet(Mode::Automatic, 5_000).apply(Action::MakeDefault(account())));
+    let saved = wallet.saved();
+    let json = serde_json::to_string(&saved).unwrap();
+    let back: Saved = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, saved);
+    let reloaded = Wallet::default().apply(Action::Loaded(back));
+    assert!(reloaded.loaded);
+    assert_eq!(reloaded.mode, Mode::Automatic);
+    assert_eq!(reloaded.payment, None);
+}
+
+#[test]
+fn a_language_picked_before_loading_wins() {
+    let mut saved = Saved::default();
+    saved.lang = Some(Lang::En);
+    let wallet = Wallet::default()
+        .apply(Action::SetLang(Lang::Ja))
+        .apply(Action::Loaded(saved));
+    assert_eq!(wallet.lang, Some(Lang::Ja));
+}
+
+// B3
+#[test]
+fn ask_mode_shows_the_sheet_then_pays_with_the_chosen_account() {
+    let wallet = arrive(wallet(Mode::Ask, 5_000));
+    assert_eq!(phase(&wallet), Phase::Choosing);
+    let wallet = wallet.apply(Action::Choose {
+        account: account(),
+        now_s: NOW,
+    });
+    assert_eq!(phase(&wallet), Phase::Paying(account()));
+    let wallet = wallet.apply(Action::Paid(paid()));
+    assert_eq!(phase(&wallet), Phase::Done(paid()));
+}
+
+#[test]
+fn an_unusable_account_cannot_be_chosen() {
+    let wallet = arrive(wallet(Mode::Ask, 100)).apply(Action::Choose {
+        account: account(),
+        now_s: NOW,
+    });
+    assert_eq!(phase(&wallet), Phase::Choosing);
+}
+
+// B2
+#[test]
+fn default_mode_pays_with_the_default_without_asking() {
+    let wallet = arrive(wallet(Mode::Default, 5_000).apply(Action::MakeDefault(account())));
+    assert_eq!(phase(&wallet), Phase::Paying(account()));
+    assert!(wallet.payment.as_ref().unwrap().automatic);
+}
+
+// B4
+#[test]
+fn automatic_mode_asks_when_nothing_fits() {
+    let wallet = arrive(wallet(Mode::Automatic, 100));
+    assert_eq!(phase(&wallet), Phase::Choosing);
+}
+
+#[test]
+fn a_failed_payment_returns_to_the_sheet_with_the_message() {
+    let wallet = arrive(wallet(Mode::Automatic, 5_000)).apply(Action::PayFailed("No such peer.".into()));
+    let payment = wallet.payment.as_ref().unwrap();
+    assert_eq!(payment.phase, Phase::Choosing);
+    assert_eq!(payment.error.as_deref(), Some("No such peer."));
+    assert!(!payment.automatic);
+}
+
+#[test]
+fn a_refused_message_never_reaches_the_sheet() {
+    let problem = StartProblem::InvalidField("server");
+    let wallet = wallet(Mode::Automatic, 5_000)
+        .apply(Action::StartArrived {
+            channel: Channel::Popup,
+            start: Err(problem.clone()),
+        })
+        .apply(Action::Prepared { now_s: NOW });
+    assert_eq!(phase(&wallet), Phase::Refused(problem));
+    assert_eq!(phase(&wallet.apply(Action::Cancel)), Phase::Canceled);
+}
+
+#[test]
+fn late_answers_change_nothing() {
+    let wallet = arrive(wallet(Mode::Ask, 5_000));
+    let after = wallet.clone().apply(Action::Paid(paid()));
+    assert_eq!(after, wallet, "no payment was under way");
+    let canceled = wallet.apply(Action::Cancel);
+    assert_eq!(phase(&canceled), Phase::Canceled);
+    assert_eq!(phase(&canceled.clone().apply(Action::Prepared { now_s: NOW })), Phase::Canceled);
+    assert_eq!(canceled.apply(Action::Dismiss).payment, None);
+}
+
+#[test]
+fn the_popup_waits_then_can_be_canceled() {
+    let wallet = wallet(Mode::Ask, 5_000).apply(Action::AwaitStart(Channel::Popup));
+    assert_eq!(phase(&wallet), Phase::AwaitingStart);
+    assert_eq!(phase(&wallet.apply(Action::Cancel)), Phase::Canceled);
+}
+
+#[test]
+fn connectors_are_bounded() {
+    let mut wallet = wallet(Mode::Ask, 5_000);
+    for n in 0..40 {
+        wallet = wallet.apply(Action::LoggedIn {
+            connector_id: None,
+            address: format!("https://bank{n}.example"),
+            session: session("usr_1"),
+        });
+    }
+    assert_eq!(wallet.connectors.len(), crate::connectors::CONNECTORS_MAX);
+    assert!(!wallet.can_add(None));
+}
