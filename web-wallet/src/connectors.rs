@@ -90,7 +90,9 @@ impl ServerLink {
     /// The institution's name, or the address before brand information
     /// arrived.
     pub fn institution_name(&self) -> &str {
-        self.brand_info.as_ref().map_or(self.address.as_str(), |info| info.name.as_str())
+        self.brand_info
+            .as_ref()
+            .map_or(self.address.as_str(), |info| info.name.as_str())
     }
 }
 
@@ -169,9 +171,18 @@ mod tests {
         assert_eq!(normalize_address("bank.example"), Err(AddressProblem::NotHttp));
         assert_eq!(normalize_address("ftp://bank.example"), Err(AddressProblem::NotHttp));
         assert_eq!(normalize_address("https:///bank"), Err(AddressProblem::Malformed));
-        assert_eq!(normalize_address("https://bank.example/?x=1"), Err(AddressProblem::Malformed));
-        assert_eq!(normalize_address("https://user@bank.example"), Err(AddressProblem::Malformed));
-        assert_eq!(normalize_address("https://bank example"), Err(AddressProblem::Malformed));
+        assert_eq!(
+            normalize_address("https://bank.example/?x=1"),
+            Err(AddressProblem::Malformed)
+        );
+        assert_eq!(
+            normalize_address("https://user@bank.example"),
+            Err(AddressProblem::Malformed)
+        );
+        assert_eq!(
+            normalize_address("https://bank example"),
+            Err(AddressProblem::Malformed)
+        );
     }
 
     // B5, B6

@@ -126,6 +126,7 @@ pub struct Text {
     pub rate_limited: &'static str,
     pub bad_response: &'static str,
     pub too_many: &'static str,
+    pub payment_waiting: &'static str,
 }
 
 static EN: Text = Text {
@@ -190,6 +191,7 @@ static EN: Text = Text {
     rate_limited: "Too many attempts. Try again in",
     bad_response: "The server wallet sent an answer the wallet does not understand.",
     too_many: "This wallet holds as many addresses as it can.",
+    payment_waiting: "A shop is waiting for your payment: continue",
 };
 
 static JA: Text = Text {
@@ -254,6 +256,7 @@ static JA: Text = Text {
     rate_limited: "試行回数が多すぎます。次の時間が経ってからお試しください:",
     bad_response: "サーバウォレットから理解できない応答がありました。",
     too_many: "このウォレットに追加できるアドレスの上限です。",
+    payment_waiting: "お店が支払いを待っています: 続ける",
 };
 
 /// "Pay with {institution name} {brand}": the accessible name of a sheet
@@ -405,7 +408,10 @@ mod tests {
         assert_eq!(en.choose_how_to_pay, "Choose how to pay");
         assert_eq!(en.make_default, "Make default");
         assert_eq!(en.history, "History");
-        assert_eq!(pay_with(Lang::En, "Sakura Bank", "sakura-debit"), "Pay with Sakura Bank sakura-debit");
+        assert_eq!(
+            pay_with(Lang::En, "Sakura Bank", "sakura-debit"),
+            "Pay with Sakura Bank sakura-debit"
+        );
     }
 
     #[test]

@@ -10,6 +10,8 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+/// The server wallet API client.
+pub mod api;
 /// Connectors and their server wallet links.
 pub mod connectors;
 /// English and Japanese texts.
@@ -20,3 +22,25 @@ pub mod selector;
 pub mod start;
 /// The wallet's state and reducer.
 pub mod state;
+
+/// The running app: root component, routes, context.
+#[cfg(target_arch = "wasm32")]
+pub mod app;
+/// Reusable pieces of the screens.
+#[cfg(target_arch = "wasm32")]
+pub mod components;
+/// The extension's host bridge (`window.kessaiWalletHost`).
+#[cfg(target_arch = "wasm32")]
+pub mod host;
+/// The screens.
+#[cfg(target_arch = "wasm32")]
+pub mod pages;
+/// Where the saved state lives: the host's storage or localStorage.
+#[cfg(target_arch = "wasm32")]
+pub mod storage;
+/// Brand information refreshes (B5, B6) and logins shared by the screens.
+#[cfg(target_arch = "wasm32")]
+pub mod sync;
+
+#[cfg(target_arch = "wasm32")]
+pub use app::run;

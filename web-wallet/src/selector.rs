@@ -54,6 +54,8 @@ pub enum Unusable {
 pub struct Choice {
     pub account: AccountRef,
     pub connector_id: String,
+    /// The connector's user, for logging in again.
+    pub user_id: String,
     pub institution_name: String,
     pub brand: String,
     pub currency: String,
@@ -90,6 +92,7 @@ pub fn choices(connectors: &[Connector], start: &StartMessage, now_s: i64) -> Ve
                         account_id: account.account_id.clone(),
                     },
                     connector_id: connector.id.clone(),
+                    user_id: connector.user_id.clone(),
                     institution_name: info.name.clone(),
                     brand: account.brand.clone(),
                     currency: account.currency.clone(),
@@ -223,8 +226,18 @@ mod tests {
                 account("acc_poor", "sakura-debit", "JPY", 1_154),
             ],
         );
-        let far = link("https://far.example", "ins_far", &[], vec![account("acc_far", "sakura-debit", "JPY", 9_999)]);
-        let mut expired = link("https://old.example", "ins_sakura", &[], vec![account("acc_old", "sakura-debit", "JPY", 9_999)]);
+        let far = link(
+            "https://far.example",
+            "ins_far",
+            &[],
+            vec![account("acc_far", "sakura-debit", "JPY", 9_999)],
+        );
+        let mut expired = link(
+            "https://old.example",
+            "ins_sakura",
+            &[],
+            vec![account("acc_old", "sakura-debit", "JPY", 9_999)],
+        );
         expired.token = None;
         let found = verdicts(&wallet(vec![sakura, far, expired]), &start(&["sakura-debit"]));
         assert_eq!(
@@ -242,20 +255,38 @@ mod tests {
 
     #[test]
     fn an_expired_token_counts_as_an_expired_session() {
-        let mut sakura = link("https://s.example", "ins_sakura", &[], vec![account("a", "b", "JPY", 5_000)]);
+        let mut sakura = link(
+            "https://s.example",
+            "ins_sakura",
+            &[],
+            vec![account("a", "b", "JPY", 5_000)],
+        );
         sakura.expires_at = NOW;
-        assert_eq!(verdicts(&wallet(vec![sakura]), &start(&[]))[0].1, Err(Unusable::SessionExpired));
+        assert_eq!(
+            verdicts(&wallet(vec![sakura]), &start(&[]))[0].1,
+            Err(Unusable::SessionExpired)
+        );
     }
 
     #[test]
     fn an_exact_balance_suffices_and_empty_brands_accept_any() {
-        let sakura = link("https://s.example", "ins_sakura", &[], vec![account("a", "any-brand", "JPY", 1_155)]);
+        let sakura = link(
+            "https://s.example",
+            "ins_sakura",
+            &[],
+            vec![account("a", "any-brand", "JPY", 1_155)],
+        );
         assert_eq!(verdicts(&wallet(vec![sakura]), &start(&[]))[0].1, Ok(()));
     }
 
     #[test]
     fn a_peer_of_the_settling_institution_can_pay() {
-        let peer = link("https://p.example", "ins_peer", &["ins_sakura"], vec![account("a", "b", "JPY", 5_000)]);
+        let peer = link(
+            "https://p.example",
+            "ins_peer",
+            &["ins_sakura"],
+            vec![account("a", "b", "JPY", 5_000)],
+        );
         assert_eq!(verdicts(&wallet(vec![peer]), &start(&[]))[0].1, Ok(()));
     }
 
@@ -268,8 +299,18 @@ mod tests {
 
     fn two_choices() -> Vec<Choice> {
         // B7: one connector, two addresses; only the second can pay.
-        let first = link("https://a.example", "ins_a", &[], vec![account("acc_a", "b", "JPY", 5_000)]);
-        let second = link("https://b.example", "ins_sakura", &[], vec![account("acc_b", "b", "JPY", 5_000)]);
+        let first = link(
+            "https://a.example",
+            "ins_a",
+            &[],
+            vec![account("acc_a", "b", "JPY", 5_000)],
+        );
+        let second = link(
+            "https://b.example",
+            "ins_sakura",
+            &[],
+            vec![account("acc_b", "b", "JPY", 5_000)],
+        );
         choices(&wallet(vec![first, second]), &start(&[]), NOW)
     }
 

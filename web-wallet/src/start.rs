@@ -156,7 +156,12 @@ pub fn check(message: &StartMessage) -> Result<(), StartProblem> {
 }
 
 /// The result of a payment, or of a sheet closed without paying.
-pub fn result_message(channel: Channel, status: Status, settlement_id: &str, result_token: Option<&str>) -> ResultMessage {
+pub fn result_message(
+    channel: Channel,
+    status: Status,
+    settlement_id: &str,
+    result_token: Option<&str>,
+) -> ResultMessage {
     ResultMessage {
         kind: (channel == Channel::Popup).then_some(RESULT_TYPE),
         status,
@@ -227,7 +232,10 @@ mod tests {
         let padded = URL_SAFE.encode(json(&message()));
         assert_eq!(decode_link(&padded), Ok(message()));
         assert_eq!(decode_link("not base64!"), Err(StartProblem::NotDecodable));
-        assert_eq!(decode_link(&"A".repeat(LINK_PAYLOAD_LEN_MAX + 1)), Err(StartProblem::NotDecodable));
+        assert_eq!(
+            decode_link(&"A".repeat(LINK_PAYLOAD_LEN_MAX + 1)),
+            Err(StartProblem::NotDecodable)
+        );
         let not_json = URL_SAFE_NO_PAD.encode("hello");
         assert!(matches!(decode_link(&not_json), Err(StartProblem::Malformed(_))));
     }
@@ -264,11 +272,18 @@ mod tests {
 
     #[test]
     fn fields_that_cannot_be_right_are_refused() {
-        let cases: [(fn(&mut StartMessage), &str); 4] = [
+        type Spoil = fn(&mut StartMessage);
+        let cases: [(Spoil, &str); 4] = [
             (|m| m.server = "pay.example".into(), "server"),
-            (|m| m.merchant.origin = "https://shop.example/cart".into(), "merchant.origin"),
+            (
+                |m| m.merchant.origin = "https://shop.example/cart".into(),
+                "merchant.origin",
+            ),
             (|m| m.settlement_id = "set_1".into(), "settlement_id"),
-            (|m| m.client_secret = Secret::new("stl_2_secret_abc".into()), "client_secret"),
+            (
+                |m| m.client_secret = Secret::new("stl_2_secret_abc".into()),
+                "client_secret",
+            ),
         ];
         for (spoil, field) in cases {
             let mut spoiled = message();
@@ -290,7 +305,10 @@ mod tests {
         let data = format!(r#"{{"type":"kessai:start","message":{}}}"#, json(&message()));
         assert_eq!(accept_popup_data(&data, "https://shop.example"), Some(Ok(message())));
         assert_eq!(accept_popup_data(&data, "https://evil.example"), None);
-        assert_eq!(accept_popup_data(r#"{"type":"other","message":{}}"#, "https://shop.example"), None);
+        assert_eq!(
+            accept_popup_data(r#"{"type":"other","message":{}}"#, "https://shop.example"),
+            None
+        );
         assert_eq!(accept_popup_data("\"just text\"", "https://shop.example"), None);
         let mut wrong = message();
         wrong.order.total += 1;

@@ -7,6 +7,7 @@
 //! happened as [`Action`]s; so every rule of the flow is tested natively.
 
 use kessai_protocol::wallet::{BrandInfo, Session, StartMessage, WalletPayment};
+use kessai_protocol::Secret;
 use serde::{Deserialize, Serialize};
 
 use crate::connectors::{Connector, ServerLink, CONNECTORS_MAX, LINKS_PER_CONNECTOR_MAX};
@@ -98,8 +99,12 @@ pub enum Action {
         now_s: i64,
     },
     /// A call with the token at `address` got 401.
-    SessionExpired { address: String },
-    LoggedOut { address: String },
+    SessionExpired {
+        address: String,
+    },
+    LoggedOut {
+        address: String,
+    },
     /// The popup waits for its opener's start message.
     AwaitStart(Channel),
     StartArrived {
@@ -107,9 +112,14 @@ pub enum Action {
         start: Result<StartMessage, StartProblem>,
     },
     /// Brand information is fresh: decide whether to ask (B2 to B4).
-    Prepared { now_s: i64 },
+    Prepared {
+        now_s: i64,
+    },
     /// The user chose an account on the sheet.
-    Choose { account: AccountRef, now_s: i64 },
+    Choose {
+        account: AccountRef,
+        now_s: i64,
+    },
     Paid(WalletPayment),
     PayFailed(String),
     /// The user closed the sheet without paying.
@@ -159,6 +169,23 @@ impl Wallet {
                 .iter()
                 .any(|c| c.id == id && c.links.len() < LINKS_PER_CONNECTOR_MAX),
         }
+    }
+
+    /// The addresses whose brand information must be asked for again (B5,
+    /// B6), with their tokens: stale information and a live session.
+    pub fn stale_links(&self, now_s: i64) -> Vec<(String, Secret<String>)> {
+        self.connectors
+            .iter()
+            .flat_map(|c| c.links.iter())
+            .filter(|link| link.session_live(now_s) && link.brand_info_stale(now_s))
+            .filter_map(|link| Some((link.address.clone(), link.token.clone()?)))
+            .collect()
+    }
+
+    /// The session token at `address`, if the session is live.
+    pub fn token(&self, address: &str, now_s: i64) -> Option<Secret<String>> {
+        let (_, link) = crate::connectors::find_link(&self.connectors, address)?;
+        link.session_live(now_s).then(|| link.token.clone()).flatten()
     }
 
     /// The connector named `id`.

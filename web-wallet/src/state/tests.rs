@@ -173,8 +173,10 @@ fn the_saved_part_round_trips_without_the_payment() {
 
 #[test]
 fn a_language_picked_before_loading_wins() {
-    let mut saved = Saved::default();
-    saved.lang = Some(Lang::En);
+    let saved = Saved {
+        lang: Some(Lang::En),
+        ..Saved::default()
+    };
     let wallet = Wallet::default()
         .apply(Action::SetLang(Lang::Ja))
         .apply(Action::Loaded(saved));
@@ -248,7 +250,10 @@ fn late_answers_change_nothing() {
     assert_eq!(after, wallet, "no payment was under way");
     let canceled = wallet.apply(Action::Cancel);
     assert_eq!(phase(&canceled), Phase::Canceled);
-    assert_eq!(phase(&canceled.clone().apply(Action::Prepared { now_s: NOW })), Phase::Canceled);
+    assert_eq!(
+        phase(&canceled.clone().apply(Action::Prepared { now_s: NOW })),
+        Phase::Canceled
+    );
     assert_eq!(canceled.apply(Action::Dismiss).payment, None);
 }
 
@@ -271,4 +276,17 @@ fn connectors_are_bounded() {
     }
     assert_eq!(wallet.connectors.len(), crate::connectors::CONNECTORS_MAX);
     assert!(!wallet.can_add(None));
+}
+
+// B5, B6
+#[test]
+fn stale_links_are_those_with_old_info_and_a_live_session() {
+    let wallet = wallet(Mode::Ask, 5_000);
+    assert!(wallet.stale_links(NOW + 299).is_empty());
+    let stale = wallet.stale_links(NOW + 300);
+    assert_eq!(stale.len(), 1);
+    assert_eq!(stale[0].0, SAKURA);
+    let expired = wallet.apply(Action::SessionExpired { address: SAKURA.into() });
+    assert!(expired.stale_links(NOW + 300).is_empty(), "no token to ask with");
+    assert_eq!(expired.token(SAKURA, NOW), None);
 }

@@ -1,0 +1,254 @@
+//! The running app: the reducer shared by context, the hash routes, the
+//! boot sequence (saved state, then the start message) and the brand
+//! information timer (B5).
+//!
+//! Routes live in the hash (`#/`, `#/add`, `#/settings`, `#/history`,
+//! `#/pay`) so the same build works at `/wallet/` on a server, from a
+//! static folder and as an extension's popup. `#start…` is read before the
+//! router starts ([`crate::start::browser::take_arrival`]).
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use gloo::timers::callback::Interval;
+use wasm_bindgen_futures::spawn_local;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::components::nav::Nav;
+use crate::host::host;
+use crate::i18n::Lang;
+use crate::pages::{
+    accounts::AccountsPage, add_account::AddAccountPage, history::HistoryPage, pay::PayPage, settings::SettingsPage,
+};
+use crate::start::browser::{listen_to_opener, take_arrival};
+use crate::start::{self, Arrival, Channel};
+use crate::state::{Action, Phase, Wallet};
+use crate::{storage, sync};
+
+/// The wallet as every component reads and changes it.
+pub type WalletContext = UseReducerHandle<Wallet>;
+
+/// How often the timer looks for stale brand information. Each address is
+/// asked again once its own `refresh_after_s` has passed (B5), so this only
+/// bounds how late a refresh can be.
+const REFRESH_TICK_MS: u32 = 15_000;
+
+/// The screens.
+#[derive(Debug, Clone, PartialEq, Routable)]
+pub enum Route {
+    #[at("/")]
+    Accounts,
+    #[at("/add")]
+    AddAccount,
+    /// Another address for a connector (B7).
+    #[at("/add/:connector")]
+    AddAddress { connector: String },
+    #[at("/settings")]
+    Settings,
+    #[at("/history")]
+    History,
+    #[at("/pay")]
+    Pay,
+    #[not_found]
+    #[at("/404")]
+    NotFound,
+}
+
+/// Starts the wallet in the page: the start message first, then Yew.
+pub fn run() {
+    let arrival = take_arrival();
+    yew::Renderer::<App>::with_props(AppProps { arrival }).render();
+}
+
+/// The language to speak: the user's choice, else the browser's.
+pub fn lang_of(wallet: &Wallet) -> Lang {
+    let browser = web_sys::window()
+        .and_then(|w| w.navigator().language())
+        .unwrap_or_default();
+    Lang::resolve(wallet.lang, &browser)
+}
+
+/// The reducer's dispatcher as a callback, for async code.
+pub fn dispatcher(wallet: &WalletContext) -> Callback<Action> {
+    let dispatcher = wallet.dispatcher();
+    Callback::from(move |action| dispatcher.dispatch(action))
+}
+
+#[derive(Debug, Clone, PartialEq, Properties)]
+pub struct AppProps {
+    pub arrival: Arrival,
+}
+
+#[function_component(App)]
+pub fn app(props: &AppProps) -> Html {
+    html! {
+        <WalletProvider>
+            <HashRouter>
+                <Shell arrival={props.arrival.clone()} />
+            </HashRouter>
+        </WalletProvider>
+    }
+}
+
+#[derive(Debug, PartialEq, Properties)]
+pub struct ProviderProps {
+    /// The state to start from (tests start from a prepared one).
+    #[prop_or_default]
+    pub initial: Wallet,
+    #[prop_or_default]
+    pub children: Html,
+}
+
+/// Holds the reducer, saves what must be kept whenever it changes, and
+/// keeps `<html lang>` in step with the language.
+#[function_component(WalletProvider)]
+pub fn wallet_provider(props: &ProviderProps) -> Html {
+    let initial = props.initial.clone();
+    let wallet = use_reducer(move || initial);
+    let saved = wallet.saved();
+    use_effect_with((saved, wallet.loaded), |(saved, loaded)| {
+        // Never before the saved state was read: that would erase it.
+        if *loaded {
+            storage::save(saved);
+        }
+    });
+    let lang = lang_of(&wallet);
+    use_effect_with(lang, |lang| {
+        let root = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element());
+        if let Some(root) = root {
+            let _ = root.set_attribute("lang", lang.tag());
+        }
+    });
+    html! {
+        <ContextProvider<WalletContext> context={wallet}>
+            { props.children.clone() }
+        </ContextProvider<WalletContext>>
+    }
+}
+
+#[derive(Debug, PartialEq, Properties)]
+struct ShellProps {
+    arrival: Arrival,
+}
+
+#[function_component(Shell)]
+fn shell(props: &ShellProps) -> Html {
+    let Some(wallet) = use_context::<WalletContext>() else {
+        return html! {};
+    };
+    let navigator = use_navigator();
+    let dispatch = dispatcher(&wallet);
+    {
+        let (arrival, dispatch) = (props.arrival.clone(), dispatch.clone());
+        use_effect_with((), move |_| spawn_local(boot(arrival, dispatch, navigator)));
+    }
+    use_refresh_timer(&wallet, dispatch);
+    html! {
+        <>
+            <Nav />
+            <PaymentBanner />
+            <main id="main">
+                <Switch<Route> render={switch} />
+            </main>
+        </>
+    }
+}
+
+fn switch(route: Route) -> Html {
+    match route {
+        Route::Accounts | Route::NotFound => html! { <AccountsPage /> },
+        Route::AddAccount => html! { <AddAccountPage /> },
+        Route::AddAddress { connector } => html! { <AddAccountPage connector={Some(connector)} /> },
+        Route::Settings => html! { <SettingsPage /> },
+        Route::History => html! { <HistoryPage /> },
+        Route::Pay => html! { <PayPage /> },
+    }
+}
+
+/// Reads the saved state, then takes the start message from wherever it
+/// comes (B13). Loading first means the selector sees the connectors.
+async fn boot(arrival: Arrival, dispatch: Callback<Action>, navigator: Option<Navigator>) {
+    dispatch.emit(Action::Loaded(storage::load().await));
+    match arrival {
+        Arrival::Popup => {
+            dispatch.emit(Action::AwaitStart(Channel::Popup));
+            let dispatch = dispatch.clone();
+            listen_to_opener(move |start| {
+                dispatch.emit(Action::StartArrived {
+                    channel: Channel::Popup,
+                    start,
+                })
+            });
+        }
+        Arrival::Link(payload) => dispatch.emit(Action::StartArrived {
+            channel: Channel::Link,
+            start: start::decode_link(&payload),
+        }),
+        Arrival::None => {
+            let Some(host) = host() else { return };
+            let Ok(Some(json)) = host.take_start().await else {
+                return;
+            };
+            dispatch.emit(Action::StartArrived {
+                channel: Channel::Host,
+                start: start::parse(&json),
+            });
+            if let Some(navigator) = navigator {
+                navigator.push(&Route::Pay);
+            }
+        }
+    }
+}
+
+/// B5: every tick, the addresses whose brand information is older than
+/// their `refresh_after_s` are asked again, one refresh at a time.
+#[hook]
+fn use_refresh_timer(wallet: &WalletContext, dispatch: Callback<Action>) {
+    // The timer outlives renders; it reads the newest state through this.
+    let latest = use_mut_ref(|| wallet.clone());
+    *latest.borrow_mut() = wallet.clone();
+    use_effect_with((), move |_| {
+        let busy = Rc::new(Cell::new(false));
+        let interval = Interval::new(REFRESH_TICK_MS, move || tick(&latest, &busy, &dispatch));
+        move || drop(interval)
+    });
+}
+
+fn tick(latest: &Rc<RefCell<WalletContext>>, busy: &Rc<Cell<bool>>, dispatch: &Callback<Action>) {
+    if busy.get() {
+        return;
+    }
+    let links = latest.borrow().stale_links(sync::now_s());
+    if links.is_empty() {
+        return;
+    }
+    busy.set(true);
+    let (busy, dispatch) = (busy.clone(), dispatch.clone());
+    spawn_local(async move {
+        sync::refresh(links, &dispatch).await;
+        busy.set(false);
+    });
+}
+
+/// A way back to a payment waiting for the user, on every other screen.
+#[function_component(PaymentBanner)]
+fn payment_banner() -> Html {
+    let wallet = use_context::<WalletContext>();
+    let route = use_route::<Route>();
+    let waiting = wallet
+        .as_ref()
+        .and_then(|w| w.payment.as_ref())
+        .is_some_and(|p| matches!(p.phase, Phase::Choosing | Phase::AwaitingStart | Phase::Preparing));
+    if !waiting || route == Some(Route::Pay) {
+        return html! {};
+    }
+    let text = wallet.as_ref().map_or(Lang::En, |w| lang_of(w)).text();
+    html! {
+        <p class="banner">
+            <Link<Route> to={Route::Pay}>{ text.payment_waiting }</Link<Route>>
+        </p>
+    }
+}

@@ -1,0 +1,48 @@
+use kessai_protocol::wallet::StartMessage;
+use yew::prelude::*;
+
+use crate::i18n::{amount, Lang};
+
+#[derive(Debug, PartialEq, Properties)]
+pub struct OrderSummaryProps {
+    pub start: StartMessage,
+    pub lang: Lang,
+}
+
+/// The shop and its order: items, quantities, tax and total, formatted in
+/// the order's currency (as the checkout widget shows it).
+#[function_component(OrderSummary)]
+pub fn order_summary(props: &OrderSummaryProps) -> Html {
+    let text = props.lang.text();
+    let order = &props.start.order;
+    let currency = order.currency.as_str();
+    html! {
+        <section class="order" aria-label={text.shop}>
+            <p class="shop"><span class="muted">{ text.shop }{ ": " }</span><strong>{ &props.start.merchant.name }</strong></p>
+            <table>
+                <thead><tr>
+                    <th scope="col">{ text.item }</th>
+                    <th scope="col" class="num">{ text.quantity }</th>
+                    <th scope="col" class="num">{ text.price }</th>
+                </tr></thead>
+                <tbody>
+                    { for order.items.iter().map(|item| html! {
+                        <tr>
+                            <td>{ &item.name }</td>
+                            <td class="num">{ item.quantity }</td>
+                            <td class="num">{ amount(item.unit_price.saturating_mul(item.quantity), currency) }</td>
+                        </tr>
+                    }) }
+                    <tr class="tax">
+                        <td colspan="2">{ text.tax }</td>
+                        <td class="num">{ amount(order.tax, currency) }</td>
+                    </tr>
+                </tbody>
+                <tfoot><tr>
+                    <th scope="row" colspan="2">{ text.total }</th>
+                    <td class="num total">{ amount(order.total, currency) }</td>
+                </tr></tfoot>
+            </table>
+        </section>
+    }
+}

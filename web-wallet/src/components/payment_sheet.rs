@@ -1,0 +1,87 @@
+use kessai_protocol::wallet::StartMessage;
+use yew::prelude::*;
+
+use super::order_summary::OrderSummary;
+use super::relogin::Relogin;
+use crate::i18n::{self, amount, Lang};
+use crate::selector::{AccountRef, Choice, Unusable};
+
+#[derive(Debug, PartialEq, Properties)]
+pub struct PaymentSheetProps {
+    pub start: StartMessage,
+    pub choices: Vec<Choice>,
+    pub lang: Lang,
+    /// The last attempt's failure, if any.
+    #[prop_or_default]
+    pub error: Option<String>,
+    pub on_pay: Callback<AccountRef>,
+    pub on_cancel: Callback<MouseEvent>,
+}
+
+/// "Choose how to pay" (B3): the order, one button per usable account, and
+/// the others disabled with the reason; an ended session offers its login.
+#[function_component(PaymentSheet)]
+pub fn payment_sheet(props: &PaymentSheetProps) -> Html {
+    let text = props.lang.text();
+    let usable = props.choices.iter().filter(|c| c.usable()).count();
+    html! {
+        <section class="sheet" aria-labelledby="sheet-title">
+            <h1 id="sheet-title">{ text.choose_how_to_pay }</h1>
+            <OrderSummary start={props.start.clone()} lang={props.lang} />
+            if let Some(error) = &props.error { <p class="error" role="alert">{ error }</p> }
+            if usable == 0 { <p class="warning" role="status">{ text.nothing_can_pay }</p> }
+            <ul class="choices">
+                { for props.choices.iter().enumerate().map(|(index, choice)| choice_item(props, index, choice)) }
+            </ul>
+            { for expired_logins(props) }
+            <button type="button" class="secondary" onclick={props.on_cancel.clone()}>{ text.cancel }</button>
+        </section>
+    }
+}
+
+fn choice_item(props: &PaymentSheetProps, index: usize, choice: &Choice) -> Html {
+    let name = i18n::pay_with(props.lang, &choice.institution_name, &choice.brand);
+    let available = amount(choice.available, &choice.currency);
+    match choice.verdict {
+        Ok(()) => {
+            let account = choice.account.clone();
+            let on_pay = props.on_pay.clone();
+            let onclick = Callback::from(move |_: MouseEvent| on_pay.emit(account.clone()));
+            html! {
+                <li class="choice">
+                    <button type="button" class="pay" {onclick}>{ name }</button>
+                    <span class="muted">{ available }</span>
+                </li>
+            }
+        }
+        Err(reason) => {
+            let reason_id = format!("reason-{index}");
+            html! {
+                <li class="choice unusable">
+                    <button type="button" class="pay" disabled=true aria-describedby={reason_id.clone()}>{ name }</button>
+                    <span class="muted">{ available }</span>
+                    <p class="reason" id={reason_id}>{ i18n::unusable(props.lang, reason) }</p>
+                </li>
+            }
+        }
+    }
+}
+
+/// One password form per address whose session ended, however many of
+/// its accounts are listed.
+fn expired_logins(props: &PaymentSheetProps) -> Vec<Html> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut forms = Vec::new();
+    for choice in &props.choices {
+        let address = choice.account.address.as_str();
+        if choice.verdict != Err(Unusable::SessionExpired) || seen.contains(&address) {
+            continue;
+        }
+        seen.push(address);
+        forms.push(html! {
+            <Relogin address={address.to_string()} user_id={choice.user_id.clone()}
+                institution_name={choice.institution_name.clone()} lang={props.lang} />
+        });
+    }
+    forms
+}
