@@ -30,6 +30,15 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$KESSAI_TOOLS/bin/wasm-bindgen-test-
     CHROMEDRIVER=$(command -v chromedriver) \
     cargo test -p kessai-checkout --target wasm32-unknown-unknown
 
+step "web wallet: lint for wasm32, then build for the browser with Trunk"
+cargo clippy -p kessai-wallet --target wasm32-unknown-unknown -- -D warnings
+./scripts/build-wallet.sh
+
+step "web wallet: component tests in headless Chromium"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$KESSAI_TOOLS/bin/wasm-bindgen-test-runner" \
+    CHROMEDRIVER=$(command -v chromedriver) \
+    cargo test -p kessai-wallet --target wasm32-unknown-unknown
+
 step "tests (unit, integration over HTTP, the real binary, end to end in Chromium)"
 # After build-widget.sh: this build embeds the widget just built.
 cargo build -p kessai-server

@@ -4,8 +4,7 @@
 //! build that embeds the files and the server that serves them read the
 //! same table. Only `std` here, for that reason.
 //!
-//! Adding an app (the web wallet at `/wallet/`, the terminal pages at
-//! `/pos/`) is one more row in [`APPS`], a build script writing
+//! Adding an app (the terminal pages at `/pos/`, say) is one more row in [`APPS`], a build script writing
 //! `target/<build_folder>`, and, for a `--…-dir` override, a line in
 //! `apps::folder_override`.
 
@@ -48,8 +47,24 @@ pub const WIDGET: BrowserApp = BrowserApp {
     file_not_found_code: "widget_file_not_found",
 };
 
+/// The web wallet (PROTOCOL section 12), built with Trunk by
+/// `scripts/build-wallet.sh`. Its files use relative URLs, so `/wallet/`
+/// (its `index.html`) loads the rest from beside it.
+pub const WALLET: BrowserApp = BrowserApp {
+    id: "wallet",
+    title: "web wallet",
+    url_prefix: "/wallet",
+    build_folder: "wallet",
+    build_dir_env: "KESSAI_WALLET_BUILD_DIR",
+    build_command: "./scripts/build-wallet.sh",
+    override_option: "--wallet-dir",
+    entry: "index.html",
+    not_built_code: "wallet_not_built",
+    file_not_found_code: "wallet_file_not_found",
+};
+
 /// Every browser app, in the order they are embedded and routed.
-pub const APPS: &[&BrowserApp] = &[&WIDGET];
+pub const APPS: &[&BrowserApp] = &[&WIDGET, &WALLET];
 
 /// The Content-Type of a file, from its extension. Browsers refuse module
 /// scripts without a JavaScript type and compile wasm in a streaming way
