@@ -107,9 +107,9 @@ pub fn wallet_provider(props: &ProviderProps) -> Html {
     let initial = props.initial.clone();
     let wallet = use_reducer(move || initial);
     let saved = wallet.saved();
-    use_effect_with((saved, wallet.loaded), |(saved, loaded)| {
+    use_effect_with((saved, wallet.saving()), |(saved, saving)| {
         // Never before the saved state was read: that would erase it.
-        if *loaded {
+        if *saving {
             storage::save(saved);
         }
     });
@@ -171,7 +171,13 @@ fn switch(route: Route) -> Html {
 /// Reads the saved state, then takes the start message from wherever it
 /// comes (B13). Loading first means the selector sees the connectors.
 async fn boot(arrival: Arrival, dispatch: Callback<Action>, navigator: Option<Navigator>) {
-    dispatch.emit(Action::Loaded(storage::load().await));
+    match storage::load().await {
+        Ok(saved) => dispatch.emit(Action::Loaded(saved)),
+        Err(()) => {
+            gloo::console::warn!("kessai wallet: the saved wallet could not be read; changes will not be saved");
+            dispatch.emit(Action::LoadFailed);
+        }
+    }
     match arrival {
         Arrival::Popup => {
             dispatch.emit(Action::AwaitStart(Channel::Popup));

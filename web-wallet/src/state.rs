@@ -29,6 +29,10 @@ pub struct Wallet {
     /// Whether the saved state was read: nothing is saved before, so a slow
     /// host storage cannot be overwritten with an empty wallet.
     pub loaded: bool,
+    /// The saved state could not be read (the host's storage failed): the
+    /// wallet works but saves nothing, so a passing failure cannot erase
+    /// what is stored.
+    pub storage_failed: bool,
     /// The payment in progress, if a start message arrived.
     pub payment: Option<Payment>,
 }
@@ -82,6 +86,8 @@ pub enum Phase {
 pub enum Action {
     /// The saved state was read (or there was none).
     Loaded(Saved),
+    /// The saved state could not be read.
+    LoadFailed,
     SetLang(Lang),
     SetMode(Mode),
     MakeDefault(AccountRef),
@@ -133,6 +139,10 @@ impl Wallet {
     pub fn apply(mut self, action: Action) -> Wallet {
         match action {
             Action::Loaded(saved) => self.load(saved),
+            Action::LoadFailed => {
+                self.loaded = true;
+                self.storage_failed = true;
+            }
             Action::SetLang(lang) => self.lang = Some(lang),
             Action::SetMode(mode) => self.mode = mode,
             Action::MakeDefault(account) => self.default_account = Some(account),
@@ -147,6 +157,11 @@ impl Wallet {
             other => self.payment_action(other),
         }
         self
+    }
+
+    /// Whether changes are to be saved now.
+    pub fn saving(&self) -> bool {
+        self.loaded && !self.storage_failed
     }
 
     /// What is saved of this state.

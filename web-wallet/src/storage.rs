@@ -11,15 +11,17 @@ use crate::state::Saved;
 /// The one storage key.
 pub const KEY: &str = "kessai-wallet";
 
-/// The saved state; an empty wallet when there is none or it cannot be
-/// read (a damaged entry must not lock the user out of the wallet).
-pub async fn load() -> Saved {
+/// The saved state: an empty wallet when there is none or the entry is
+/// damaged (which must not lock the user out of the wallet); an error when
+/// the storage itself failed, so the caller does not overwrite it.
+pub async fn load() -> Result<Saved, ()> {
     let text = match host() {
-        Some(host) => host.load(KEY).await.ok().flatten(),
-        None => LocalStorage::raw().get_item(KEY).ok().flatten(),
+        Some(host) => host.load(KEY).await.map_err(|_| ())?,
+        None => LocalStorage::raw().get_item(KEY).map_err(|_| ())?,
     };
-    text.and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or_default()
+    Ok(text
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default())
 }
 
 /// Saves `saved`; a failure is reported on the console (the wallet keeps

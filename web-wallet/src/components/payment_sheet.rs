@@ -29,7 +29,12 @@ pub fn payment_sheet(props: &PaymentSheetProps) -> Html {
             <h1 id="sheet-title">{ text.choose_how_to_pay }</h1>
             <OrderSummary start={props.start.clone()} lang={props.lang} />
             if let Some(error) = &props.error { <p class="error" role="alert">{ error }</p> }
-            if usable == 0 { <p class="warning" role="status">{ text.nothing_can_pay }</p> }
+            if usable == 0 {
+                <p class="warning" role="status">{ text.nothing_can_pay }{ " " }
+                    // A plain hash link: the sheet also renders outside a router.
+                    <a href="#/add">{ text.add_account }</a>
+                </p>
+            }
             <ul class="choices">
                 { for props.choices.iter().enumerate().map(|(index, choice)| choice_item(props, index, choice)) }
             </ul>

@@ -290,3 +290,11 @@ fn stale_links_are_those_with_old_info_and_a_live_session() {
     assert!(expired.stale_links(NOW + 300).is_empty(), "no token to ask with");
     assert_eq!(expired.token(SAKURA, NOW), None);
 }
+
+#[test]
+fn nothing_is_saved_before_loading_or_after_a_failed_load() {
+    assert!(!Wallet::default().saving());
+    assert!(Wallet::default().apply(Action::Loaded(Saved::default())).saving());
+    let failed = Wallet::default().apply(Action::LoadFailed);
+    assert!(failed.loaded && !failed.saving());
+}
