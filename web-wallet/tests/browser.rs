@@ -307,3 +307,57 @@ async fn a_refused_start_message_says_why() {
         "{alert}"
     );
 }
+
+/// The extension's side of the host bridge, as the extension defines it:
+/// an in-memory store, a start message to hand over, results recorded.
+const FAKE_HOST: &str = r#"
+    const store = {};
+    window.__host = { store, delivered: [], start: null };
+    window.kessaiWalletHost = {
+        kind: "extension",
+        load: (key) => Promise.resolve(key in store ? store[key] : null),
+        save: (key, value) => { store[key] = value; return Promise.resolve(); },
+        takeStart: () => Promise.resolve(window.__host.start),
+        deliverResult: (result) => { window.__host.delivered.push(result); },
+    };
+"#;
+
+fn js(code: &str) -> wasm_bindgen::JsValue {
+    js_sys::Function::new_no_args(code)
+        .call0(&wasm_bindgen::JsValue::NULL)
+        .unwrap()
+}
+
+// B13, E3
+#[wasm_bindgen_test]
+async fn the_host_bridge_keeps_the_wallet_and_hands_over_start_and_result() {
+    use kessai_protocol::api::Status;
+    use kessai_wallet::start::{browser::deliver, result_message};
+    use kessai_wallet::{host::host, storage};
+
+    js(FAKE_HOST);
+    let saved = wallet(Mode::Automatic).saved();
+    storage::save(&saved);
+    settle().await;
+    let stored = js("return window.__host.store['kessai-wallet']").as_string().unwrap();
+    assert!(stored.contains("usr_hanako"), "saved under the one key: {stored}");
+    assert_eq!(storage::load().await, Ok(saved));
+
+    let host = host().expect("the bridge is found");
+    assert_eq!(host.take_start().await.unwrap(), None);
+    let json = serde_json::to_string(&start()).unwrap();
+    js(&format!("window.__host.start = {json};"));
+    let taken = host.take_start().await.unwrap().expect("a start message");
+    assert_eq!(kessai_wallet::start::parse(&taken), Ok(start()));
+
+    let result = result_message(Channel::Host, Status::Succeeded, "stl_1", Some("jws"));
+    deliver(Channel::Host, &start(), &result);
+    let delivered = js("return JSON.stringify(window.__host.delivered)")
+        .as_string()
+        .unwrap();
+    assert_eq!(
+        delivered,
+        r#"[{"status":"succeeded","settlement_id":"stl_1","result_token":"jws"}]"#
+    );
+    js("delete window.kessaiWalletHost; delete window.__host;");
+}
