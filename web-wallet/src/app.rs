@@ -216,8 +216,17 @@ fn use_refresh_timer(wallet: &WalletContext, dispatch: Callback<Action>) {
     // The timer outlives renders; it reads the newest state through this.
     let latest = use_mut_ref(|| wallet.clone());
     *latest.borrow_mut() = wallet.clone();
+    let busy = use_memo((), |_| Cell::new(false));
+    {
+        // Once when the saved state arrives: what was saved may be old.
+        let (latest, busy, dispatch) = (latest.clone(), busy.clone(), dispatch.clone());
+        use_effect_with(wallet.loaded, move |loaded| {
+            if *loaded {
+                tick(&latest, &busy, &dispatch);
+            }
+        });
+    }
     use_effect_with((), move |_| {
-        let busy = Rc::new(Cell::new(false));
         let interval = Interval::new(REFRESH_TICK_MS, move || tick(&latest, &busy, &dispatch));
         move || drop(interval)
     });
