@@ -134,6 +134,30 @@ pub fn verdict(
     Ok(())
 }
 
+/// A server wallet whose session ended, to log in to again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiredLink {
+    pub address: String,
+    pub user_id: String,
+    pub institution_name: String,
+}
+
+/// Every address whose session is not live, whether or not its brand
+/// information ever arrived: the sheet offers a login for each, so an
+/// ended session is never a silent gap in the list.
+pub fn expired_links(connectors: &[Connector], now_s: i64) -> Vec<ExpiredLink> {
+    connectors
+        .iter()
+        .flat_map(|c| c.links.iter().map(move |link| (c, link)))
+        .filter(|(_, link)| !link.session_live(now_s))
+        .map(|(connector, link)| ExpiredLink {
+            address: link.address.clone(),
+            user_id: connector.user_id.clone(),
+            institution_name: link.institution_name().to_string(),
+        })
+        .collect()
+}
+
 /// Pay without asking, or ask: "default" pays with a usable default
 /// account, "automatic" with the first usable account (B4); otherwise,
 /// or when nothing fits, the sheet explains.
@@ -295,6 +319,23 @@ mod tests {
         let mut bare = link("https://s.example", "ins_sakura", &[], vec![]);
         bare.brand_info = None;
         assert!(choices(&wallet(vec![bare]), &start(&[]), NOW).is_empty());
+    }
+
+    #[test]
+    fn expired_links_are_listed_even_without_brand_info() {
+        let live = link("https://a.example", "ins_a", &[], vec![]);
+        let mut never_fetched = link("https://b.example", "ins_b", &[], vec![]);
+        never_fetched.brand_info = None;
+        never_fetched.token = None;
+        let expired = expired_links(&wallet(vec![live, never_fetched]), NOW);
+        assert_eq!(
+            expired,
+            vec![ExpiredLink {
+                address: "https://b.example".into(),
+                user_id: "usr_1".into(),
+                institution_name: "https://b.example".into(),
+            }]
+        );
     }
 
     fn two_choices() -> Vec<Choice> {

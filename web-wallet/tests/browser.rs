@@ -223,6 +223,11 @@ async fn the_payment_sheet_offers_usable_accounts_and_explains_the_others() {
     let props = PaymentSheetProps {
         start: start(),
         choices: selector::choices(&wallet.connectors, &start(), now_s()),
+        expired: vec![selector::ExpiredLink {
+            address: "https://kaede.example".into(),
+            user_id: "usr_hanako".into(),
+            institution_name: "Kaede Bank".into(),
+        }],
         lang: Lang::En,
         error: None,
         on_pay,
@@ -245,6 +250,8 @@ async fn the_payment_sheet_offers_usable_accounts_and_explains_the_others() {
     let reason_id = unusable.get_attribute("aria-describedby").unwrap();
     let reason = root.query_selector(&format!("#{reason_id}")).unwrap().unwrap();
     assert_eq!(reason.text_content().unwrap(), "The shop does not accept this brand.");
+    assert!(text.contains("Kaede Bank: Your session ended"), "{text}");
+    button(&root, "Log in again");
     let usable = button(&root, "Pay with Sakura Bank sakura-debit");
     assert!(!usable.disabled());
     usable.click();

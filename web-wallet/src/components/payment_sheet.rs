@@ -4,12 +4,16 @@ use yew::prelude::*;
 use super::order_summary::OrderSummary;
 use super::relogin::Relogin;
 use crate::i18n::{self, amount, Lang};
-use crate::selector::{AccountRef, Choice, Unusable};
+use crate::selector::{AccountRef, Choice, ExpiredLink};
 
 #[derive(Debug, PartialEq, Properties)]
 pub struct PaymentSheetProps {
     pub start: StartMessage,
     pub choices: Vec<Choice>,
+    /// Addresses whose session ended (B6 could not ask them): each gets a
+    /// password form.
+    #[prop_or_default]
+    pub expired: Vec<ExpiredLink>,
     pub lang: Lang,
     /// The last attempt's failure, if any.
     #[prop_or_default]
@@ -35,9 +39,11 @@ pub fn payment_sheet(props: &PaymentSheetProps) -> Html {
                     <a href="#/add">{ text.add_account }</a>
                 </p>
             }
-            <ul class="choices">
-                { for props.choices.iter().enumerate().map(|(index, choice)| choice_item(props, index, choice)) }
-            </ul>
+            if !props.choices.is_empty() {
+                <ul class="choices">
+                    { for props.choices.iter().enumerate().map(|(index, choice)| choice_item(props, index, choice)) }
+                </ul>
+            }
             { for expired_logins(props) }
             <button type="button" class="secondary" onclick={props.on_cancel.clone()}>{ text.cancel }</button>
         </section>
@@ -72,21 +78,16 @@ fn choice_item(props: &PaymentSheetProps, index: usize, choice: &Choice) -> Html
     }
 }
 
-/// One password form per address whose session ended, however many of
-/// its accounts are listed.
+/// One password form per address whose session ended.
 fn expired_logins(props: &PaymentSheetProps) -> Vec<Html> {
-    let mut seen: Vec<&str> = Vec::new();
-    let mut forms = Vec::new();
-    for choice in &props.choices {
-        let address = choice.account.address.as_str();
-        if choice.verdict != Err(Unusable::SessionExpired) || seen.contains(&address) {
-            continue;
-        }
-        seen.push(address);
-        forms.push(html! {
-            <Relogin address={address.to_string()} user_id={choice.user_id.clone()}
-                institution_name={choice.institution_name.clone()} lang={props.lang} />
-        });
-    }
-    forms
+    props
+        .expired
+        .iter()
+        .map(|link| {
+            html! {
+                <Relogin address={link.address.clone()} user_id={link.user_id.clone()}
+                    institution_name={link.institution_name.clone()} lang={props.lang} />
+            }
+        })
+        .collect()
 }

@@ -153,6 +153,7 @@ fn active(
         Phase::Paying(_) => text.paying.to_string(),
         Phase::Choosing => {
             let choices = selector::choices(&wallet.connectors, start, now_s());
+            let expired = selector::expired_links(&wallet.connectors, now_s());
             let on_pay = {
                 let wallet = wallet.clone();
                 Callback::from(move |account| {
@@ -163,7 +164,7 @@ fn active(
                 })
             };
             return html! {
-                <PaymentSheet start={start.clone()} choices={choices} lang={lang}
+                <PaymentSheet start={start.clone()} choices={choices} expired={expired} lang={lang}
                     error={payment.error.clone()} on_pay={on_pay} on_cancel={cancel} />
             };
         }
