@@ -78,7 +78,7 @@ type Shared = Rc<RefCell<App>>;
 /// Mounts the widget into `host` (its shadow root) with the page's options:
 /// an object with the properties of PROTOCOL section 10 (`server`,
 /// `settlementId`, `clientSecret`, `merchantId`, `order` as JSON text or
-/// object, `returnUrl`, `lang`, and the callbacks `onReady`,
+/// object, `returnUrl`, `lang`, `walletUrl` (section 12), and the callbacks `onReady`,
 /// `onPaymentCompleted`, `onPaymentFailed`, `onError`). Unusable options are
 /// shown in the widget and reported with `console.error`, never thrown.
 #[wasm_bindgen]
