@@ -280,14 +280,16 @@ impl Browser {
         Browser::start_with_args(Vec::new()).await
     }
 
-    /// A browser with the unpacked extension in `dir` loaded, and no other.
-    pub async fn start_with_extension(dir: &Path) -> anyhow::Result<Browser> {
+    /// A browser with the unpacked extension in `dir` loaded, and no other,
+    /// started with `extra_args` too.
+    pub async fn start_with_extension(dir: &Path, extra_args: &[&str]) -> anyhow::Result<Browser> {
         let dir = dir.display();
-        Browser::start_with_args(vec![
+        let mut args = vec![
             format!("--disable-extensions-except={dir}"),
             format!("--load-extension={dir}"),
-        ])
-        .await
+        ];
+        args.extend(extra_args.iter().map(|arg| arg.to_string()));
+        Browser::start_with_args(args).await
     }
 
     /// A browser started with `extra_args` besides the usual headless ones.

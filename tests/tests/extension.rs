@@ -45,6 +45,9 @@ const SHOP_PAGE: &str = r#"<!doctype html>
 <body><h1>A shop with a wallet extension</h1></body></html>
 "#;
 
+/// The shop's host name, which the browser resolves to 127.0.0.1.
+const SHOP_HOST: &str = "shop.test";
+
 /// The longest request line and headers the page server reads.
 const REQUEST_LEN_MAX: usize = 16 * 1024;
 
@@ -52,7 +55,7 @@ const REQUEST_LEN_MAX: usize = 16 * 1024;
 /// test ends; returns the base URL.
 async fn serve_shop_page() -> anyhow::Result<String> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}/", listener.local_addr()?);
+    let url = format!("http://{SHOP_HOST}:{}/", listener.local_addr()?.port());
     tokio::spawn(async move {
         while let Ok((mut stream, _)) = listener.accept().await {
             tokio::spawn(async move {
@@ -93,7 +96,7 @@ fn start_message(settlement_id: &str) -> StartMessage {
         merchant: StartMerchant {
             id: "mch_test".into(),
             name: "A shop".into(),
-            origin: "http://127.0.0.1".into(),
+            origin: format!("http://{SHOP_HOST}"),
         },
     }
 }
@@ -114,7 +117,14 @@ async fn extension_announces_itself_and_carries_a_payment() -> anyhow::Result<()
     }
     let started = Instant::now();
     let shop = serve_shop_page().await?;
-    let browser = Browser::start_with_extension(&extension).await?;
+    // The shop under a name that is not "localhost" or an IP address, so
+    // that its plain-http page is an insecure context, as a shop under
+    // development may be (some web APIs are missing there).
+    let browser = Browser::start_with_extension(
+        &extension,
+        &[&format!("--host-resolver-rules=MAP {SHOP_HOST} 127.0.0.1")],
+    )
+    .await?;
     let outcome = scenarios(&browser, &shop, &extension).await;
     if outcome.is_err() {
         let _ = browser.screenshot("extension-failure").await;
@@ -169,6 +179,8 @@ async fn announcements(browser: &Browser) -> anyhow::Result<Vec<WalletAnnounceme
 /// "Kessai Wallet" with a PNG icon; both carry the same uuid.
 async fn announces_itself(browser: &Browser, shop: &str) -> anyhow::Result<WalletAnnouncement> {
     browser.goto(shop).await?;
+    let secure = browser.js("return window.isSecureContext;", vec![]).await?;
+    ensure!(secure == json!(false), "the shop page should be an insecure context");
     browser
         .wait_js(
             "the announcement the wallet makes at load",

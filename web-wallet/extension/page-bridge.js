@@ -35,8 +35,16 @@
     const CustomEventCtor = CustomEvent;
 
     // Random per page load: it names this wallet in kessai:startPayment and
-    // tells nothing about the user.
-    const uuid = crypto.randomUUID();
+    // tells nothing about the user. A version 4 UUID made by hand, because
+    // crypto.randomUUID exists only in secure contexts and a shop under
+    // development may be served over plain http.
+    const uuid = (() => {
+        const bytes = crypto.getRandomValues(new Uint8Array(16));
+        bytes[6] = (bytes[6] & 0x0f) | 0x40;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+        return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    })();
 
     const fire = (type, detail) => {
         dispatch.call(win, new CustomEventCtor(type, { detail }));
