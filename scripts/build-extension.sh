@@ -66,6 +66,7 @@ done
 # failure leaves the previous package, never half of a new one.
 STAGE="$OUT.partial"
 rm -rf "$STAGE"
+trap 'rm -rf "$STAGE"' EXIT
 mkdir -p "$STAGE"
 cp "$SRC/manifest.json" "$SRC/service-worker.js" "$SRC/page-bridge.js" "$SRC/content.js" "$STAGE/"
 cp -r "$SRC/icons" "$STAGE/icons"

@@ -31,18 +31,32 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-/// The shop page: it records every announcement and result it hears. Its
-/// listeners are registered by an inline script in `<head>`, as a shop's
-/// would be, so the announcement the wallet makes unasked at load counts.
+/// The shop page: it records every announcement and result it hears, and
+/// shows a button per announced wallet as the checkout widget does (for the
+/// screenshot). Its listeners are registered by an inline script in
+/// `<head>`, as a shop's would be, so the announcement the wallet makes
+/// unasked at load counts.
 const SHOP_PAGE: &str = r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>A shop</title>
+<style>body { font: 16px system-ui; margin: 24px } button { display: flex; gap: 8px; align-items: center;
+  font: inherit; padding: 8px 14px } img { width: 24px; height: 24px }</style>
 <script>
   window.announcements = [];
   window.results = [];
-  addEventListener("kessai:announceWallet", (e) => announcements.push(e.detail));
+  addEventListener("kessai:announceWallet", (e) => {
+    announcements.push(e.detail);
+    if (document.getElementById(e.detail.uuid)) return;
+    const button = document.createElement("button");
+    button.id = e.detail.uuid;
+    const icon = document.createElement("img");
+    icon.src = e.detail.icon;
+    icon.alt = "";
+    button.append(icon, `Pay with ${e.detail.name}`);
+    document.getElementById("wallets").append(button);
+  });
   addEventListener("kessai:paymentResult", (e) => results.push(e.detail));
 </script></head>
-<body><h1>A shop with a wallet extension</h1></body></html>
+<body><h1>A shop with a wallet extension</h1><div id="wallets"></div></body></html>
 "#;
 
 /// The shop's host name, which the browser resolves to 127.0.0.1.

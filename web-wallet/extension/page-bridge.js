@@ -1,12 +1,12 @@
 // Kessai Wallet, content script in the page's own world ("world": "MAIN").
 //
 // It speaks the page ↔ wallet events of PROTOCOL section 12 (EIP-6963's
-// shape) with the page. It must run in the page's world: in Chromium an
-// object `detail` of a CustomEvent made in one world reads as null in the
-// other, so an isolated content script could neither read the page's
-// `kessai:startPayment` nor hand the page a readable announcement. It has
-// no extension API, so it relays to content.js (the isolated world) with
-// private events whose `detail` is a JSON string, which every world reads.
+// shape) with the page. It runs in the page's world because an object
+// `detail` of a CustomEvent made in one world has not always been readable
+// in another (older Chromium gave null; 156 clones it), and because the page
+// should get objects of its own world. It has no extension API, so it
+// relays to content.js (the isolated world) with private events whose
+// `detail` is a JSON string, which every world reads in every version.
 //
 // It runs at document_start, before any page script, so that it answers a
 // request made as early as the page likes, and so that the functions it
