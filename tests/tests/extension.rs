@@ -3,10 +3,17 @@
 //! `target/wallet-extension` (`./scripts/build-extension.sh`) opens a shop
 //! page served by a tiny HTTP server in this test. The page asks for wallets
 //! and hears "Kessai Wallet" announce itself; it asks it to pay and the
-//! wallet opens in a popup window, which receives the page's start message
-//! through `window.kessaiWalletHost`; the result handed to the host reaches
-//! the page as `kessai:paymentResult`, and closing the window unpaid
-//! reaches it as `canceled`.
+//! wallet page opens in a popup window; the wallet page opened with that
+//! request's key gets the page's start message from
+//! `window.kessaiWalletHost`; the result handed to the host reaches the page
+//! as `kessai:paymentResult` and the popup closes; closing the popup unpaid
+//! reaches the page as `canceled`.
+//!
+//! chromedriver lists no window an extension opens with
+//! `chrome.windows.create`, so the test cannot switch into the popup: it
+//! finds the extension through DevTools (`Browser::cdp`), sees the popup
+//! through the extension's own APIs from an extension page in a tab it can
+//! drive, and runs the wallet page with the popup's key in that tab.
 //!
 //! The wallet's own screens are not driven here (that needs the server's
 //! wallet API; a full payment through the extension is a later test): the
