@@ -12,6 +12,7 @@ const ATTRIBUTES = {
   order: 'order',
   'return-url': 'returnUrl',
   lang: 'lang',
+  'wallet-url': 'walletUrl',
 };
 
 const ready = init({ module_or_path: new URL('./kessai_checkout_bg.wasm', import.meta.url) });

@@ -58,6 +58,21 @@ pub async fn status(server: &str, follow: &Follow, wait_s: u32, stage: Stage) ->
     send("GET", &url, None, stage).await
 }
 
+/// `GET {server}/v1/payer/settlements/{id}/start?client_secret=…`: the
+/// start message for wallets (PROTOCOL section 12), as the server's text.
+/// `None` on any failure: the wallets are then simply not offered.
+pub async fn start_message(server: &str, id: &str, client_secret: &str) -> Option<String> {
+    let url = format!(
+        "{server}/v1/payer/settlements/{}/start?client_secret={}",
+        encode(id),
+        encode(client_secret)
+    );
+    match fetch_text("GET", &url, None).await {
+        Ok((200..=299, text)) => Some(text),
+        _ => None,
+    }
+}
+
 /// The second settlement request: to the settlement, or payer-first to the
 /// merchant. `body` is the JSON of a `ConfirmSettlement`.
 pub async fn confirm(server: &str, target: &Target, body: &str) -> Result<ConfirmResult, Failure> {
@@ -91,6 +106,11 @@ pub fn parse_json(text: &str) -> Result<Json, String> {
             .unwrap_or_default()
     })?;
     to_json(&value, 0).ok_or_else(|| "it is nested too deeply".to_owned())
+}
+
+/// A value from the page (an event's detail, a message) as a [`Json`].
+pub fn json_of(value: &JsValue) -> Option<Json> {
+    to_json(value, 0)
 }
 
 /// A parsed value as a [`Json`]; `None` past [`DEPTH_MAX`] levels.

@@ -5,6 +5,11 @@
 //! Card data is read from the inputs at submit time into one request body,
 //! kept only while its outcome is unknown (so that a retry repeats the very
 //! same request), and dropped at the answer.
+//!
+//! The wallets beside the card form are in [`wallets`].
+
+/// Paying with a wallet (PROTOCOL section 12).
+mod wallets;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -25,6 +30,7 @@ use crate::i18n::{self, Lang};
 use crate::options::{self, Opt, OptionError, Options, RawOptions, Target};
 use crate::state::{classify, Event, Failure, Outcome, Phase, Stage, Step};
 use crate::view::{self, FormEls};
+use crate::wallet::Wallets;
 use crate::wire;
 
 /// Most status polls while following a settlement; at 25 s each this
@@ -56,6 +62,15 @@ struct App {
     /// Whether the buyer paid in this page view (then a success navigates
     /// to `return_url`; a result seen on a reload does not).
     paid_here: bool,
+    /// The start message for wallets, as the server's JSON text, once
+    /// fetched; wallets are offered only with it.
+    start: Option<String>,
+    /// The wallets announced in the page.
+    wallets: Wallets,
+    /// The request ids of this page view's `kessai:startPayment` events.
+    requests: Vec<String>,
+    /// The web wallet's window while it has the payment.
+    popup: Option<wallets::Popup>,
 }
 
 type Shared = Rc<RefCell<App>>;
@@ -63,7 +78,7 @@ type Shared = Rc<RefCell<App>>;
 /// Mounts the widget into `host` (its shadow root) with the page's options:
 /// an object with the properties of PROTOCOL section 10 (`server`,
 /// `settlementId`, `clientSecret`, `merchantId`, `order` as JSON text or
-/// object, `returnUrl`, `lang`, and the callbacks `onReady`,
+/// object, `returnUrl`, `lang`, `walletUrl` (section 12), and the callbacks `onReady`,
 /// `onPaymentCompleted`, `onPaymentFailed`, `onError`). Unusable options are
 /// shown in the widget and reported with `console.error`, never thrown.
 #[wasm_bindgen]
@@ -112,7 +127,16 @@ pub fn mount(host: HtmlElement, options: JsValue) -> Result<(), JsValue> {
         follow,
         polls: 0,
         paid_here: false,
+        start: None,
+        wallets: Wallets::default(),
+        requests: Vec::new(),
+        popup: None,
     }));
+    // Payer-first has no client secret, hence no start message: wallets
+    // need the settlement the shop created.
+    if matches!(app.borrow().options.target, Target::Settlement { .. }) {
+        wallets::discover(&app)?;
+    }
     enter(&app, &Phase::Loading);
     Ok(())
 }
@@ -245,7 +269,15 @@ fn enter(app: &Shared, before: &Phase) {
             });
             spawn_status(app, 0, Stage::Load);
         }
-        Phase::Form { notice } => log(show_form(app, notice.as_ref())),
+        Phase::Form { notice } => {
+            log(show_form(app, notice.as_ref()));
+            if matches!(before, Phase::WithWallet | Phase::Checking) {
+                // The waiting panel that had the focus is hidden now.
+                if let Some(form) = &app.borrow().form {
+                    form.focus(Field::Number);
+                }
+            }
+        }
         Phase::Paying => {
             show_progress(app, |text| text.paying);
             spawn_confirm(app);
@@ -256,6 +288,11 @@ fn enter(app: &Shared, before: &Phase) {
         }
         Phase::Result(outcome) => log(finish(app, &outcome)),
         Phase::Error(failure) => log(show_failure(app, &failure, before)),
+        Phase::WithWallet => wallets::show_waiting(app, |text| text.with_wallet, true),
+        Phase::Checking => {
+            wallets::show_waiting(app, |text| text.checking, false);
+            spawn_status(app, 0, Stage::Load);
+        }
     }
 }
 
@@ -265,6 +302,7 @@ fn show_form(app: &Shared, notice: Option<&Failure>) -> Result<(), JsValue> {
     let mut state = app.borrow_mut();
     state.pending_body = None;
     if let Some(form) = &state.form {
+        form.show_panel(None, false);
         form.set_locked(false);
         form.set_messages("", notice.map(|n| i18n::failure(state.lang, n)).unwrap_or_default());
         return Ok(());
@@ -277,6 +315,8 @@ fn show_form(app: &Shared, notice: Option<&Failure>) -> Result<(), JsValue> {
     state.form = Some(form);
     let ready = state.callbacks.ready.clone();
     drop(state);
+    wallets::render(app);
+    wallets::fetch_start(app);
     call(ready.as_ref(), &JsValue::UNDEFINED);
     Ok(())
 }
@@ -284,6 +324,7 @@ fn show_form(app: &Shared, notice: Option<&Failure>) -> Result<(), JsValue> {
 fn show_progress(app: &Shared, text: fn(&i18n::Text) -> &'static str) {
     let state = app.borrow();
     if let Some(form) = &state.form {
+        form.show_panel(None, false);
         form.set_locked(true);
         form.pay.set_text_content(Some(&pay_label(&state)));
         form.set_messages(text(state.lang.text()), "");
@@ -360,6 +401,8 @@ fn wire_form(app: &Shared, form: &FormEls) -> Result<(), JsValue> {
     on(app, &form.expiry, "blur", |app, _| check_on_blur(app, Field::Expiry))?;
     on(app, &form.cvc, "input", |app, _| clear_problem(app, Field::Cvc))?;
     on(app, &form.cvc, "blur", |app, _| check_on_blur(app, Field::Cvc))?;
+    on(app, &form.back, "click", |app, _| wallets::back(app))?;
+    on(app, &form.wallets, "click", wallets::clicked)?;
     Ok(())
 }
 

@@ -9,7 +9,7 @@
 use kessai_protocol::api::DeclineCode;
 
 use crate::form::Problem;
-use crate::state::{Failure, Status};
+use crate::state::{Failure, Status, WalletNote};
 
 /// A language the widget speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +78,13 @@ pub struct Text {
     pub return_to_shop: &'static str,
     pub returning: &'static str,
     pub config_error: &'static str,
+    /// Above the wallet buttons.
+    pub wallets: &'static str,
+    /// The web wallet's button (its accessible name is a contract).
+    pub web_wallet: &'static str,
+    pub with_wallet: &'static str,
+    pub checking: &'static str,
+    pub back_to_card: &'static str,
 }
 
 static EN: Text = Text {
@@ -102,6 +109,11 @@ static EN: Text = Text {
     return_to_shop: "Return to the shop",
     returning: "Returning you to the shop…",
     config_error: "This payment form is not set up correctly, so it cannot take payments. Please contact the shop.",
+    wallets: "Or pay with a wallet",
+    web_wallet: "Pay with web wallet",
+    with_wallet: "Complete the payment in your wallet. This page updates when it is done.",
+    checking: "Checking your payment with the payment server…",
+    back_to_card: "Back to card payment",
 };
 
 static JA: Text = Text {
@@ -127,6 +139,11 @@ static JA: Text = Text {
     returning: "ショップに戻ります…",
     config_error:
         "このお支払いフォームは正しく設定されていないため、お支払いできません。ショップにお問い合わせください。",
+    wallets: "ウォレットで支払う",
+    web_wallet: "ウェブウォレットで支払う",
+    with_wallet: "ウォレットでお支払いを完了してください。完了するとこのページが更新されます。",
+    checking: "決済サーバーでお支払いを確認しています…",
+    back_to_card: "カードでの支払いに戻る",
 };
 
 /// The pay button's text, which is also its accessible name: it starts with
@@ -135,6 +152,34 @@ pub fn pay_label(lang: Lang, amount: &str) -> String {
     match lang {
         Lang::En => format!("Pay {amount}"),
         Lang::Ja => format!("支払う（{amount}）"),
+    }
+}
+
+/// A wallet's button: "Pay with {name}" (its accessible name is a contract).
+pub fn wallet_label(lang: Lang, name: &str) -> String {
+    match lang {
+        Lang::En => format!("Pay with {name}"),
+        Lang::Ja => format!("{name}で支払う"),
+    }
+}
+
+/// Why the buyer is back at the card form after choosing a wallet.
+fn wallet_note(lang: Lang, note: WalletNote) -> &'static str {
+    match (lang, note) {
+        (Lang::En, WalletNote::Blocked) => {
+            "The wallet window could not open. Allow pop-ups for this page, or pay by card."
+        }
+        (Lang::En, WalletNote::Closed) => "The wallet window was closed before the payment was made.",
+        (Lang::En, WalletNote::Unfinished) => {
+            "The wallet did not complete the payment, and nothing was charged. Pay by card or try again."
+        }
+        (Lang::Ja, WalletNote::Blocked) => {
+            "ウォレットのウィンドウを開けませんでした。このページのポップアップを許可するか、カードでお支払いください。"
+        }
+        (Lang::Ja, WalletNote::Closed) => "お支払いの前にウォレットのウィンドウが閉じられました。",
+        (Lang::Ja, WalletNote::Unfinished) => {
+            "ウォレットでのお支払いは完了せず、代金は請求されていません。カードでお支払いいただくか、もう一度お試しください。"
+        }
     }
 }
 
@@ -249,6 +294,7 @@ pub fn failure(lang: Lang, failure: &Failure) -> &'static str {
             return "決済サーバーが応答できませんでした。もう一度お試しください。二重に請求されることはありません。"
         }
         Failure::Closed => "settlement_expired",
+        Failure::Wallet(note) => return wallet_note(lang, *note),
         Failure::Rejected { code } | Failure::Fatal { code } => code.as_str(),
     };
     server_error(lang, code)
@@ -320,6 +366,15 @@ mod tests {
     }
 
     #[test]
+    fn wallet_buttons_keep_their_accessible_names() {
+        // PROTOCOL section 12; the end-to-end tests find the buttons by them.
+        assert_eq!(wallet_label(Lang::En, "Kessai Wallet"), "Pay with Kessai Wallet");
+        assert_eq!(EN.web_wallet, "Pay with web wallet");
+        assert_eq!(wallet_label(Lang::Ja, "Kessai Wallet"), "Kessai Walletで支払う");
+        assert_eq!(JA.web_wallet, "ウェブウォレットで支払う");
+    }
+
+    #[test]
     fn every_decline_code_has_its_own_reason() {
         let codes = DeclineCode::ALL;
         for lang in [Lang::En, Lang::Ja] {
@@ -357,6 +412,9 @@ mod tests {
                 http_status: 503,
             },
             Failure::Config { message: "m".into() },
+            Failure::Wallet(WalletNote::Blocked),
+            Failure::Wallet(WalletNote::Closed),
+            Failure::Wallet(WalletNote::Unfinished),
         ];
         for lang in [Lang::En, Lang::Ja] {
             for failure in &failures {

@@ -9,6 +9,11 @@
 //! form's rules in [`form`]. Card data lives only in the form's inputs and
 //! in the one request body sent to the settling server.
 //!
+//! Beside the card form it offers the wallets of PROTOCOL section 12: those
+//! announced in the page ([`wallet`]) and, with `wallet-url`, the web
+//! wallet in a window. A wallet's word that it is done is only a reason to
+//! ask the server: the result shown and reported is always the server's.
+//!
 //! The pure modules build and are unit-tested natively; the browser parts
 //! exist only for `wasm32`.
 
@@ -22,6 +27,8 @@ pub mod i18n;
 pub mod options;
 /// The state machine of the checkout.
 pub mod state;
+/// The wallets announced in the page, and which are shown.
+pub mod wallet;
 /// The JSON read and written, without serde.
 pub mod wire;
 

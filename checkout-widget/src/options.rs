@@ -27,11 +27,12 @@ pub enum Opt {
     Order,
     ReturnUrl,
     Lang,
+    WalletUrl,
 }
 
 impl Opt {
     /// Every option, in the order the page's developer reads them.
-    pub const ALL: [Opt; 7] = [
+    pub const ALL: [Opt; 8] = [
         Opt::Server,
         Opt::SettlementId,
         Opt::ClientSecret,
@@ -39,6 +40,7 @@ impl Opt {
         Opt::Order,
         Opt::ReturnUrl,
         Opt::Lang,
+        Opt::WalletUrl,
     ];
 
     /// The attribute name, e.g. `settlement-id`.
@@ -51,6 +53,7 @@ impl Opt {
             Opt::Order => "order",
             Opt::ReturnUrl => "return-url",
             Opt::Lang => "lang",
+            Opt::WalletUrl => "wallet-url",
         }
     }
 
@@ -64,6 +67,7 @@ impl Opt {
             Opt::Order => "order",
             Opt::ReturnUrl => "returnUrl",
             Opt::Lang => "lang",
+            Opt::WalletUrl => "walletUrl",
         }
     }
 
@@ -115,6 +119,7 @@ pub struct RawOptions {
     pub order: Option<String>,
     pub return_url: Option<String>,
     pub lang: Option<String>,
+    pub wallet_url: Option<String>,
 }
 
 impl RawOptions {
@@ -128,6 +133,7 @@ impl RawOptions {
             Opt::Order => &mut self.order,
             Opt::ReturnUrl => &mut self.return_url,
             Opt::Lang => &mut self.lang,
+            Opt::WalletUrl => &mut self.wallet_url,
         };
         *slot = value;
     }
@@ -144,11 +150,14 @@ pub struct Options {
     pub return_url: Option<String>,
     /// The language asked for, if it is one the widget speaks.
     pub lang: Option<Lang>,
+    /// The web wallet's page (PROTOCOL section 12), opened in a window by
+    /// the "Pay with web wallet" button.
+    pub wallet_url: Option<String>,
 }
 
 /// Parses and checks every option; the first failure is returned, in the
 /// order server, target (settlement-id, client-secret, merchant-id), order,
-/// return-url. An unsupported `lang` is not an error: the widget falls back
+/// return-url, wallet-url. An unsupported `lang` is not an error: the widget falls back
 /// to the page's language. `parse_json` is `JSON.parse` (its error message
 /// on failure).
 pub fn parse(raw: &RawOptions, parse_json: impl Fn(&str) -> Result<Json, String>) -> Result<Options, OptionError> {
@@ -160,12 +169,17 @@ pub fn parse(raw: &RawOptions, parse_json: impl Fn(&str) -> Result<Json, String>
         None => None,
     };
     let lang = given(raw.lang.as_deref()).and_then(Lang::from_tag);
+    let wallet_url = match given(raw.wallet_url.as_deref()) {
+        Some(url) => Some(parse_url(Opt::WalletUrl, url)?),
+        None => None,
+    };
     Ok(Options {
         server,
         target,
         order,
         return_url,
         lang,
+        wallet_url,
     })
 }
 
@@ -304,6 +318,7 @@ mod tests {
             order: Some(ORDER.into()),
             return_url: Some("https://shop.example/done".into()),
             lang: Some("ja-JP".into()),
+            wallet_url: None,
         }
     }
 
@@ -425,6 +440,23 @@ mod tests {
         assert_eq!(parse(&raw).unwrap().return_url, None);
         raw.return_url = Some("javascript:alert(1)".into());
         assert_eq!(error_of(&raw).option, Opt::ReturnUrl);
+    }
+
+    #[test]
+    fn wallet_url_is_optional_but_checked() {
+        let mut raw = raw();
+        assert_eq!(parse(&raw).unwrap().wallet_url, None);
+        raw.wallet_url = Some(" https://pay.example/wallet/ ".into());
+        assert_eq!(
+            parse(&raw).unwrap().wallet_url.as_deref(),
+            Some("https://pay.example/wallet/")
+        );
+        for bad in ["javascript:alert(1)", "/wallet/", "data:text/html,x"] {
+            raw.wallet_url = Some(bad.into());
+            let error = error_of(&raw);
+            assert_eq!(error.option, Opt::WalletUrl, "{bad}");
+            assert!(error.message.contains("wallet-url (walletUrl)"), "{}", error.message);
+        }
     }
 
     #[test]

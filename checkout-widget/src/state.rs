@@ -1,5 +1,5 @@
 //! The widget's state machine: Loading, Form, Paying, Waiting, Result,
-//! Error. Pure: [`Phase::on`] decides each transition, [`classify`] reads a
+//! Error, and for wallets (PROTOCOL section 12) WithWallet and Checking. Pure: [`Phase::on`] decides each transition, [`classify`] reads a
 //! server answer and [`failure_of`] an error response, so that the rules
 //! (a result is final, a payment in flight ignores a second submit, an
 //! unknown outcome is retried with the same request) are unit-tested
@@ -99,6 +99,19 @@ pub enum Failure {
     /// The settlement expired or was canceled before the answer: fetch its
     /// final state.
     Closed,
+    /// A wallet did not pay; shown as a note over the card form.
+    Wallet(WalletNote),
+}
+
+/// Why the buyer is back at the card form after choosing a wallet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WalletNote {
+    /// The browser did not open the web wallet's window.
+    Blocked,
+    /// The web wallet's window closed without a result.
+    Closed,
+    /// The wallet said it was done, but the server still awaits payment.
+    Unfinished,
 }
 
 /// Codes after which no retry can help.
@@ -143,6 +156,11 @@ pub enum Phase {
     Waiting,
     Result(Outcome),
     Error(Failure),
+    /// Handed to a wallet; the card form is hidden behind a "back" button.
+    WithWallet,
+    /// A wallet said it is done; the server is asked what really happened
+    /// (the word of page script or another window is not proof).
+    Checking,
 }
 
 /// What happened.
@@ -155,6 +173,13 @@ pub enum Event {
     Failed(Failure),
     /// The buyer asked to try again after an unknown outcome.
     Retry,
+    /// The buyer chose a wallet.
+    ToWallet,
+    /// Back to the card form: the buyer's choice (no note) or the wallet's
+    /// window was blocked or closed.
+    FromWallet(Option<WalletNote>),
+    /// A wallet says it is done with this settlement.
+    WalletDone,
 }
 
 impl Phase {
@@ -164,13 +189,26 @@ impl Phase {
         match (self, event) {
             (phase @ (Phase::Result(_) | Phase::Error(Failure::Config { .. })), _) => phase,
             (Phase::Form { .. }, Event::Submit) => Phase::Paying,
-            (Phase::Loading | Phase::Paying | Phase::Waiting, Event::Answered(step)) => match step {
+            (Phase::Form { .. }, Event::ToWallet) => Phase::WithWallet,
+            (Phase::WithWallet, Event::FromWallet(note)) => Phase::Form {
+                notice: note.map(Failure::Wallet),
+            },
+            // A wallet may finish after the buyer went back to the form:
+            // the payment is then checked all the same, so that it is not
+            // paid twice.
+            (Phase::Form { .. } | Phase::WithWallet, Event::WalletDone) => Phase::Checking,
+            (Phase::Checking, Event::Answered(Step::Open)) => Phase::Form {
+                notice: Some(Failure::Wallet(WalletNote::Unfinished)),
+            },
+            (Phase::Loading | Phase::Paying | Phase::Waiting | Phase::Checking, Event::Answered(step)) => match step {
                 Step::Open => Phase::Form { notice: None },
                 Step::Pending { .. } => Phase::Waiting,
                 Step::Final(outcome) => Phase::Result(outcome),
             },
             (Phase::Paying, Event::Failed(failure @ Failure::Rejected { .. })) => Phase::Form { notice: Some(failure) },
-            (Phase::Loading | Phase::Paying | Phase::Waiting, Event::Failed(failure)) => Phase::Error(failure),
+            (Phase::Loading | Phase::Paying | Phase::Waiting | Phase::Checking, Event::Failed(failure)) => {
+                Phase::Error(failure)
+            }
             (Phase::Error(Failure::Unknown { stage, .. }), Event::Retry) => match stage {
                 Stage::Load => Phase::Loading,
                 Stage::Confirm => Phase::Paying,
@@ -339,6 +377,54 @@ mod tests {
         );
         let fatal = Phase::Loading.on(Event::Failed(Failure::Fatal { code: "x".into() }));
         assert_eq!(fatal.clone().on(Event::Retry), fatal);
+    }
+
+    #[test]
+    fn a_wallet_result_is_checked_with_the_server() {
+        let with_wallet = Phase::Form { notice: None }.on(Event::ToWallet);
+        assert_eq!(with_wallet, Phase::WithWallet);
+        assert!(!with_wallet.accepts_input());
+        // A card submit cannot start while a wallet has the payment.
+        assert_eq!(with_wallet.clone().on(Event::Submit), Phase::WithWallet);
+        let checking = with_wallet.on(Event::WalletDone);
+        assert_eq!(checking, Phase::Checking);
+        let done = checking.clone().on(Event::Answered(classify(&answer("succeeded"))));
+        assert!(matches!(done, Phase::Result(ref o) if o.status == Status::Succeeded));
+        assert_eq!(
+            checking
+                .clone()
+                .on(Event::Answered(classify(&answer("awaiting_payer")))),
+            Phase::Form {
+                notice: Some(Failure::Wallet(WalletNote::Unfinished))
+            }
+        );
+        assert_eq!(
+            checking.clone().on(Event::Answered(classify(&answer("processing")))),
+            Phase::Waiting
+        );
+        let failed = checking.on(Event::Failed(failure_of(Stage::Load, 0, None)));
+        assert_eq!(failed.on(Event::Retry), Phase::Loading);
+    }
+
+    #[test]
+    fn back_from_a_wallet_to_the_form_with_or_without_a_note() {
+        assert_eq!(
+            Phase::WithWallet.on(Event::FromWallet(None)),
+            Phase::Form { notice: None }
+        );
+        assert_eq!(
+            Phase::WithWallet.on(Event::FromWallet(Some(WalletNote::Blocked))),
+            Phase::Form {
+                notice: Some(Failure::Wallet(WalletNote::Blocked))
+            }
+        );
+        // A late result after going back is still checked; nothing else
+        // of a wallet moves a paying or finished widget.
+        assert_eq!(Phase::Form { notice: None }.on(Event::WalletDone), Phase::Checking);
+        assert_eq!(Phase::Paying.on(Event::WalletDone), Phase::Paying);
+        assert_eq!(Phase::Paying.on(Event::ToWallet), Phase::Paying);
+        let result = Phase::Checking.on(Event::Answered(classify(&answer("declined"))));
+        assert_eq!(result.clone().on(Event::WalletDone), result);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! so that the shop can theme the widget from outside the shadow root.
 
 use kessai_protocol::money::format_amount;
+use kessai_protocol::wallet::WalletAnnouncement;
 use kessai_protocol::Order;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, Element, HtmlButtonElement, HtmlElement, HtmlFormElement, HtmlInputElement, Node, ShadowRoot};
@@ -28,7 +29,10 @@ input[aria-invalid=true]{border-color:var(--kessai-error,#b42318)}.pair{display:
 .err{color:var(--kessai-error,#b42318);margin:4px 0 0}.err:empty{display:none}.hint,.brand{font-size:.85em;color:var(--kessai-muted,#4b5563)}\
 button{margin-top:16px;width:100%;font:inherit;font-weight:700;padding:12px;border:0;border-radius:var(--kessai-radius,8px);background:var(--kessai-accent,#1d4ed8);color:var(--kessai-accent-text,#fff);cursor:pointer}\
 button:disabled{opacity:.6;cursor:progress}.ok h2{color:var(--kessai-success,#067647)}.bad h2,.alert{color:var(--kessai-error,#b42318)}\
-.detail{font-size:.85em;color:var(--kessai-muted,#4b5563)}";
+.detail{font-size:.85em;color:var(--kessai-muted,#4b5563)}[hidden]{display:none!important}\
+.w{margin-top:20px}.w p{margin:0;font-weight:600}.w button{display:flex;align-items:center;justify-content:center;gap:8px;margin-top:8px}\
+.w img{width:24px;height:24px;object-fit:contain}\
+.s{background:var(--kessai-secondary-background,#fff);color:var(--kessai-accent,#1d4ed8);border:1px solid var(--kessai-accent,#1d4ed8)}";
 
 /// The live elements of the card form.
 pub struct FormEls {
@@ -43,6 +47,13 @@ pub struct FormEls {
     /// Failures of the last attempt (`role="alert"`).
     pub alert: Element,
     errors: [Element; 3],
+    /// The wallet buttons, under the card form; hidden while empty.
+    pub wallets: Element,
+    /// Shown instead of the form while a wallet has the payment.
+    panel: Element,
+    panel_text: Element,
+    /// "Back to card payment", in the panel.
+    pub back: HtmlButtonElement,
 }
 
 fn element(doc: &Document, tag: &str, class: &str, text: &str) -> Result<Element, JsValue> {
@@ -126,6 +137,11 @@ pub fn checkout(doc: &Document, container: &Element, lang: Lang, order: &Order) 
     append(&form, &status)?;
     append(&form, &alert)?;
     append(&container, &form)?;
+    let wallets = element(doc, "div", "w", "")?;
+    set_attrs(&wallets, &[("part", "wallets"), ("hidden", "")])?;
+    append(&container, &wallets)?;
+    let (panel, panel_text, back) = wallet_panel(doc, lang)?;
+    append(&container, &panel)?;
     Ok(FormEls {
         form,
         number,
@@ -136,7 +152,65 @@ pub fn checkout(doc: &Document, container: &Element, lang: Lang, order: &Order) 
         status,
         alert,
         errors: [number_err, expiry_err, cvc_err],
+        wallets,
+        panel,
+        panel_text,
+        back,
     })
+}
+
+/// The (hidden) panel shown while a wallet has the payment: a progress line
+/// and the way back to the card form.
+fn wallet_panel(doc: &Document, lang: Lang) -> Result<(Element, Element, HtmlButtonElement), JsValue> {
+    let panel = element(doc, "div", "", "")?;
+    set_attrs(&panel, &[("part", "wallet-wait"), ("hidden", "")])?;
+    let text = element(doc, "p", "", "")?;
+    set_attrs(&text, &[("role", "status"), ("aria-live", "polite")])?;
+    append(&panel, &text)?;
+    let back: HtmlButtonElement = element(doc, "button", "s", lang.text().back_to_card)?.dyn_into()?;
+    back.set_type("button");
+    append(&panel, &back)?;
+    Ok((panel, text, back))
+}
+
+/// Fills the wallet section: a button "Pay with {name}" per wallet (its
+/// icon a fixed-size decorative `<img>`; only raster `data:` URLs reach
+/// here, see `wallet::check`) and, when `web_wallet`, "Pay with web
+/// wallet". Each button names its wallet in `data-wallet` (the uuid, empty
+/// for the web wallet); one listener on the section takes the clicks.
+pub fn wallet_buttons(
+    doc: &Document,
+    section: &Element,
+    lang: Lang,
+    wallets: &[WalletAnnouncement],
+    web_wallet: bool,
+) -> Result<(), JsValue> {
+    section.set_inner_html("");
+    if wallets.is_empty() && !web_wallet {
+        return Ok(());
+    }
+    append(section, &element(doc, "p", "", lang.text().wallets)?)?;
+    for wallet in wallets {
+        let button = element(doc, "button", "s", "")?;
+        set_attrs(&button, &[("type", "button"), ("data-wallet", &wallet.uuid)])?;
+        let icon = doc.create_element("img")?;
+        set_attrs(
+            &icon,
+            &[("alt", ""), ("width", "24"), ("height", "24"), ("src", &wallet.icon)],
+        )?;
+        append(&button, &icon)?;
+        append(
+            &button,
+            &element(doc, "span", "", &i18n::wallet_label(lang, &wallet.name))?,
+        )?;
+        append(section, &button)?;
+    }
+    if web_wallet {
+        let button = element(doc, "button", "s", lang.text().web_wallet)?;
+        set_attrs(&button, &[("type", "button"), ("data-wallet", "")])?;
+        append(section, &button)?;
+    }
+    Ok(())
 }
 
 /// A labelled text input appended to `parent`, and its (detached) error
@@ -288,6 +362,21 @@ impl FormEls {
     pub fn set_messages(&self, status: &str, alert: &str) {
         self.status.set_text_content(Some(status));
         self.alert.set_text_content(Some(alert));
+    }
+
+    /// Shows the wallet panel with `text` in place of the form and the wallet
+    /// buttons (with the "back" button when `back`), or, with `None`, the
+    /// form again.
+    pub fn show_panel(&self, text: Option<&str>, back: bool) {
+        let waiting = text.is_some();
+        // Toggling `hidden` fails only for invalid names; these are fixed.
+        let _ = self.form.toggle_attribute_with_force("hidden", waiting);
+        let _ = self
+            .wallets
+            .toggle_attribute_with_force("hidden", waiting || !self.wallets.has_child_nodes());
+        let _ = self.panel.toggle_attribute_with_force("hidden", !waiting);
+        let _ = self.back.toggle_attribute_with_force("hidden", !back);
+        self.panel_text.set_text_content(text);
     }
 
     /// Empties the card inputs (after a result, nothing of the card stays).

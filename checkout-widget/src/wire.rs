@@ -2,7 +2,10 @@
 //! (`JSON.parse`, see `app`) into a [`Json`] tree, and the functions here
 //! read the protocol's objects from it by hand: the order of the page's
 //! options ([`order`]), the server's answers ([`confirm_result`],
-//! [`error_body`]); [`confirm_body`] writes the second settlement request.
+//! [`error_body`]), the wallets' events and messages ([`announcement`],
+//! [`payment_result`], [`window_message`]); [`confirm_body`] writes the
+//! second settlement request and [`start_payment`] and [`start_reply`] hand
+//! the start message to a wallet.
 //!
 //! serde_json's parser, its error messages and the float formatting they
 //! pull in were most of the widget's download; these readers keep the same
@@ -12,6 +15,7 @@
 
 use kessai_protocol::api::{CardDetails, CardSummary, ConfirmResult, DeclineCode, ErrorBody, ErrorDetail, Status};
 use kessai_protocol::money::AMOUNT_MAX;
+use kessai_protocol::wallet::{WalletAnnouncement, START_TYPE, START_VERSION};
 use kessai_protocol::{Item, Order};
 
 /// Deepest nesting read: the protocol's objects are at most four deep.
@@ -260,10 +264,103 @@ pub fn confirm_body(target: &Target, order: &Order, card: &CardDetails) -> Strin
     out
 }
 
+// ---- Wallets (PROTOCOL section 12). The start message is kept as the
+// server's text and passed on whole, so only what the widget itself needs
+// is read here; the events' details are read like answers (unknown fields
+// ignored, wrong types refused).
+
+/// What the widget reads of a start message: it must be one this widget
+/// speaks, for the settlement it shows.
+pub fn start_settlement_id(value: &Json) -> Option<String> {
+    let supported = value.get("type")?.as_str()? == START_TYPE
+        && matches!(value.get("version")?, Json::Number(n) if *n == f64::from(START_VERSION));
+    if !supported {
+        return None;
+    }
+    required_string(value, "settlement_id")
+}
+
+/// A `kessai:announceWallet` detail, `{uuid, name, icon, rdns}`.
+pub fn announcement(value: &Json) -> Option<WalletAnnouncement> {
+    Some(WalletAnnouncement {
+        uuid: required_string(value, "uuid")?,
+        name: required_string(value, "name")?,
+        icon: required_string(value, "icon")?,
+        rdns: required_string(value, "rdns")?,
+    })
+}
+
+/// What a wallet says of a payment. Its `status` is not believed (page
+/// script can send anything): the widget asks the server, so only the
+/// fields that route the answer are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalletDone {
+    /// `None` from the web wallet's window, which answers one request only.
+    pub request_id: Option<String>,
+    pub settlement_id: String,
+}
+
+/// A `kessai:paymentResult` detail, `{request_id, status, settlement_id,
+/// result_token?}`.
+pub fn payment_result(value: &Json) -> Option<WalletDone> {
+    required_string(value, "status")?;
+    optional(value, "result_token", string)?;
+    Some(WalletDone {
+        request_id: Some(required_string(value, "request_id")?),
+        settlement_id: required_string(value, "settlement_id")?,
+    })
+}
+
+/// A message from the web wallet's window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WindowMessage {
+    /// `{"type": "kessai:ready"}`: it asks for the start message.
+    Ready,
+    /// `{"type": "kessai:paymentResult", status, settlement_id, result_token?}`.
+    Done(WalletDone),
+}
+
+/// A message from the web wallet's window; `None` for anything else.
+pub fn window_message(value: &Json) -> Option<WindowMessage> {
+    match value.get("type")?.as_str()? {
+        "kessai:ready" => Some(WindowMessage::Ready),
+        "kessai:paymentResult" => {
+            required_string(value, "status")?;
+            optional(value, "result_token", string)?;
+            Some(WindowMessage::Done(WalletDone {
+                request_id: None,
+                settlement_id: required_string(value, "settlement_id")?,
+            }))
+        }
+        _ => None,
+    }
+}
+
+/// The `kessai:startPayment` detail, `{uuid, request_id, message}`, with
+/// the start message as the server gave it (`start_json`, already parsed
+/// once, so it is one whole JSON value).
+pub fn start_payment(uuid: &str, request_id: &str, start_json: &str) -> String {
+    let mut out = String::with_capacity(start_json.len() + 128);
+    out.push_str("{\"uuid\":");
+    push_string(&mut out, uuid);
+    out.push_str(",\"request_id\":");
+    push_string(&mut out, request_id);
+    out.push_str(",\"message\":");
+    out.push_str(start_json);
+    out.push('}');
+    out
+}
+
+/// The answer to the web wallet's `kessai:ready`.
+pub fn start_reply(start_json: &str) -> String {
+    format!("{{\"type\":\"kessai:start\",\"message\":{start_json}}}")
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use kessai_protocol::api::{ConfirmSettlement, PaymentMethod};
+    use kessai_protocol::wallet::{PaymentResult, StartMessage, StartPayment};
     use kessai_protocol::Secret;
 
     /// What `JSON.parse` gives, for native tests.
@@ -430,6 +527,109 @@ pub(crate) mod tests {
                 ..expected
             }
         );
+    }
+
+    const START: &str = r#"{"type":"kessai.start","version":1,"server":"https://pay.example",
+        "institution_id":"ins_1","settlement_id":"stl_1","client_secret":"stl_1_secret_abc",
+        "order":{"order_id":"1234567890","currency":"JPY",
+          "items":[{"code":"XXXX","name":"Peanut \"butter\"","unit_price":500,"quantity":1}],"tax":55,"total":555},
+        "brands":["kessai-card"],"merchant":{"id":"mch_1","name":"Shop","origin":"https://shop.example"}}"#;
+
+    #[test]
+    fn the_start_message_is_read_for_its_settlement() {
+        // The fixture is a StartMessage by the protocol's own serde form.
+        let message: StartMessage = serde_json::from_str(START).unwrap();
+        assert!(message.is_supported());
+        assert_eq!(start_settlement_id(&parse(START).unwrap()).as_deref(), Some("stl_1"));
+        for (from, to) in [
+            ("\"version\":1", "\"version\":2"),
+            ("\"version\":1", "\"version\":\"1\""),
+            ("\"type\":\"kessai.start\"", "\"type\":\"other\""),
+            ("\"settlement_id\":\"stl_1\"", "\"settlement_id\":1"),
+        ] {
+            let changed = START.replace(from, to);
+            assert_eq!(start_settlement_id(&parse(&changed).unwrap()), None, "{to}");
+        }
+        assert_eq!(start_settlement_id(&parse("[]").unwrap()), None);
+    }
+
+    #[test]
+    fn the_start_payment_detail_is_a_start_payment() {
+        let detail = start_payment("uuid-\"1\"", "0a1b", START);
+        let read: StartPayment = serde_json::from_str(&detail).unwrap();
+        assert_eq!(
+            read,
+            StartPayment {
+                uuid: "uuid-\"1\"".into(),
+                request_id: "0a1b".into(),
+                message: serde_json::from_str(START).unwrap(),
+            }
+        );
+        let reply: serde_json::Value = serde_json::from_str(&start_reply(START)).unwrap();
+        assert_eq!(reply["type"], "kessai:start");
+        let message: StartMessage = serde_json::from_value(reply["message"].clone()).unwrap();
+        assert_eq!(message, serde_json::from_str::<StartMessage>(START).unwrap());
+    }
+
+    #[test]
+    fn announcements_read_as_serde_does() {
+        let json = r#"{"uuid":"u1","name":"Kessai Wallet","icon":"data:image/png;base64,iVBO","rdns":"org.kessai.wallet","extra":1}"#;
+        let expected: WalletAnnouncement = serde_json::from_str(json).unwrap();
+        assert_eq!(announcement(&parse(json).unwrap()), Some(expected));
+        for bad in [
+            r#"{"uuid":"u1","name":"n","icon":"i"}"#,
+            r#"{"uuid":1,"name":"n","icon":"i","rdns":"r"}"#,
+            r#"{"uuid":"u1","name":null,"icon":"i","rdns":"r"}"#,
+            "null",
+        ] {
+            assert_eq!(announcement(&parse(bad).unwrap()), None, "{bad}");
+            assert!(serde_json::from_str::<WalletAnnouncement>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn payment_results_read_as_serde_does() {
+        for json in [
+            r#"{"request_id":"r1","status":"succeeded","settlement_id":"stl_1","result_token":"h.p.s"}"#,
+            r#"{"request_id":"r1","status":"canceled","settlement_id":"stl_1"}"#,
+        ] {
+            let expected: PaymentResult = serde_json::from_str(json).unwrap();
+            let read = payment_result(&parse(json).unwrap()).unwrap();
+            assert_eq!(read.request_id.as_deref(), Some(expected.request_id.as_str()));
+            assert_eq!(read.settlement_id, expected.settlement_id);
+        }
+        for bad in [
+            r#"{"status":"succeeded","settlement_id":"stl_1"}"#,
+            r#"{"request_id":"r1","settlement_id":"stl_1"}"#,
+            r#"{"request_id":"r1","status":"succeeded"}"#,
+            r#"{"request_id":"r1","status":"succeeded","settlement_id":"stl_1","result_token":7}"#,
+        ] {
+            assert_eq!(payment_result(&parse(bad).unwrap()), None, "{bad}");
+            assert!(serde_json::from_str::<PaymentResult>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn window_messages_are_ready_or_a_result() {
+        let read = |json: &str| window_message(&parse(json).unwrap());
+        assert_eq!(read(r#"{"type":"kessai:ready"}"#), Some(WindowMessage::Ready));
+        assert_eq!(
+            read(
+                r#"{"type":"kessai:paymentResult","status":"succeeded","settlement_id":"stl_1","result_token":"h.p.s"}"#
+            ),
+            Some(WindowMessage::Done(WalletDone {
+                request_id: None,
+                settlement_id: "stl_1".into()
+            }))
+        );
+        for other in [
+            r#"{"type":"kessai:paymentResult","status":"succeeded"}"#,
+            r#"{"type":"kessai:start"}"#,
+            r#""kessai:ready""#,
+            "{}",
+        ] {
+            assert_eq!(read(other), None, "{other}");
+        }
     }
 
     #[test]

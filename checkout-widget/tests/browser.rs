@@ -369,8 +369,10 @@ async fn settlement_flow_loads_then_confirms_with_the_client_secret() {
     type_into(&input_labelled(&host, "セキュリティコード"), "1234");
     find(&host, "button").dyn_into::<HtmlElement>().unwrap().click();
     settle().await;
-    assert_eq!(requests().length(), 2);
-    let request = js_sys::Array::from(&requests().get(1));
+    // Status, start message (for wallets; this stub's answer is not one),
+    // confirmation.
+    assert_eq!(requests().length(), 3);
+    let request = js_sys::Array::from(&requests().get(2));
     assert_eq!(
         request.get(1).as_string().unwrap(),
         "http://127.0.0.1:9/v1/payer/settlements/stl_1/confirm"
@@ -379,4 +381,403 @@ async fn settlement_flow_loads_then_confirms_with_the_client_secret() {
     assert_eq!(body["client_secret"], "stl_1_secret_abc");
     assert_eq!(body["payment_method"]["card"]["exp_month"], 1);
     assert!(text(&host).contains("お支払いが完了しました"), "{}", text(&host));
+}
+
+// ---- Wallets (PROTOCOL section 12). A fake wallet script answers the
+// widget's events as a wallet extension would; the server is a `fetch` stub
+// routing by URL (the start message, then the settlement's statuses in turn).
+
+const PNG: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
+const SVG: &str =
+    "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIG9ubG9hZD0iYWxlcnQoMSkiLz4=";
+
+fn start_message(id: &str) -> String {
+    format!(
+        r#"{{"type":"kessai.start","version":1,"server":"http://127.0.0.1:9","institution_id":"ins_1","settlement_id":"{id}","client_secret":"{id}_secret_abc","order":{ORDER},"brands":["kessai-card"],"merchant":{{"id":"mch_1","name":"Shop","origin":"http://shop.example"}}}}"#
+    )
+}
+
+fn settlement(id: &str, status: &str) -> String {
+    format!(
+        r#"{{"id":"{id}","status":"{status}","order_id":"1234567890","currency":"JPY","total":1155,"result_token":"h.p.s"}}"#
+    )
+}
+
+/// `fetch` answering `…/start` with `start` (404 when empty) and other GETs
+/// with `statuses` in turn (the last one repeated).
+fn stub_server(start: &str, statuses: &[String]) {
+    let install = Function::new_with_args(
+        "start, statuses",
+        "window.__kessai_requests = [];
+         window.fetch = async (request) => {
+           window.__kessai_requests.push([request.method, request.url, null]);
+           const url = new URL(request.url);
+           let body = start, status = start ? 200 : 404;
+           if (!url.pathname.endsWith('/start')) {
+             body = statuses.length > 1 ? statuses.shift() : statuses[0];
+             status = 200;
+           }
+           return new Response(body, {status, headers: {'Content-Type': 'application/json'}});
+         };",
+    );
+    let statuses: js_sys::Array = statuses.iter().map(|s| JsValue::from_str(s)).collect();
+    install.call2(&JsValue::NULL, &start.into(), &statuses).unwrap();
+}
+
+/// A wallet in the page: it announces itself when asked and records the
+/// `kessai:startPayment` meant for it as `window.__kessai_started`; when
+/// `reply_for` is not empty it answers at once that it paid that settlement.
+fn install_wallet(name: &str, uuid: &str, icon: &str, reply_for: &str) {
+    let install = Function::new_with_args(
+        "name, uuid, icon, replyFor",
+        "const announce = () => window.dispatchEvent(new CustomEvent('kessai:announceWallet',
+           {detail: {uuid, name, icon, rdns: 'test.' + uuid}}));
+         window.addEventListener('kessai:requestWallet', announce);
+         window.addEventListener('kessai:startPayment', (event) => {
+           if (event.detail.uuid !== uuid) return;
+           window.__kessai_started = event.detail;
+           if (replyFor) window.dispatchEvent(new CustomEvent('kessai:paymentResult', {detail: {
+             request_id: event.detail.request_id, status: 'succeeded', settlement_id: replyFor,
+             result_token: 'said.by.wallet'}}));
+         });",
+    );
+    let args = js_sys::Array::of4(&name.into(), &uuid.into(), &icon.into(), &reply_for.into());
+    install.apply(&JsValue::NULL, &args).unwrap();
+}
+
+fn mount_settlement(id: &str, extra: &[(&str, &str)]) -> HtmlElement {
+    let host = host();
+    let secret = format!("{id}_secret_abc");
+    let mut pairs = vec![
+        ("server", "http://127.0.0.1:9"),
+        ("settlementId", id),
+        ("clientSecret", secret.as_str()),
+        ("order", ORDER),
+        ("lang", "en"),
+    ];
+    pairs.extend_from_slice(extra);
+    mount(host.clone(), options(&pairs)).unwrap();
+    host
+}
+
+/// The button whose text is exactly `name`, if any.
+fn button_named(host: &HtmlElement, name: &str) -> Option<HtmlElement> {
+    let buttons = root(host).query_selector_all("button").unwrap();
+    (0..buttons.length())
+        .map(|index| buttons.item(index).unwrap().dyn_into::<HtmlElement>().unwrap())
+        .find(|button| button.text_content().as_deref().map(str::trim) == Some(name))
+}
+
+fn visible(element: &Element) -> bool {
+    element.closest("[hidden]").unwrap().is_none()
+}
+
+fn global(name: &str) -> JsValue {
+    Reflect::get(&web_sys::window().unwrap(), &name.into()).unwrap()
+}
+
+fn request_urls() -> Vec<String> {
+    requests()
+        .iter()
+        .map(|request| js_sys::Array::from(&request).get(1).as_string().unwrap())
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn announced_wallets_get_a_button_and_an_svg_icon_is_refused() {
+    stub_server(&start_message("stl_w1"), &[settlement("stl_w1", "awaiting_payer")]);
+    install_wallet("Raster Wallet", "uuid-raster", PNG, "");
+    install_wallet("Vector Wallet", "uuid-vector", SVG, "");
+    let host = mount_settlement("stl_w1", &[]);
+    settle().await;
+    assert_eq!(
+        request_urls()[1],
+        "http://127.0.0.1:9/v1/payer/settlements/stl_w1/start?client_secret=stl_w1_secret_abc"
+    );
+    let button = button_named(&host, "Pay with Raster Wallet").expect("the raster wallet's button");
+    assert!(visible(&button));
+    let icon = button.query_selector("img").unwrap().unwrap();
+    assert_eq!(icon.get_attribute("src").as_deref(), Some(PNG));
+    assert_eq!(icon.get_attribute("alt").as_deref(), Some(""));
+    assert_eq!(icon.get_attribute("width").as_deref(), Some("24"));
+    assert!(button_named(&host, "Pay with Vector Wallet").is_none());
+    assert!(root(&host)
+        .query_selector("img[src^='data:image/svg']")
+        .unwrap()
+        .is_none());
+    // The card form is there all the same, and its button comes first.
+    input_labelled(&host, "Card number");
+    assert!(find(&host, "button").text_content().unwrap().starts_with("Pay ¥"));
+}
+
+#[wasm_bindgen_test]
+async fn a_wallet_loaded_later_is_shown_and_the_same_rdns_replaces_it() {
+    stub_server(&start_message("stl_w2"), &[settlement("stl_w2", "awaiting_payer")]);
+    let host = mount_settlement("stl_w2", &[("lang", "ja")]);
+    settle().await;
+    let announce = Function::new_with_args(
+        "uuid, name, icon",
+        "window.dispatchEvent(new CustomEvent('kessai:announceWallet',
+           {detail: {uuid, name, icon, rdns: 'test.late'}}));",
+    );
+    announce
+        .call3(&JsValue::NULL, &"late-1".into(), &"Late".into(), &PNG.into())
+        .unwrap();
+    assert!(button_named(&host, "Lateで支払う").is_some(), "{}", text(&host));
+    announce
+        .call3(&JsValue::NULL, &"late-2".into(), &"Later".into(), &PNG.into())
+        .unwrap();
+    assert!(button_named(&host, "Lateで支払う").is_none());
+    assert!(button_named(&host, "Laterで支払う").is_some());
+}
+
+#[wasm_bindgen_test]
+async fn clicking_a_wallet_dispatches_start_payment_and_back_returns_to_the_form() {
+    let start = start_message("stl_w3");
+    stub_server(&start, &[settlement("stl_w3", "awaiting_payer")]);
+    install_wallet("Quiet Wallet", "uuid-quiet", PNG, "");
+    let host = mount_settlement("stl_w3", &[]);
+    settle().await;
+    button_named(&host, "Pay with Quiet Wallet").unwrap().click();
+    let started = global("__kessai_started");
+    assert_eq!(Reflect::get(&started, &"uuid".into()).unwrap(), "uuid-quiet");
+    let request_id = Reflect::get(&started, &"request_id".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    assert_eq!(request_id.len(), 32);
+    assert!(request_id.bytes().all(|b| b.is_ascii_hexdigit()), "{request_id}");
+    let message = js_sys::JSON::stringify(&Reflect::get(&started, &"message".into()).unwrap()).unwrap();
+    let message: serde_json::Value = serde_json::from_str(&String::from(message)).unwrap();
+    assert_eq!(message, serde_json::from_str::<serde_json::Value>(&start).unwrap());
+    // Waiting, with a way back; the card form is out of sight meanwhile.
+    assert!(
+        text(&host).contains("Complete the payment in your wallet"),
+        "{}",
+        text(&host)
+    );
+    assert!(!visible(&find(&host, "form")));
+    button_named(&host, "Back to card payment").unwrap().click();
+    assert!(visible(&find(&host, "form")));
+    assert!(visible(&button_named(&host, "Pay with Quiet Wallet").unwrap()));
+    // A second click is a new request.
+    button_named(&host, "Pay with Quiet Wallet").unwrap().click();
+    let again = Reflect::get(&global("__kessai_started"), &"request_id".into()).unwrap();
+    assert_ne!(again.as_string().unwrap(), request_id);
+}
+
+#[wasm_bindgen_test]
+async fn a_wallet_result_is_checked_with_the_server_and_ends_the_widget() {
+    stub_server(
+        &start_message("stl_w4"),
+        &[
+            settlement("stl_w4", "awaiting_payer"),
+            settlement("stl_w4", "succeeded"),
+        ],
+    );
+    install_wallet("Paying Wallet", "uuid-paying", PNG, "stl_w4");
+    let host = mount_settlement("stl_w4", &[]);
+    let seen = Function::new_with_args("event", "window.__kessai_wallet_result = event.detail;");
+    host.add_event_listener_with_callback("kessai:result", &seen).unwrap();
+    settle().await;
+    button_named(&host, "Pay with Paying Wallet").unwrap().click();
+    settle().await;
+    assert!(text(&host).contains("Payment complete"), "{}", text(&host));
+    let urls = request_urls();
+    assert_eq!(urls.len(), 3, "{urls:?}");
+    assert_eq!(
+        urls[2],
+        "http://127.0.0.1:9/v1/payer/settlements/stl_w4?client_secret=stl_w4_secret_abc"
+    );
+    // The token reported is the server's, not the wallet's.
+    let detail = global("__kessai_wallet_result");
+    assert_eq!(Reflect::get(&detail, &"status".into()).unwrap(), "succeeded");
+    assert_eq!(Reflect::get(&detail, &"result_token".into()).unwrap(), "h.p.s");
+}
+
+#[wasm_bindgen_test]
+async fn a_wallet_that_did_not_pay_leaves_the_card_form_with_a_note() {
+    stub_server(&start_message("stl_w5"), &[settlement("stl_w5", "awaiting_payer")]);
+    install_wallet("Idle Wallet", "uuid-idle", PNG, "stl_w5");
+    let host = mount_settlement("stl_w5", &[]);
+    settle().await;
+    button_named(&host, "Pay with Idle Wallet").unwrap().click();
+    settle().await;
+    assert!(visible(&find(&host, "form")));
+    let alert = find(&host, "p[role=alert]").text_content().unwrap();
+    assert!(alert.contains("did not complete the payment"), "{alert}");
+}
+
+#[wasm_bindgen_test]
+async fn a_wallet_result_for_another_settlement_is_ignored() {
+    stub_server(&start_message("stl_w6"), &[settlement("stl_w6", "awaiting_payer")]);
+    install_wallet("Confused Wallet", "uuid-confused", PNG, "stl_other");
+    let host = mount_settlement("stl_w6", &[]);
+    settle().await;
+    button_named(&host, "Pay with Confused Wallet").unwrap().click();
+    settle().await;
+    assert_eq!(request_urls().len(), 2, "{:?}", request_urls());
+    assert!(text(&host).contains("Complete the payment in your wallet"));
+}
+
+#[wasm_bindgen_test]
+async fn without_a_start_message_no_wallet_is_offered() {
+    stub_server("", &[settlement("stl_w7", "awaiting_payer")]);
+    install_wallet("Unused Wallet", "uuid-unused", PNG, "");
+    let host = mount_settlement("stl_w7", &[("walletUrl", "https://wallet.example/")]);
+    settle().await;
+    assert!(button_named(&host, "Pay with Unused Wallet").is_none());
+    assert!(button_named(&host, "Pay with web wallet").is_none());
+    assert!(!visible(&find(&host, "[part=wallets]")));
+    input_labelled(&host, "Card number");
+}
+
+/// Replaces `window.open` with one that returns `frame`'s window (or null,
+/// a blocked pop-up) and records its arguments as `window.__kessai_opened`;
+/// returns the original to restore.
+fn stub_open(frame: &JsValue) -> JsValue {
+    let original = global("open");
+    let install = Function::new_with_args(
+        "frame",
+        "window.open = (...args) => { window.__kessai_opened = args; return frame ? frame.contentWindow : null; };",
+    );
+    install.call1(&JsValue::NULL, frame).unwrap();
+    original
+}
+
+/// Runs `code` inside the frame, so that its messages come from the frame.
+fn in_frame(frame: &JsValue, code: &str) {
+    let window = Reflect::get(frame, &"contentWindow".into()).unwrap();
+    let eval: Function = Reflect::get(&window, &"eval".into()).unwrap().dyn_into().unwrap();
+    eval.call1(&window, &code.into()).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn the_web_wallet_window_gets_the_start_message_at_its_origin_only() {
+    let start = start_message("stl_w8");
+    stub_server(
+        &start,
+        &[
+            settlement("stl_w8", "awaiting_payer"),
+            settlement("stl_w8", "succeeded"),
+        ],
+    );
+    // A same-origin frame stands in for the wallet's window.
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let frame = doc.create_element("iframe").unwrap();
+    frame.set_attribute("srcdoc", "<p>wallet</p>").unwrap();
+    doc.body().unwrap().append_child(&frame).unwrap();
+    settle().await;
+    let original = stub_open(&frame);
+    let origin = Reflect::get(
+        &Reflect::get(&web_sys::window().unwrap(), &"location".into()).unwrap(),
+        &"origin".into(),
+    )
+    .unwrap()
+    .as_string()
+    .unwrap();
+    let wallet_url = format!("{origin}/wallet/");
+    let host = mount_settlement("stl_w8", &[("walletUrl", &wallet_url)]);
+    settle().await;
+    button_named(&host, "Pay with web wallet").unwrap().click();
+    let opened = js_sys::Array::from(&global("__kessai_opened"));
+    assert_eq!(opened.get(0).as_string().unwrap(), format!("{wallet_url}#start"));
+    assert_eq!(opened.get(1), "kessai-wallet");
+    assert_eq!(opened.get(2), "popup,width=440,height=700");
+    in_frame(
+        &frame.clone().into(),
+        "window.addEventListener('message', (e) => { window.got = e.data; window.gotFrom = e.origin; });",
+    );
+    // The page itself is not the wallet's window: its word is ignored.
+    let forged = Function::new_no_args(
+        "window.postMessage({type: 'kessai:paymentResult', status: 'succeeded', settlement_id: 'stl_w8'}, '*');",
+    );
+    forged.call0(&JsValue::NULL).unwrap();
+    settle().await;
+    assert!(
+        text(&host).contains("Complete the payment in your wallet"),
+        "{}",
+        text(&host)
+    );
+    in_frame(
+        &frame.clone().into(),
+        "parent.postMessage({type: 'kessai:ready'}, '*');",
+    );
+    settle().await;
+    let window = Reflect::get(&frame, &"contentWindow".into()).unwrap();
+    let got = Reflect::get(&window, &"got".into()).unwrap();
+    assert_eq!(Reflect::get(&got, &"type".into()).unwrap(), "kessai:start");
+    let message = js_sys::JSON::stringify(&Reflect::get(&got, &"message".into()).unwrap()).unwrap();
+    let message: serde_json::Value = serde_json::from_str(&String::from(message)).unwrap();
+    assert_eq!(message, serde_json::from_str::<serde_json::Value>(&start).unwrap());
+    in_frame(
+        &frame.clone().into(),
+        "parent.postMessage({type: 'kessai:paymentResult', status: 'succeeded', settlement_id: 'stl_w8'}, '*');",
+    );
+    settle().await;
+    Reflect::set(&web_sys::window().unwrap(), &"open".into(), &original).unwrap();
+    assert!(text(&host).contains("Payment complete"), "{}", text(&host));
+}
+
+#[wasm_bindgen_test]
+async fn a_wallet_window_at_another_origin_is_neither_heard_nor_told() {
+    stub_server(
+        &start_message("stl_w10"),
+        &[
+            settlement("stl_w10", "awaiting_payer"),
+            settlement("stl_w10", "succeeded"),
+        ],
+    );
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let frame = doc.create_element("iframe").unwrap();
+    frame.set_attribute("srcdoc", "<p>wallet</p>").unwrap();
+    doc.body().unwrap().append_child(&frame).unwrap();
+    settle().await;
+    let original = stub_open(&frame);
+    // The frame is at the page's origin (127.0.0.1), the wallet URL names
+    // another (localhost): what the frame says is not the wallet's word, and
+    // the start message is not delivered to it.
+    let port = Reflect::get(
+        &Reflect::get(&web_sys::window().unwrap(), &"location".into()).unwrap(),
+        &"port".into(),
+    )
+    .unwrap()
+    .as_string()
+    .unwrap();
+    let host = mount_settlement("stl_w10", &[("walletUrl", &format!("http://localhost:{port}/wallet/"))]);
+    settle().await;
+    button_named(&host, "Pay with web wallet").unwrap().click();
+    let frame: JsValue = frame.into();
+    in_frame(
+        &frame,
+        "window.addEventListener('message', (e) => { window.got = e.data; });",
+    );
+    in_frame(&frame, "parent.postMessage({type: 'kessai:ready'}, '*');");
+    in_frame(
+        &frame,
+        "parent.postMessage({type: 'kessai:paymentResult', status: 'succeeded', settlement_id: 'stl_w10'}, '*');",
+    );
+    settle().await;
+    Reflect::set(&web_sys::window().unwrap(), &"open".into(), &original).unwrap();
+    let window = Reflect::get(&frame, &"contentWindow".into()).unwrap();
+    assert!(Reflect::get(&window, &"got".into()).unwrap().is_undefined());
+    assert!(
+        text(&host).contains("Complete the payment in your wallet"),
+        "{}",
+        text(&host)
+    );
+    assert_eq!(request_urls().len(), 2, "{:?}", request_urls());
+}
+
+#[wasm_bindgen_test]
+async fn a_blocked_wallet_window_is_a_note_over_the_card_form() {
+    stub_server(&start_message("stl_w9"), &[settlement("stl_w9", "awaiting_payer")]);
+    let original = stub_open(&JsValue::NULL);
+    let host = mount_settlement("stl_w9", &[("walletUrl", "https://wallet.example/app")]);
+    settle().await;
+    button_named(&host, "Pay with web wallet").unwrap().click();
+    Reflect::set(&web_sys::window().unwrap(), &"open".into(), &original).unwrap();
+    assert!(visible(&find(&host, "form")));
+    let alert = find(&host, "p[role=alert]").text_content().unwrap();
+    assert!(alert.contains("could not open"), "{alert}");
 }

@@ -235,9 +235,14 @@ impl WalletAnnouncement {
     /// Whether the icon is a raster `data:` URL. SVG can carry script, a
     /// known hole in EIP-6963 wallets, so it is refused.
     pub fn has_raster_icon(&self) -> bool {
-        ["data:image/png;", "data:image/jpeg;", "data:image/webp;", "data:image/gif;"]
-            .iter()
-            .any(|prefix| self.icon.starts_with(prefix))
+        [
+            "data:image/png;",
+            "data:image/jpeg;",
+            "data:image/webp;",
+            "data:image/gif;",
+        ]
+        .iter()
+        .any(|prefix| self.icon.starts_with(prefix))
     }
 }
 

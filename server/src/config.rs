@@ -5,6 +5,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// A wallet session lasts a day: long enough not to log in at every
+/// purchase, short enough that a forgotten browser does not pay for weeks.
+pub const WALLET_SESSION_TTL_S: i64 = 24 * 3600;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
@@ -23,6 +27,13 @@ pub struct Config {
     /// How long the payment authorizations this institution issues live.
     pub authorization_ttl_s: i64,
     pub authorization_poll: Duration,
+    /// The base URL wallets and peers reach this server at, as it appears in
+    /// start messages (`server`); `http://{listen}` unless told otherwise.
+    pub public_url: String,
+    /// How long a wallet session lasts.
+    pub wallet_session_ttl_s: i64,
+    /// How often wallets should ask for brand info again (B5).
+    pub wallet_refresh_after_s: u64,
     /// Serve the checkout widget from this folder instead of the copy
     /// embedded in the binary (`--widget-dir`).
     pub widget_dir: Option<PathBuf>,
@@ -41,6 +52,9 @@ impl Config {
             authorization_first_check_s: 2,
             authorization_ttl_s: kessai_core::authorizations::AUTHORIZATION_TTL_S,
             authorization_poll: Duration::from_secs(1),
+            public_url: format!("http://{listen}"),
+            wallet_session_ttl_s: WALLET_SESSION_TTL_S,
+            wallet_refresh_after_s: 60,
             widget_dir: None,
         }
     }

@@ -17,5 +17,7 @@ pub mod peering;
 pub mod startup;
 /// The command line, the load generator and the demo.
 pub mod tools;
+/// Paying a start message from a wallet user's account, here or at a peer.
+pub mod wallet_payments;
 /// Background tasks beside the HTTP API: webhook delivery.
 pub mod workers;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{ensure, Context};
 use kessai_core::institution::Institution;
 use kessai_core::peers::Peer;
+use kessai_protocol::api::{ConfirmResult, ConfirmSettlement, ErrorBody};
 use kessai_protocol::peer::{
     CardAuthorizationAnswer, CardAuthorizationRequest, PeerCard, PeerRequest, PositionsAnswer, PositionsRequest,
     StatusAnswer, StatusRequest, REQUEST_TTL_MAX_S,
@@ -103,6 +104,61 @@ impl PeerClient {
         self.call(own, peer, "/v1/peer/positions", &claims).await
     }
 
+    /// Sends the buyer's second request to the shop's institution, paying
+    /// with a payment authorization this institution signed (PROTOCOL 11
+    /// step 2, as a wallet payment of section 12).
+    pub async fn confirm(
+        &self,
+        acquirer: &Peer,
+        settlement_id: &str,
+        body: &ConfirmSettlement,
+    ) -> Answer<ConfirmResult> {
+        let url = format!("{}/v1/payer/settlements/{settlement_id}/confirm", acquirer.url);
+        self.answer(acquirer, self.http.post(&url).json(body)).await
+    }
+
+    /// The buyer's view of a settlement at the shop's institution, with the
+    /// client secret of the start message.
+    pub async fn payer_status(
+        &self,
+        acquirer: &Peer,
+        settlement_id: &str,
+        client_secret: &str,
+    ) -> Answer<ConfirmResult> {
+        let url = format!("{}/v1/payer/settlements/{settlement_id}", acquirer.url);
+        self.answer(acquirer, self.http.get(&url).query(&[("client_secret", client_secret)]))
+            .await
+    }
+
+    /// Sends a request and sorts its answer into the three cases a payment
+    /// must tell apart.
+    async fn answer<A: DeserializeOwned>(&self, peer: &Peer, request: reqwest::RequestBuilder) -> Answer<A> {
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => return Answer::Unknown(anyhow::Error::new(e).context(format!("calling peer {}", peer.id))),
+        };
+        let status = response.status();
+        let body = match response.bytes().await {
+            Ok(b) if b.len() <= ANSWER_LEN_MAX => b,
+            Ok(_) => return Answer::Unknown(anyhow::anyhow!("peer {}'s answer is too large", peer.id)),
+            Err(e) => return Answer::Unknown(anyhow::Error::new(e).context(format!("reading peer {}", peer.id))),
+        };
+        if status.is_success() {
+            return match serde_json::from_slice(&body) {
+                Ok(a) => Answer::Ok(a),
+                Err(e) => Answer::Unknown(anyhow::Error::new(e).context(format!("peer {}'s answer", peer.id))),
+            };
+        }
+        match (status.is_client_error(), serde_json::from_slice::<ErrorBody>(&body)) {
+            (true, Ok(error)) => Answer::Refused(status.as_u16(), error),
+            _ => Answer::Unknown(anyhow::anyhow!(
+                "peer {} answered {status}: {}",
+                peer.id,
+                String::from_utf8_lossy(&body[..body.len().min(500)])
+            )),
+        }
+    }
+
     async fn call<C: Serialize, A: DeserializeOwned>(
         &self,
         own: &Institution,
@@ -134,6 +190,18 @@ impl PeerClient {
         serde_json::from_slice(&body)
             .with_context(|| format!("peer {}'s answer to {path} is not the expected JSON", peer.id))
     }
+}
+
+/// What a peer said to a request that may move money.
+#[derive(Debug)]
+pub enum Answer<A> {
+    /// A success answer.
+    Ok(A),
+    /// A definite refusal (4xx in the error shape): nothing was done there.
+    Refused(u16, ErrorBody),
+    /// No answer, a server error or an answer that cannot be read: whether
+    /// anything was done there is not known.
+    Unknown(anyhow::Error),
 }
 
 /// A fresh id for one request: requests are told apart by it, not by time.

@@ -24,6 +24,11 @@ impl Application {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
+        let mut config = config;
+        // Port 0 (tests) binds a free port: the public URL names the real one.
+        if config.public_url == format!("http://{}", config.listen) {
+            config.public_url = format!("http://{}", listener.local_addr()?);
+        }
         let config = Arc::new(config);
         tokio::spawn(crate::workers::webhooks::run(node.clone(), config.clone()));
         tokio::spawn(kessai_core::sweeper::run(node.clone(), config.sweep_interval));

@@ -44,7 +44,8 @@ pub fn workspace() -> PathBuf {
     manifest.parent().unwrap_or(manifest).to_path_buf()
 }
 
-fn target_dir() -> PathBuf {
+/// Cargo's target directory: `$CARGO_TARGET_DIR` or `target/`.
+pub fn target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) => workspace().join(dir),
         None => workspace().join("target"),
@@ -276,6 +277,23 @@ pub struct Browser {
 
 impl Browser {
     pub async fn start() -> anyhow::Result<Browser> {
+        Browser::start_with_args(Vec::new()).await
+    }
+
+    /// A browser with the unpacked extension in `dir` loaded, and no other,
+    /// started with `extra_args` too.
+    pub async fn start_with_extension(dir: &Path, extra_args: &[&str]) -> anyhow::Result<Browser> {
+        let dir = dir.display();
+        let mut args = vec![
+            format!("--disable-extensions-except={dir}"),
+            format!("--load-extension={dir}"),
+        ];
+        args.extend(extra_args.iter().map(|arg| arg.to_string()));
+        Browser::start_with_args(args).await
+    }
+
+    /// A browser started with `extra_args` besides the usual headless ones.
+    pub async fn start_with_args(extra_args: Vec<String>) -> anyhow::Result<Browser> {
         let driver_bin = program(
             "KESSAI_CHROMEDRIVER",
             "/usr/bin/chromedriver",
@@ -301,19 +319,24 @@ impl Browser {
                 .map(drop))
         })
         .await?;
+        let mut args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--window-size=1000,1000",
+            "--lang=en-US",
+        ]
+        .map(String::from)
+        .to_vec();
+        args.push(format!("--user-data-dir={}", profile.path().display()));
+        args.extend(extra_args);
         let mut capabilities = serde_json::Map::new();
-        capabilities.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": chromium,
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--no-first-run", "--window-size=1000,1000", "--lang=en-US",
-                    format!("--user-data-dir={}", profile.path().display()),
-                ],
-            }),
-        );
+        capabilities.insert("goog:chromeOptions".into(), json!({ "binary": chromium, "args": args }));
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client = ClientBuilder::new(connector)
             .capabilities(capabilities)
@@ -494,12 +517,44 @@ impl Browser {
         self.keys(&text.chars().collect::<Vec<_>>()).await
     }
 
+    /// Runs a Chrome DevTools Protocol command through chromedriver's
+    /// `goog/cdp/execute`, for what WebDriver does not show: chromedriver
+    /// lists no window an extension opens with `chrome.windows.create`.
+    pub async fn cdp(&self, cmd: &str, params: Value) -> anyhow::Result<Value> {
+        let command = CdpCommand {
+            cmd: cmd.to_string(),
+            params,
+        };
+        self.client
+            .issue_cmd(command)
+            .await
+            .with_context(|| format!("the DevTools command {cmd}"))
+    }
+
     /// Saves a screenshot of the viewport as `tests/artifacts/{name}.png`.
     pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
         let png = self.client.screenshot().await?;
         let path = artifacts_dir()?.join(format!("{name}.png"));
         std::fs::write(&path, png)?;
         Ok(path)
+    }
+}
+
+/// chromedriver's `POST /session/{id}/goog/cdp/execute`.
+#[derive(Debug)]
+struct CdpCommand {
+    cmd: String,
+    params: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for CdpCommand {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/goog/cdp/execute", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
     }
 }
 

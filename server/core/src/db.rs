@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_core.sql")),
     (2, include_str!("../migrations/0002_assigned_order_id.sql")),
     (3, include_str!("../migrations/0003_institutions.sql")),
+    (4, include_str!("../migrations/0004_wallet.sql")),
 ];
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://kessai.db";

@@ -50,12 +50,28 @@ pub enum Error {
         message: String,
         param: Option<String>,
     },
+    /// A payment refused before anything was sent or recorded (422): the
+    /// buyer may pay another way. `code` is a decline code.
+    #[error("{}", declined_message(*.0))]
+    Declined(kessai_protocol::api::DeclineCode),
     /// The server cannot take the request now (503); safe to retry.
     #[error("{message}")]
     Unavailable { code: &'static str, message: String },
     /// Anything the client cannot fix; details go to the log only.
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
+}
+
+/// Why a payment was refused, in words a buyer can act on.
+fn declined_message(code: kessai_protocol::api::DeclineCode) -> String {
+    use kessai_protocol::api::DeclineCode as D;
+    match code {
+        D::InsufficientFunds => "Not enough money is available in this account; nothing was charged.",
+        D::AuthenticationFailed => "The payment could not be authenticated; nothing was charged.",
+        D::Restricted => "This account may not make this payment; nothing was charged.",
+        _ => "The payment was declined; nothing was charged.",
+    }
+    .to_string()
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -146,6 +162,7 @@ impl Error {
             Self::Conflict { code, message, param } => shape(409, invalid, code, message, param),
             Self::TooLarge { code, message } => shape(413, invalid, code, message, &None),
             Self::Unprocessable { code, message, param } => shape(422, invalid, code, message, param),
+            Self::Declined(code) => shape(422, invalid, code.as_str(), &declined_message(*code), &None),
             Self::Unavailable { code, message } => shape(503, "api_error", code, message, &None),
             Self::Internal(_) => shape(
                 500,

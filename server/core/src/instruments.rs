@@ -482,33 +482,15 @@ fn check_claims(claims: &PayerClaims, user_id: &str, order: &Order, subject: Sub
 /// Account held at the settling server, authorized by id and password (A11).
 pub async fn resolve_password(pool: &Reader, keyring: &Keyring, user_id: &str, password: String) -> Result<Resolved> {
     check_user_id(user_id)?;
-    if password.is_empty() || password.len() > 1024 {
+    if password.is_empty() || password.len() > PASSWORD_LEN_MAX {
         return Err(Error::field(
             "password_invalid",
             "payment_method.password",
             "payment_method.password must be 1 to 1024 bytes.",
         ));
     }
-    let user = load_user(pool, keyring, user_id).await?;
-    // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-    let (verified, user) = tokio::task::spawn_blocking(move || {
-        let ok = match &user {
-            Some(u) => PasswordHash::new(&u.password_hash)
-                .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
-                .unwrap_or(false),
-            None => {
-                // Spend the same time for an unknown user, so timing does not tell.
-                let salt = SaltString::generate(&mut OsRng);
-                let _ = Argon2::default().hash_password(password.as_bytes(), &salt);
-                false
-            }
-        };
-        (ok, user)
-    })
-    .await
-    .map_err(|e| Error::Internal(anyhow::anyhow!("password check task: {e}")))?;
-    match (verified, user) {
-        (true, Some(user)) => Ok(Resolved {
+    match verify_password(pool, keyring, user_id, password).await? {
+        Some(user) => Ok(Resolved {
             payment_type: PaymentType::Password,
             funding: Funding::Account(user.account_id),
             card: None,
@@ -518,11 +500,54 @@ pub async fn resolve_password(pool: &Reader, keyring: &Keyring, user_id: &str, p
             }),
             jti: None,
         }),
-        _ => Ok(Resolved::declined(
+        None => Ok(Resolved::declined(
             PaymentType::Password,
             DeclineCode::AuthenticationFailed,
         )),
     }
+}
+
+/// The longest password checked; longer ones are refused unhashed.
+pub const PASSWORD_LEN_MAX: usize = 1024;
+
+/// A wallet user whose password was right: the account and key.
+pub struct VerifiedUser {
+    pub account_id: String,
+    pub key: [u8; 32],
+}
+
+/// Checks a wallet user's password. None for a wrong password or an unknown
+/// user, after the same work either way, so timing does not tell which.
+pub async fn verify_password(
+    pool: &Reader,
+    keyring: &Keyring,
+    user_id: &str,
+    password: String,
+) -> Result<Option<VerifiedUser>> {
+    let user = load_user(pool, keyring, user_id).await?;
+    // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+    let (verified, user) = tokio::task::spawn_blocking(move || {
+        let ok = match &user {
+            Some(u) => PasswordHash::new(&u.password_hash)
+                .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+                .unwrap_or(false),
+            None => {
+                let salt = SaltString::generate(&mut OsRng);
+                let _ = Argon2::default().hash_password(password.as_bytes(), &salt);
+                false
+            }
+        };
+        (ok, user)
+    })
+    .await
+    .map_err(|e| Error::Internal(anyhow::anyhow!("password check task: {e}")))?;
+    Ok(match (verified, user) {
+        (true, Some(u)) => Some(VerifiedUser {
+            account_id: u.account_id,
+            key: u.key,
+        }),
+        _ => None,
+    })
 }
 
 /// Records a payer authenticator's jti; false if it was used before.

@@ -50,6 +50,8 @@ pub mod settlements;
 pub mod store;
 /// Expiry, cooling-off capture and cleanup on a timer.
 pub mod sweeper;
+/// The server wallet: sessions, accounts, history, remote wallet payments.
+pub mod wallet;
 /// The batching settlement writer.
 pub mod writer;
 

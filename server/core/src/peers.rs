@@ -255,6 +255,12 @@ pub async fn list(conn: &mut Conn) -> anyhow::Result<Vec<Peer>> {
     Ok(peers)
 }
 
+/// The ids of every peer (through the reader pool).
+pub async fn ids_pooled(pool: &Reader) -> anyhow::Result<Vec<String>> {
+    let rows = crate::store::pool_all(pool, "SELECT id FROM peers ORDER BY id", args![]).await?;
+    rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+}
+
 async fn credit_limits_pooled(pool: &Reader, peer_id: &str) -> anyhow::Result<Vec<Money>> {
     let rows = crate::store::pool_all(
         pool,

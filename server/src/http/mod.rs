@@ -19,6 +19,8 @@ pub mod peer;
 pub mod settlements;
 /// The state every handler shares.
 pub mod state;
+/// The server wallet API: sessions, brand info, payments, history.
+pub mod wallet;
 
 use kessai_core::Error;
 use std::collections::BTreeMap;
@@ -47,11 +49,13 @@ pub(crate) const BODY_LEN_MAX: usize = 512 * 1024;
         settlements::create, settlements::list, settlements::retrieve, settlements::cancel, settlements::refund,
         payer::confirm, payer::confirm_payer_first, payer::status_of, payer::events,
         events::list, events::retrieve, events::redeliver, healthz, institution::document,
-        peer::card_authorization, peer::status, peer::positions,
+        peer::card_authorization, peer::status, peer::positions, payer::start_message,
+        wallet::create_session, wallet::end_session, wallet::brand_info, wallet::pay, wallet::history,
     ),
     modifiers(&SecretKeyAuth, &ErrorResponses),
     tags((name = "merchant", description = "Shop server → settling server, with the secret key"),
          (name = "institution", description = "Institution to institution (PROTOCOL 11)"),
+         (name = "wallet", description = "Web wallet → server wallet, with a session token (PROTOCOL 12)"),
          (name = "payer", description = "Browser → settling server, with the client or payer secret"))
 )]
 pub struct ApiDoc;
@@ -61,6 +65,15 @@ struct SecretKeyAuth;
 impl Modify for SecretKeyAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "wallet_session",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("wt_…")
+                    .build(),
+            ),
+        );
         components.add_security_scheme(
             "secret_key",
             SecurityScheme::Http(
@@ -134,6 +147,7 @@ pub fn router(state: AppState) -> Router {
         .merge(events::router())
         .merge(institution::router())
         .merge(peer::router())
+        .merge(wallet::router())
         .merge(payer::router(state.clone()))
         .merge(apps::router(&state.config))
         .route("/healthz", get(healthz))

@@ -20,6 +20,7 @@ use axum::Router;
 use futures_util::stream::{self, Stream};
 use kessai_protocol::api::Status;
 use kessai_protocol::api::{ConfirmResult, ConfirmSettlement, ErrorBody, PaymentMethod};
+use kessai_protocol::wallet::{StartMerchant, StartMessage};
 use kessai_protocol::Order;
 use serde::Deserialize;
 
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/v1/payer/orders/confirm", post(confirm_payer_first))
         .route("/v1/payer/settlements/{id}", get(status_of))
         .route("/v1/payer/settlements/{id}/events", get(events))
+        .route("/v1/payer/settlements/{id}/start", get(start_message))
         .layer(axum::middleware::from_fn_with_state(state, cors))
 }
 
@@ -313,22 +315,37 @@ pub async fn confirm(
         other => resolve(&state, other, &req.order, Subject::Settlement(&id), now).await?,
     };
     let payer_key = resolved.user.as_ref().map(|u| u.key);
-    let m = merchant.clone();
-    let order = req.order;
-    let sid = id.clone();
+    let rec = settle(&state, merchant.clone(), &id, req.order, resolved, now).await?;
+    Ok(axum::Json(answer(&state, &rec, &merchant, payer_key).await?))
+}
+
+/// Collates and pays (or declines) a settlement with a resolved payment
+/// method, in one writer step; then wakes whoever follows it. An expired or
+/// canceled settlement is an error (409).
+pub(crate) async fn settle(
+    state: &AppState,
+    merchant: std::sync::Arc<Merchant>,
+    id: &str,
+    order: Order,
+    resolved: Resolved,
+    now: i64,
+) -> Result<Record> {
+    let sid = id.to_string();
     let rec = state
         .node
         .writer
-        .run(move |conn| Box::pin(async move { settlements::confirm(conn, &m, &sid, &order, &resolved, now).await }))
+        .run(move |conn| {
+            Box::pin(async move { settlements::confirm(conn, &merchant, &sid, &order, &resolved, now).await })
+        })
         .await?;
-    state.node.announce([id.as_str()]);
+    state.node.announce([id]);
     if rec.notify_url.is_some() {
         state.node.wake_webhooks();
     }
     if let Some(closed) = settlements::closed_error(&rec) {
-        return Err(closed.into());
+        return Err(closed);
     }
-    Ok(axum::Json(answer(&state, &rec, &merchant, payer_key).await?))
+    Ok(rec)
 }
 
 /// Payer-first second request: arrives before the shop's first request.
@@ -451,6 +468,63 @@ pub async fn status_of(
         _ => {}
     }
     Ok(axum::Json(answer(&state, &rec, &merchant, None).await?))
+}
+
+/// The start message (PROTOCOL 12, B13): what the page hands a wallet so
+/// that it can pay this settlement. Only for a settlement still waiting for
+/// its payer; the order is the shop's, as it created it.
+#[utoipa::path(get, path = "/v1/payer/settlements/{id}/start", operation_id = "payer_start_message", tag = "payer", params(("id" = String, Path), PayerQuery),
+    responses((status = 200, body = StartMessage), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "The settlement is no longer waiting for its payer, or was created digest-only", body = ErrorBody)))]
+pub async fn start_message(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: Result<Query<PayerQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<axum::Json<StartMessage>> {
+    let Query(q) = query.map_err(|e| Error::field("query_invalid", "query", e.body_text()))?;
+    let client_secret = q
+        .client_secret
+        .clone()
+        .ok_or_else(|| Error::field("parameter_missing", "client_secret", "client_secret is required."))?;
+    let (rec, merchant) = authorized(
+        &state,
+        &id,
+        &PayerQuery {
+            payer_secret: None,
+            ..q
+        },
+    )
+    .await?;
+    if rec.status != Status::AwaitingPayer {
+        return Err(Error::conflict(
+            "settlement_not_awaiting_payer",
+            "This settlement is no longer waiting for its payer; its outcome is at /v1/payer/settlements/{id}.",
+        )
+        .into());
+    }
+    // A wallet shows the buyer what it pays for: only a full order can be.
+    let order = rec.order()?.ok_or_else(|| {
+        Error::conflict(
+            "order_not_available",
+            "The shop created this settlement with a digest only; a wallet needs the full order.",
+        )
+    })?;
+    let own = kessai_core::institution::current(&state.node.reader, &state.node.keyring).await?;
+    Ok(axum::Json(StartMessage {
+        kind: kessai_protocol::wallet::START_TYPE.to_string(),
+        version: kessai_protocol::wallet::START_VERSION,
+        server: state.config.public_url.clone(),
+        institution_id: own.id,
+        settlement_id: rec.id.clone(),
+        client_secret: client_secret.into(),
+        order,
+        brands: rec.brands.clone().unwrap_or_default(),
+        merchant: StartMerchant {
+            id: merchant.id.clone(),
+            name: merchant.name.clone(),
+            origin: merchant.origins.first().cloned().unwrap_or_default(),
+        },
+    }))
 }
 
 /// Server-sent events: the current status at once, then each change, until final.

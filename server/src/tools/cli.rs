@@ -47,6 +47,12 @@ pub enum Command {
         /// Lifetime of the payment authorizations this institution issues (tests only).
         #[arg(long, hide = true, default_value_t = kessai_core::authorizations::AUTHORIZATION_TTL_S)]
         authorization_ttl_s: i64,
+        /// Lifetime of wallet sessions (tests only).
+        #[arg(long, hide = true, default_value_t = crate::config::WALLET_SESSION_TTL_S)]
+        wallet_session_ttl_s: i64,
+        /// The base URL wallets and peers reach this server at (default: http://LISTEN).
+        #[arg(long, env = "KESSAI_PUBLIC_URL")]
+        public_url: Option<String>,
         /// Serve the checkout widget at /widget/ from this folder (scripts/build-widget.sh writes target/widget) instead of the copy built into the binary.
         #[arg(long, env = "KESSAI_WIDGET_DIR")]
         widget_dir: Option<PathBuf>,
@@ -165,11 +171,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             db,
             webhook_retry_divisor,
             authorization_ttl_s,
+            wallet_session_ttl_s,
+            public_url,
             widget_dir,
         } => {
             let mut config = Config::new(listen, db.database.clone(), db.key_file.clone());
             config.webhook_retry_divisor = webhook_retry_divisor;
             config.authorization_ttl_s = authorization_ttl_s;
+            config.wallet_session_ttl_s = wallet_session_ttl_s.max(1);
+            if let Some(url) = public_url {
+                config.public_url = url.trim_end_matches('/').to_string();
+            }
             config.widget_dir = widget_dir;
             serve(config, &db).await
         }

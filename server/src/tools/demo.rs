@@ -210,6 +210,7 @@ fn announce(server_url: &str, shop_url: &str, institutions: &[Value]) {
         json!({
             "server_url": server_url,
             "shop_url": shop_url,
+            "wallet_url": format!("{server_url}/wallet/"),
             "card": institutions[0]["card"],
             "institutions": institutions,
         })
@@ -231,5 +232,9 @@ fn announce(server_url: &str, shop_url: &str, institutions: &[Value]) {
             USER_PASSWORD,
         ));
     }
-    eprintln!("{text}Any of the three cards pays the shop. Ctrl-C stops everything.\n");
+    text.push_str(&format!(
+        "  wallet: {server_url}/wallet/   (Add account with an institution's address, a wallet user and its \
+         password; add two, then pay at the shop with \"Pay with web wallet\")\n"
+    ));
+    eprintln!("{text}Any of the three cards, or any wallet user, pays the shop. Ctrl-C stops everything.\n");
 }

@@ -495,11 +495,12 @@ fn checkout_body(config: &ShopConfig, id: &str, record: &ShopOrder) -> String {
     let order_json = serde_json::to_string(&record.order).unwrap_or_default();
     format!(
         "{summary}<p id=\"order-status\">Payment: <strong>awaiting payment</strong></p>\
-         <p>Your order is not paid yet. Pay by card below: your card details go straight to the \
-         payment service, not to this shop. We confirm the order once the payment is verified.</p>\
+         <p>Your order is not paid yet. Pay by card or with your web wallet below: your card details \
+         and wallet sign-in go straight to the payment service, not to this shop. We confirm the \
+         order once the payment is verified.</p>\
          <script type=\"module\" src=\"{server}/widget/kessai-checkout.js\"></script>\
          <kessai-checkout server=\"{server}\" settlement-id=\"{sid}\" client-secret=\"{secret}\" \
-         order=\"{order}\" return-url=\"{shop}/orders/{id}/done\"></kessai-checkout>",
+         order=\"{order}\" return-url=\"{shop}/orders/{id}/done\" wallet-url=\"{server}/wallet/\"></kessai-checkout>",
         summary = order_summary(id, record),
         server = escape(&config.server_url),
         sid = escape(&record.settlement_id),

@@ -35,6 +35,8 @@ mod refunds;
 mod secrets;
 /// The demo shop as a merchant backend.
 mod shop;
+/// The server wallet API: sessions, brand info, start messages, payments, history (PROTOCOL 12).
+mod wallet;
 /// Results pushed to the shop with signed webhooks (A7).
 mod webhooks;
 /// The checkout widget's files: embedded in the binary, or from `--widget-dir` (PROTOCOL 10).

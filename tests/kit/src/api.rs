@@ -131,6 +131,65 @@ impl Api {
         Ok((status, response.json().await?))
     }
 
+    /// `GET /v1/payer/settlements/{id}/start`: the start message a page
+    /// hands a wallet (PROTOCOL 12).
+    pub async fn start_message(&self, created: &Created) -> Value {
+        let response = self
+            .client
+            .get(format!("{}/v1/payer/settlements/{}/start", self.url, created.id))
+            .query(&[("client_secret", &created.client_secret)])
+            .send()
+            .await
+            .expect("GET start message");
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.expect("JSON body");
+        assert_eq!(status, 200, "start message: {body}");
+        body
+    }
+
+    /// Logs a wallet user in at this server wallet; the session token.
+    pub async fn wallet_token(&self, user_id: &str, password: &str) -> String {
+        let response = self
+            .client
+            .post(format!("{}/v1/wallet/sessions", self.url))
+            .json(&serde_json::json!({"user_id": user_id, "password": password}))
+            .send()
+            .await
+            .expect("POST /v1/wallet/sessions");
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.expect("JSON body");
+        assert_eq!(status, 201, "wallet login: {body}");
+        crate::str_field(&body, "token").to_string()
+    }
+
+    /// `POST /v1/wallet/payments` with a start message: status and body.
+    pub async fn try_wallet_pay(&self, token: &str, message: &Value) -> reqwest::Result<(u16, Value)> {
+        let response = self
+            .client
+            .post(format!("{}/v1/wallet/payments", self.url))
+            .bearer_auth(token)
+            .json(message)
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        Ok((status, response.json().await?))
+    }
+
+    /// A GET of the wallet API with the session token; the JSON body.
+    pub async fn wallet_get(&self, token: &str, path: &str) -> Value {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET wallet API");
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.expect("JSON body");
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
     /// How many steps the settlement writer has run (`GET /healthz`).
     pub async fn writer_steps(&self) -> u64 {
         let response = self

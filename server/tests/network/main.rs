@@ -10,6 +10,9 @@ use kessai_testkit::{
 };
 use serde_json::Value;
 
+/// Wallet payments across institutions (PROTOCOL 12 over section 11).
+mod wallet;
+
 fn kessai() -> Kessai {
     Kessai::new(env!("CARGO_BIN_EXE_kessai"))
 }
