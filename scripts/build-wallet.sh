@@ -2,7 +2,7 @@
 # Builds the web wallet (PROTOCOL section 12) for the browser with Trunk
 # into target/wallet/, which the next `cargo build -p kessai-server` embeds
 # in the binary (server/build.rs) and `kessai serve` serves at /wallet/:
-#   index.html, boot.js, style.css   the page and its loader
+#   index.html, style.css            the page (Trunk's inline boot script)
 #   kessai-wallet.js                 wasm-bindgen's JS glue
 #   kessai-wallet_bg.wasm            the wallet, size-optimized (wasm-opt -Oz)
 # and prints raw and gzip -9 sizes.
@@ -57,7 +57,7 @@ touch server/build.rs
 
 printf '%-24s %10s %10s\n' file raw gzip-9
 total_gzip=0
-for file in kessai-wallet_bg.wasm kessai-wallet.js index.html boot.js style.css; do
+for file in kessai-wallet_bg.wasm kessai-wallet.js index.html style.css; do
     [ -f "$OUT/$file" ] || { echo "build-wallet: $file missing from $OUT" >&2; exit 1; }
     raw=$(wc -c <"$OUT/$file")
     gz=$(gzip -9 -c "$OUT/$file" | wc -c)
