@@ -10,6 +10,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use gloo::events::EventListener;
 use gloo::timers::callback::Interval;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
@@ -142,9 +143,10 @@ fn shell(props: &ShellProps) -> Html {
     let navigator = use_navigator();
     let dispatch = dispatcher(&wallet);
     {
-        let (arrival, dispatch) = (props.arrival.clone(), dispatch.clone());
+        let (arrival, dispatch, navigator) = (props.arrival.clone(), dispatch.clone(), navigator.clone());
         use_effect_with((), move |_| spawn_local(boot(arrival, dispatch, navigator)));
     }
+    use_later_arrivals(dispatch.clone(), navigator);
     use_refresh_timer(&wallet, dispatch);
     html! {
         <>
@@ -178,6 +180,15 @@ async fn boot(arrival: Arrival, dispatch: Callback<Action>, navigator: Option<Na
             dispatch.emit(Action::LoadFailed);
         }
     }
+    if arrival == Arrival::None {
+        take_from_host(&dispatch, navigator).await;
+    } else {
+        receive(arrival, &dispatch);
+    }
+}
+
+/// A start message that arrives in the URL or from the opener.
+fn receive(arrival: Arrival, dispatch: &Callback<Action>) {
     match arrival {
         Arrival::Popup => {
             dispatch.emit(Action::AwaitStart(Channel::Popup));
@@ -193,20 +204,45 @@ async fn boot(arrival: Arrival, dispatch: Callback<Action>, navigator: Option<Na
             channel: Channel::Link,
             start: start::decode_link(&payload),
         }),
-        Arrival::None => {
-            let Some(host) = host() else { return };
-            let Ok(Some(json)) = host.take_start().await else {
-                return;
-            };
-            dispatch.emit(Action::StartArrived {
-                channel: Channel::Host,
-                start: start::parse(&json),
-            });
-            if let Some(navigator) = navigator {
-                navigator.push(&Route::Pay);
-            }
-        }
+        Arrival::None => {}
     }
+}
+
+/// Inside the extension, the payment the page asked for (if any).
+async fn take_from_host(dispatch: &Callback<Action>, navigator: Option<Navigator>) {
+    let Some(host) = host() else { return };
+    let Ok(Some(json)) = host.take_start().await else {
+        return;
+    };
+    dispatch.emit(Action::StartArrived {
+        channel: Channel::Host,
+        start: start::parse(&json),
+    });
+    if let Some(navigator) = navigator {
+        navigator.push(&Route::Pay);
+    }
+}
+
+/// A `#start=…` link followed while the wallet is already open changes
+/// only the hash: no new page, so no boot. It is taken here instead.
+#[hook]
+fn use_later_arrivals(dispatch: Callback<Action>, navigator: Option<Navigator>) {
+    use_effect_with((), move |_| {
+        let listener = web_sys::window().map(|window| {
+            EventListener::new(&window, "hashchange", move |_| {
+                let arrival = take_arrival();
+                if arrival == Arrival::None {
+                    return;
+                }
+                receive(arrival, &dispatch);
+                // take_arrival replaced the URL quietly; tell the router.
+                if let Some(navigator) = &navigator {
+                    navigator.replace(&Route::Pay);
+                }
+            })
+        });
+        move || drop(listener)
+    });
 }
 
 /// B5: every tick, the addresses whose brand information is older than
