@@ -368,3 +368,69 @@ async fn the_host_bridge_keeps_the_wallet_and_hands_over_start_and_result() {
     );
     js("delete window.kessaiWalletHost; delete window.__host;");
 }
+
+/// A server wallet in the page: `window.fetch` answers the wallet API and
+/// records each request (URL, Authorization, body).
+const FAKE_SERVER: &str = r#"
+    window.__requests = [];
+    window.__realFetch = window.__realFetch || window.fetch;
+    window.fetch = async (request) => {
+        const body = request.method === "GET" ? null : await request.text();
+        window.__requests.push({ url: request.url, auth: request.headers.get("authorization"), body });
+        const json = (status, value) => new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json" } });
+        if (request.url.endsWith("/v1/wallet/payments")) {
+            const start = JSON.parse(body);
+            return json(200, { status: "succeeded", settlement_id: start.settlement_id, result_token: "h.p.s",
+                receipt: { merchant: start.merchant.name, order_id: start.order.order_id, total: start.order.total,
+                           currency: start.order.currency, brand: "sakura-debit", paid_at: 1764640000 } });
+        }
+        return json(404, { error: { type: "invalid_request_error", code: "not_found", message: "No such thing." } });
+    };
+"#;
+
+// B4, B13: a start message from the extension, paid without asking.
+#[wasm_bindgen_test]
+async fn automatic_mode_pays_and_hands_the_result_to_the_host() {
+    js(FAKE_HOST);
+    js(FAKE_SERVER);
+    let mut paying = wallet(Mode::Automatic);
+    paying.payment = Some(Payment {
+        channel: Channel::Host,
+        start: Some(start()),
+        phase: Phase::Preparing,
+        automatic: false,
+        error: None,
+    });
+    let root = render(paying, html! { <PayPage /> });
+    for _ in 0..50 {
+        if root.text_content().unwrap().contains("Receipt") {
+            break;
+        }
+        settle().await;
+    }
+    js("window.fetch = window.__realFetch;");
+    let text = root.text_content().unwrap();
+    assert!(
+        text.contains("Paid") && text.contains("¥1,155") && text.contains("Corner shop"),
+        "{text}"
+    );
+    let requests = js("return JSON.stringify(window.__requests)").as_string().unwrap();
+    let requests: serde_json::Value = serde_json::from_str(&requests).unwrap();
+    assert_eq!(
+        requests.as_array().unwrap().len(),
+        1,
+        "brand info was fresh: only the payment: {requests}"
+    );
+    assert_eq!(requests[0]["url"], format!("{SAKURA}/v1/wallet/payments"));
+    assert_eq!(requests[0]["auth"], "Bearer wt_test");
+    let sent: StartMessage = serde_json::from_str(requests[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(sent, start(), "the start message is the body, unchanged");
+    let delivered = js("return JSON.stringify(window.__host.delivered)")
+        .as_string()
+        .unwrap();
+    assert_eq!(
+        delivered,
+        r#"[{"status":"succeeded","settlement_id":"stl_1","result_token":"h.p.s"}]"#
+    );
+    js("delete window.kessaiWalletHost; delete window.__host;");
+}
