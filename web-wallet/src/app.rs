@@ -137,10 +137,13 @@ struct ShellProps {
 
 #[function_component(Shell)]
 fn shell(props: &ShellProps) -> Html {
+    // Yew needs the same hooks in the same order on every render: the
+    // context is always there under WalletProvider, so the hooks after this
+    // return run every time too.
+    let navigator = use_navigator();
     let Some(wallet) = use_context::<WalletContext>() else {
         return html! {};
     };
-    let navigator = use_navigator();
     let dispatch = dispatcher(&wallet);
     {
         let (arrival, dispatch, navigator) = (props.arrival.clone(), dispatch.clone(), navigator.clone());

@@ -6,12 +6,12 @@ use crate::state::Action;
 
 #[function_component(Nav)]
 pub fn nav() -> Html {
+    let route = use_route::<Route>();
     let Some(wallet) = use_context::<WalletContext>() else {
         return html! {};
     };
     let lang = lang_of(&wallet);
     let text = lang.text();
-    let route = use_route::<Route>();
     let toggle = {
         let wallet = wallet.clone();
         Callback::from(move |_: MouseEvent| wallet.dispatch(Action::SetLang(lang.other())))
