@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use kessai_core::merchants::check_url;
 use kessai_core::settlements::{self, NewSettlement, Record};
+use kessai_core::webhook_targets::{check_notify_url, WebhookPolicy};
 use kessai_core::{args, idempotency, Error, Result};
 use kessai_protocol::api::{self, CreateRefund, CreateSettlement, ErrorBody, Restrictions, Status};
 use kessai_protocol::{money, order, Order};
@@ -46,12 +47,15 @@ pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T> {
 
 /// The shop's first request, checked: every protocol rule, so the core
 /// gets only requests it can record.
-fn validate(req: CreateSettlement) -> Result<NewSettlement> {
+fn validate(req: CreateSettlement, webhook_policy: WebhookPolicy) -> Result<NewSettlement> {
     let expires_in_s = check_expires_in(req.expires_in)?;
-    for (url, param) in [(&req.notify_url, "notify_url"), (&req.return_url, "return_url")] {
-        if let Some(u) = url {
-            check_url(u, param)?;
-        }
+    // The server will call notify_url itself (SSRF policy); return_url is
+    // only handed to the buyer's browser.
+    if let Some(u) = &req.notify_url {
+        check_notify_url(u, "notify_url", webhook_policy)?;
+    }
+    if let Some(u) = &req.return_url {
+        check_url(u, "return_url")?;
     }
     check_brands(req.brands.as_deref())?;
     let cooling_off_s = check_restrictions(req.restrictions.as_ref())?;
@@ -182,7 +186,7 @@ pub async fn create(
     body: Bytes,
 ) -> ApiResult<Response> {
     let idem = crate::http::extract::idempotency_key(&headers, &merchant.id, "POST /v1/settlements", &body)?;
-    let new = validate(parse_body(&body)?)?;
+    let new = validate(parse_body(&body)?, state.config.webhook_policy)?;
     let now = kessai_core::clock::now();
     let keyring = state.node.keyring.clone();
     let m = merchant.clone();
