@@ -300,7 +300,8 @@ fn wait_duration(wait: Option<u64>) -> Result<Duration> {
 /// Retrieve a settlement (A8); `?wait=N` long-polls for a status change.
 #[utoipa::path(get, path = "/v1/settlements/{id}", operation_id = "retrieve_settlement", tag = "merchant",
     params(("id" = String, Path, description = "Settlement id (stl_…)"), WaitQuery),
-    responses((status = 200, body = api::Settlement), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = api::Settlement), (status = 404, body = ErrorBody),
+        (status = 503, description = "Too many long-polls waiting (`server_busy`); retry", body = ErrorBody)),
     security(("secret_key" = [])))]
 pub async fn retrieve(
     State(state): State<AppState>,
@@ -312,6 +313,7 @@ pub async fn retrieve(
     let wait = wait_duration(query.wait)?;
     let mut rec = load_own(&state, &merchant.id, &id).await?;
     if !wait.is_zero() {
+        let _slot = crate::http::state::slot(&state.long_polls, "long-polls")?;
         rec = wait_for_change(&state, &id, rec, wait).await?;
     }
     Ok(axum::Json(settlements::view(
