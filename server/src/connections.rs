@@ -26,6 +26,8 @@ use crate::tls::ClientCert;
 const REFUSALS_MAX: usize = 64;
 /// How long a refused client has to read its 503 before the socket closes.
 const REFUSAL_LINGER: Duration = Duration::from_secs(1);
+/// How much of a refused client's request is read before answering.
+const REFUSAL_HEAD_LEN_MAX: usize = 16 * 1024;
 
 /// What every connection is served with.
 #[derive(Clone)]
@@ -127,6 +129,19 @@ async fn refuse_busy(stream: TcpStream, serving: Serving, _refusal: OwnedSemapho
 }
 
 async fn answer_busy<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S) {
+    // Wait for the request's head first (briefly, and bounded in size): an
+    // HTTP client discards an answer that comes before its request.
+    let mut head = Vec::new();
+    let _ = tokio::time::timeout(REFUSAL_LINGER, async {
+        let mut buf = [0u8; 1024];
+        while head.len() < REFUSAL_HEAD_LEN_MAX && !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buf).await {
+                Ok(n) if n > 0 => head.extend_from_slice(&buf[..n]),
+                _ => break,
+            }
+        }
+    })
+    .await;
     let body = kessai_core::Error::Unavailable {
         code: "server_busy",
         message: "The server has too many open connections; retry shortly.".into(),
@@ -141,7 +156,7 @@ async fn answer_busy<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S) {
         return;
     }
     let _ = stream.shutdown().await;
-    // Read what the client sent before closing: closing a socket with
+    // Read what else the client sent before closing: closing a socket with
     // unread data resets it, and the client may lose the answer.
     let mut sink = [0u8; 1024];
     let _ = tokio::time::timeout(REFUSAL_LINGER, async {

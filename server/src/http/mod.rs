@@ -7,10 +7,10 @@ pub mod apps;
 pub mod error;
 /// `GET /v1/events`, one event, redelivery.
 pub mod events;
-/// Before routing: the body within its deadline, client certificates.
-pub mod guards;
 /// What handlers take from a request: the merchant, the idempotency key.
 pub mod extract;
+/// Before routing: the body within its deadline, client certificates.
+pub mod guards;
 /// This institution's public document, for its peers.
 pub mod institution;
 /// The buyer's side: second requests, payer-first, polling, event streams.

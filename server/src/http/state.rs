@@ -35,8 +35,11 @@ impl AppState {
 
 /// A permit from `slots`, or 503 `server_busy` naming what ran out.
 pub fn slot(slots: &Arc<Semaphore>, what: &str) -> Result<OwnedSemaphorePermit, kessai_core::Error> {
-    slots.clone().try_acquire_owned().map_err(|_| kessai_core::Error::Unavailable {
-        code: "server_busy",
-        message: format!("The server has too many {what} open; retry shortly."),
-    })
+    slots
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| kessai_core::Error::Unavailable {
+            code: "server_busy",
+            message: format!("The server has too many {what} open; retry shortly."),
+        })
 }

@@ -35,6 +35,8 @@ mod refunds;
 mod secrets;
 /// The demo shop as a merchant backend.
 mod shop;
+/// Slow and numerous clients: header and body timeouts, connection and long-poll caps (issue 7).
+mod slow_clients;
 /// The server wallet API: sessions, brand info, start messages, payments, history (PROTOCOL 12).
 mod wallet;
 /// Results pushed to the shop with signed webhooks (A7).
