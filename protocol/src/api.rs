@@ -715,7 +715,7 @@ mod openapi_tests {
         assert_eq!(number["type"], "string", "{number}");
         assert_eq!(number["format"], "password", "{number}");
         let variants = schemas["PaymentMethod"]["oneOf"].as_array().unwrap();
-        assert_eq!(variants.len(), 3);
+        assert_eq!(variants.len(), 4, "card, account, password, institution");
     }
 
     #[test]

@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use kessai_core::webhook_targets::WebhookPolicy;
+
 /// A wallet session lasts a day: long enough not to log in at every
 /// purchase, short enough that a forgotten browser does not pay for weeks.
 pub const WALLET_SESSION_TTL_S: i64 = 24 * 3600;
@@ -37,6 +39,55 @@ pub struct Config {
     /// Serve the checkout widget from this folder instead of the copy
     /// embedded in the binary (`--widget-dir`).
     pub widget_dir: Option<PathBuf>,
+    /// Which notify URLs are accepted and which addresses webhooks may be
+    /// delivered to (`--allow-http-webhooks`, `--allow-private-webhooks`).
+    pub webhook_policy: WebhookPolicy,
+    /// Bounds on slow and numerous clients.
+    pub limits: Limits,
+    /// Serve HTTPS with these files instead of plain HTTP.
+    pub tls: Option<TlsFiles>,
+}
+
+/// How many clients, and how slow, the server tolerates (issue 7): each
+/// open connection, long-poll and event stream holds a socket and memory,
+/// so each has a bound, and beyond it the client hears 503 `server_busy`.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Open connections at once; the next is answered 503 and closed.
+    pub connections_max: usize,
+    /// Long-polls (`?wait=`) waiting at once.
+    pub long_polls_max: usize,
+    /// Event streams (SSE) open at once.
+    pub event_streams_max: usize,
+    /// Time a client has to send a request's headers.
+    pub header_read_timeout: Duration,
+    /// Time a client has to send a request's body once its headers are in.
+    pub body_read_timeout: Duration,
+    /// Time a TLS handshake may take.
+    pub tls_handshake_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            connections_max: 4096,
+            long_polls_max: 1024,
+            event_streams_max: 1024,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(10),
+            tls_handshake_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// PEM files for HTTPS (`--tls-cert`, `--tls-key`) and, for mutual TLS, the
+/// CA whose client certificates merchant and peer calls must present
+/// (`--client-ca`).
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub client_ca: Option<PathBuf>,
 }
 
 impl Config {
@@ -56,6 +107,9 @@ impl Config {
             wallet_session_ttl_s: WALLET_SESSION_TTL_S,
             wallet_refresh_after_s: 60,
             widget_dir: None,
+            webhook_policy: WebhookPolicy::default(),
+            limits: Limits::default(),
+            tls: None,
         }
     }
 }

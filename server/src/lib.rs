@@ -9,12 +9,16 @@
 
 /// What a server is started with.
 pub mod config;
+/// Accepting connections: TLS, the connection cap, the header read timeout.
+pub mod connections;
 /// The HTTP API: state, extractors, error mapping, one module per resource.
 pub mod http;
 /// Calls to peer institutions.
 pub mod peering;
 /// Building and running the server.
 pub mod startup;
+/// HTTPS with rustls, and the client certificates of mutual TLS.
+pub mod tls;
 /// The command line, the load generator and the demo.
 pub mod tools;
 /// Paying a start message from a wallet user's account, here or at a peer.

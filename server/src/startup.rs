@@ -16,18 +16,23 @@ use crate::http::state::AppState;
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        // Bad TLS files stop the server before it opens anything.
+        let tls = config.tls.as_ref().map(crate::tls::acceptor).transpose()?;
         let node = Node::open(&config.database_url, &config.key_file).await?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
         let mut config = config;
         // Port 0 (tests) binds a free port: the public URL names the real one.
-        if config.public_url == format!("http://{}", config.listen) {
-            config.public_url = format!("http://{}", listener.local_addr()?);
+        for scheme in ["http", "https"] {
+            if config.public_url == format!("{scheme}://{}", config.listen) {
+                config.public_url = format!("{scheme}://{}", listener.local_addr()?);
+            }
         }
         let config = Arc::new(config);
         tokio::spawn(crate::workers::webhooks::run(node.clone(), config.clone()));
@@ -38,8 +43,8 @@ impl Application {
             peers.clone(),
             config.clone(),
         ));
-        let state = AppState { node, config, peers };
-        Ok(Self { listener, state })
+        let state = AppState::new(node, config, peers);
+        Ok(Self { listener, state, tls })
     }
 
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
@@ -51,9 +56,13 @@ impl Application {
     }
 
     pub async fn run(self) -> anyhow::Result<()> {
-        let app = crate::http::router(self.state.clone());
+        let serving = crate::connections::Serving {
+            app: crate::http::router(self.state.clone()),
+            limits: self.state.config.limits.clone(),
+            tls: self.tls,
+        };
         let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
-        let serve = axum::serve(self.listener, app).with_graceful_shutdown(async move {
+        let serve = crate::connections::serve(self.listener, serving, async move {
             shutdown_signal().await;
             let _ = stopping.send(());
         });
@@ -68,7 +77,7 @@ impl Application {
             }
         };
         tokio::select! {
-            served = async move { serve.await } => served?,
+            () = serve => {}
             () = grace => tracing::warn!(grace_s = SHUTDOWN_GRACE.as_secs(), "connections still open after the grace period; closing them"),
         }
         Ok(())

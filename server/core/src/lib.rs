@@ -52,6 +52,8 @@ pub mod store;
 pub mod sweeper;
 /// The server wallet: sessions, accounts, history, remote wallet payments.
 pub mod wallet;
+/// Where webhooks may go: the notify URL and address policy (SSRF).
+pub mod webhook_targets;
 /// The batching settlement writer.
 pub mod writer;
 

@@ -13,6 +13,7 @@ use crate::store::Conn;
 
 use crate::error::Error;
 use crate::keyring::{self, Keyring};
+use crate::webhook_targets::{check_notify_url, WebhookPolicy};
 
 /// A merchant with its keys opened: kept in memory once loaded (merchants
 /// are never modified, so the cache cannot go stale).
@@ -24,6 +25,10 @@ pub struct Merchant {
     pub webhook_secret: Vec<u8>,
     pub notify_url: Option<String>,
     pub origins: Vec<String>,
+    /// The SHA-256 (lower-case hex) of the TLS client certificate this
+    /// merchant must present with its secret key; None: any the client CA
+    /// signed, or none when the server does not ask for one.
+    pub client_cert_sha256: Option<String>,
 }
 
 impl std::fmt::Debug for Merchant {
@@ -85,33 +90,64 @@ pub fn check_url(text: &str, param: &str) -> Result<(), Error> {
     }
 }
 
+/// What `kessai merchant create` is given.
+#[derive(Debug, Clone, Copy)]
+pub struct NewMerchant<'a> {
+    pub name: &'a str,
+    pub origins: &'a [String],
+    pub notify_url: Option<&'a str>,
+    /// Binds the merchant to one TLS client certificate (SHA-256 of its DER, hex).
+    pub client_cert_sha256: Option<&'a str>,
+    /// Which notify URLs the operator allows (https only, public hosts only, by default).
+    pub webhook_policy: WebhookPolicy,
+}
+
+/// A new merchant's input, checked and normalized.
+pub struct CheckedMerchant {
+    pub origins: Vec<String>,
+    pub client_cert_sha256: Option<String>,
+}
+
 /// The checks of [`create`] that need no database, so that `kessai merchant
 /// create` refuses bad input before it creates a database or key file.
-/// Returns the origins normalized.
-pub fn check_new(name: &str, origins: &[String], notify_url: Option<&str>) -> anyhow::Result<Vec<String>> {
+pub fn check_new(new: &NewMerchant<'_>) -> anyhow::Result<CheckedMerchant> {
     anyhow::ensure!(
-        !name.trim().is_empty() && name.len() <= 200,
+        !new.name.trim().is_empty() && new.name.len() <= 200,
         "--name must be 1 to 200 characters"
     );
-    let origins: Vec<String> = origins
+    let origins: Vec<String> = new
+        .origins
         .iter()
         .map(|o| normalize_origin(o))
         .collect::<Result<_, _>>()
         .map_err(anyhow::Error::msg)?;
-    if let Some(url) = notify_url {
-        check_url(url, "notify_url").map_err(|e| anyhow::anyhow!("--notify-url: {e}"))?;
+    if let Some(url) = new.notify_url {
+        check_notify_url(url, "notify_url", new.webhook_policy).map_err(|e| anyhow::anyhow!("--notify-url: {e}"))?;
     }
-    Ok(origins)
+    let client_cert_sha256 = new.client_cert_sha256.map(normalize_sha256).transpose()?;
+    Ok(CheckedMerchant {
+        origins,
+        client_cert_sha256,
+    })
 }
 
-pub async fn create(
-    conn: &mut Conn,
-    keyring: &Keyring,
-    name: &str,
-    origins: &[String],
-    notify_url: Option<&str>,
-) -> anyhow::Result<CreatedMerchant> {
-    let origins = check_new(name, origins, notify_url)?;
+/// A SHA-256 fingerprint as 64 lower-case hex digits; colons (as
+/// `openssl x509 -fingerprint` prints them) are dropped.
+fn normalize_sha256(text: &str) -> anyhow::Result<String> {
+    let hex: String = text
+        .chars()
+        .filter(|c| *c != ':')
+        .collect::<String>()
+        .to_ascii_lowercase();
+    anyhow::ensure!(
+        hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()),
+        "--client-cert-sha256 must be the certificate's SHA-256 as 64 hex digits"
+    );
+    Ok(hex)
+}
+
+pub async fn create(conn: &mut Conn, keyring: &Keyring, new: &NewMerchant<'_>) -> anyhow::Result<CreatedMerchant> {
+    let checked = check_new(new)?;
     let id = crate::ids::new(kessai_protocol::ids::MERCHANT);
     let secret = keyring::random32();
     let result_key = keyring::random32();
@@ -122,12 +158,12 @@ pub async fn create(
     conn.begin().await?;
     let written = async {
         conn.execute(
-            "INSERT INTO merchants (id, name, secret_key_hash, result_key_sealed, webhook_secret_sealed, notify_url, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            args![&id, name, keyring::sha256_hex(secret_key.as_bytes()), result_sealed, webhook_sealed, notify_url, now],
+            "INSERT INTO merchants (id, name, secret_key_hash, result_key_sealed, webhook_secret_sealed, notify_url, created_at, client_cert_sha256)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            args![&id, new.name, keyring::sha256_hex(secret_key.as_bytes()), result_sealed, webhook_sealed, new.notify_url, now, checked.client_cert_sha256.as_deref()],
         )
         .await?;
-        for origin in &origins {
+        for origin in &checked.origins {
             conn.execute(
                 "INSERT INTO merchant_origins (merchant_id, origin) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                 args![&id, origin],
@@ -158,7 +194,7 @@ impl MerchantCache {
         if let Some(m) = self.by_id.read().map_err(poisoned)?.get(id) {
             return Ok(Some(m.clone()));
         }
-        let row = crate::store::pool_optional(pool, "SELECT id, name, secret_key_hash, result_key_sealed, webhook_secret_sealed, notify_url FROM merchants WHERE id = $1", args![id])
+        let row = crate::store::pool_optional(pool, "SELECT id, name, secret_key_hash, result_key_sealed, webhook_secret_sealed, notify_url, client_cert_sha256 FROM merchants WHERE id = $1", args![id])
         .await?;
         match row {
             Some(row) => Ok(Some(self.insert(pool, keyring, row).await?)),
@@ -176,7 +212,7 @@ impl MerchantCache {
         if let Some(m) = self.by_key_hash.read().map_err(poisoned)?.get(&hash) {
             return Ok(Some(m.clone()));
         }
-        let row = crate::store::pool_optional(pool, "SELECT id, name, secret_key_hash, result_key_sealed, webhook_secret_sealed, notify_url FROM merchants WHERE secret_key_hash = $1", args![&hash])
+        let row = crate::store::pool_optional(pool, "SELECT id, name, secret_key_hash, result_key_sealed, webhook_secret_sealed, notify_url, client_cert_sha256 FROM merchants WHERE secret_key_hash = $1", args![&hash])
         .await?;
         match row {
             Some(row) => Ok(Some(self.insert(pool, keyring, row).await?)),
@@ -201,6 +237,7 @@ impl MerchantCache {
             result_key: keyring.open_key32(&row.try_get::<String>("result_key_sealed")?)?,
             webhook_secret: keyring.open(&row.try_get::<String>("webhook_secret_sealed")?)?,
             notify_url: row.try_get("notify_url")?,
+            client_cert_sha256: row.try_get("client_cert_sha256")?,
             origins,
             id: id.clone(),
         });

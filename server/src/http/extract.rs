@@ -13,6 +13,7 @@ use kessai_protocol::keys;
 
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
+use crate::tls::ClientCert;
 
 /// The idempotency header (PROTOCOL section 2).
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
@@ -59,16 +60,25 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Arc<Merchant>, 
             "The Authorization header does not hold a Kessai secret key (Bearer sk_…).",
         ));
     }
-    match state
+    let merchant = state
         .node
         .merchants
         .by_secret_key(&state.node.reader, &state.node.keyring, key)
         .await?
-    {
-        Some(m) => Ok(m),
-        None => Err(Error::unauthorized(
-            "secret_key_invalid",
-            "No merchant has this secret key.",
+        .ok_or_else(|| Error::unauthorized("secret_key_invalid", "No merchant has this secret key."))?;
+    check_bound_certificate(&merchant, parts.extensions.get::<ClientCert>())?;
+    Ok(merchant)
+}
+
+/// A merchant bound to a certificate (`--client-cert-sha256`) is only
+/// itself with that certificate: a stolen secret key alone is not enough.
+fn check_bound_certificate(merchant: &Merchant, presented: Option<&ClientCert>) -> Result<(), Error> {
+    match (&merchant.client_cert_sha256, presented) {
+        (None, _) => Ok(()),
+        (Some(bound), Some(cert)) if *bound == cert.sha256 => Ok(()),
+        (Some(_), _) => Err(Error::unauthorized(
+            "client_certificate_mismatch",
+            "This merchant's secret key must be sent over a connection with its own TLS client certificate.",
         )),
     }
 }

@@ -9,6 +9,8 @@ pub mod error;
 pub mod events;
 /// What handlers take from a request: the merchant, the idempotency key.
 pub mod extract;
+/// Before routing: the body within its deadline, client certificates.
+pub mod guards;
 /// This institution's public document, for its peers.
 pub mod institution;
 /// The buyer's side: second requests, payer-first, polling, event streams.
@@ -154,6 +156,8 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LEN_MAX))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guards::body_deadline))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guards::client_certificate))
         .layer(axum::middleware::from_fn(error::framework_errors))
         // Logs method, path and status only: bodies may hold card data, and
         // query strings the payer and client secrets (`?payer_secret=…`).

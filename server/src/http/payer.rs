@@ -452,7 +452,8 @@ async fn authorized(state: &AppState, id: &str, q: &PayerQuery) -> Result<(Recor
 
 /// The outcome as the payer sees it (also after a page reload).
 #[utoipa::path(get, path = "/v1/payer/settlements/{id}", operation_id = "payer_settlement_status", tag = "payer", params(("id" = String, Path), PayerQuery),
-    responses((status = 200, body = ConfirmResult), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ConfirmResult), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 503, description = "Too many long-polls waiting (`server_busy`); retry", body = ErrorBody)))]
 pub async fn status_of(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -464,7 +465,10 @@ pub async fn status_of(
         Some(w) if w > WAIT_MAX_S => {
             return Err(Error::field("wait_out_of_range", "wait", "wait must be 0 to 30 seconds.").into())
         }
-        Some(w) if w > 0 => rec = wait_for_change(&state, &id, rec, Duration::from_secs(w)).await?,
+        Some(w) if w > 0 => {
+            let _slot = crate::http::state::slot(&state.long_polls, "long-polls")?;
+            rec = wait_for_change(&state, &id, rec, Duration::from_secs(w)).await?;
+        }
         _ => {}
     }
     Ok(axum::Json(answer(&state, &rec, &merchant, None).await?))
@@ -529,7 +533,8 @@ pub async fn start_message(
 
 /// Server-sent events: the current status at once, then each change, until final.
 #[utoipa::path(get, path = "/v1/payer/settlements/{id}/events", operation_id = "payer_settlement_events", tag = "payer", params(("id" = String, Path), PayerQuery),
-    responses((status = 200, description = "text/event-stream of `status` events carrying a ConfirmResult")))]
+    responses((status = 200, description = "text/event-stream of `status` events carrying a ConfirmResult"),
+        (status = 503, description = "Too many event streams open (`server_busy`); retry", body = ErrorBody)))]
 pub async fn events(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -537,9 +542,12 @@ pub async fn events(
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let Query(q) = query.map_err(|e| Error::field("query_invalid", "query", e.body_text()))?;
     let (rec, merchant) = authorized(&state, &id, &q).await?;
+    // Held as long as the stream lives: the closure below owns it.
+    let slot = crate::http::state::slot(&state.event_streams, "event streams")?;
     // Bounded: a stream ends at a final status or after an hour.
     let rounds_max = 3600 / 25;
     let stream = stream::unfold((Some(rec), 0u32), move |(pending, round)| {
+        let _slot = &slot;
         let (state, id, merchant) = (state.clone(), id.clone(), merchant.clone());
         async move {
             let mut rec = pending?;

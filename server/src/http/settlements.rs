@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use kessai_core::merchants::check_url;
 use kessai_core::settlements::{self, NewSettlement, Record};
+use kessai_core::webhook_targets::{check_notify_url, WebhookPolicy};
 use kessai_core::{args, idempotency, Error, Result};
 use kessai_protocol::api::{self, CreateRefund, CreateSettlement, ErrorBody, Restrictions, Status};
 use kessai_protocol::{money, order, Order};
@@ -46,12 +47,15 @@ pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T> {
 
 /// The shop's first request, checked: every protocol rule, so the core
 /// gets only requests it can record.
-fn validate(req: CreateSettlement) -> Result<NewSettlement> {
+fn validate(req: CreateSettlement, webhook_policy: WebhookPolicy) -> Result<NewSettlement> {
     let expires_in_s = check_expires_in(req.expires_in)?;
-    for (url, param) in [(&req.notify_url, "notify_url"), (&req.return_url, "return_url")] {
-        if let Some(u) = url {
-            check_url(u, param)?;
-        }
+    // The server will call notify_url itself (SSRF policy); return_url is
+    // only handed to the buyer's browser.
+    if let Some(u) = &req.notify_url {
+        check_notify_url(u, "notify_url", webhook_policy)?;
+    }
+    if let Some(u) = &req.return_url {
+        check_url(u, "return_url")?;
     }
     check_brands(req.brands.as_deref())?;
     let cooling_off_s = check_restrictions(req.restrictions.as_ref())?;
@@ -182,7 +186,7 @@ pub async fn create(
     body: Bytes,
 ) -> ApiResult<Response> {
     let idem = crate::http::extract::idempotency_key(&headers, &merchant.id, "POST /v1/settlements", &body)?;
-    let new = validate(parse_body(&body)?)?;
+    let new = validate(parse_body(&body)?, state.config.webhook_policy)?;
     let now = kessai_core::clock::now();
     let keyring = state.node.keyring.clone();
     let m = merchant.clone();
@@ -296,7 +300,8 @@ fn wait_duration(wait: Option<u64>) -> Result<Duration> {
 /// Retrieve a settlement (A8); `?wait=N` long-polls for a status change.
 #[utoipa::path(get, path = "/v1/settlements/{id}", operation_id = "retrieve_settlement", tag = "merchant",
     params(("id" = String, Path, description = "Settlement id (stl_…)"), WaitQuery),
-    responses((status = 200, body = api::Settlement), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = api::Settlement), (status = 404, body = ErrorBody),
+        (status = 503, description = "Too many long-polls waiting (`server_busy`); retry", body = ErrorBody)),
     security(("secret_key" = [])))]
 pub async fn retrieve(
     State(state): State<AppState>,
@@ -308,6 +313,7 @@ pub async fn retrieve(
     let wait = wait_duration(query.wait)?;
     let mut rec = load_own(&state, &merchant.id, &id).await?;
     if !wait.is_zero() {
+        let _slot = crate::http::state::slot(&state.long_polls, "long-polls")?;
         rec = wait_for_change(&state, &id, rec, wait).await?;
     }
     Ok(axum::Json(settlements::view(

@@ -36,27 +36,7 @@ pub struct DbArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the settling server.
-    Serve {
-        #[arg(long, env = "KESSAI_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
-        #[command(flatten)]
-        db: DbArgs,
-        /// Divide the webhook retry schedule (tests only).
-        #[arg(long, hide = true, default_value_t = 1)]
-        webhook_retry_divisor: u64,
-        /// Lifetime of the payment authorizations this institution issues (tests only).
-        #[arg(long, hide = true, default_value_t = kessai_core::authorizations::AUTHORIZATION_TTL_S)]
-        authorization_ttl_s: i64,
-        /// Lifetime of wallet sessions (tests only).
-        #[arg(long, hide = true, default_value_t = crate::config::WALLET_SESSION_TTL_S)]
-        wallet_session_ttl_s: i64,
-        /// The base URL wallets and peers reach this server at (default: http://LISTEN).
-        #[arg(long, env = "KESSAI_PUBLIC_URL")]
-        public_url: Option<String>,
-        /// Serve the checkout widget at /widget/ from this folder (scripts/build-widget.sh writes target/widget) instead of the copy built into the binary.
-        #[arg(long, env = "KESSAI_WIDGET_DIR")]
-        widget_dir: Option<PathBuf>,
-    },
+    Serve(ServeArgs),
     /// Manage merchants.
     #[command(subcommand)]
     Merchant(MerchantCommand),
@@ -97,6 +77,115 @@ pub enum Command {
     },
 }
 
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[arg(long, env = "KESSAI_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Divide the webhook retry schedule (tests only).
+    #[arg(long, hide = true, default_value_t = 1)]
+    pub webhook_retry_divisor: u64,
+    /// Lifetime of the payment authorizations this institution issues (tests only).
+    #[arg(long, hide = true, default_value_t = kessai_core::authorizations::AUTHORIZATION_TTL_S)]
+    pub authorization_ttl_s: i64,
+    /// Lifetime of wallet sessions (tests only).
+    #[arg(long, hide = true, default_value_t = crate::config::WALLET_SESSION_TTL_S)]
+    pub wallet_session_ttl_s: i64,
+    /// The base URL wallets and peers reach this server at (default: http://LISTEN, or https:// with --tls-cert).
+    #[arg(long, env = "KESSAI_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Serve the checkout widget at /widget/ from this folder (scripts/build-widget.sh writes target/widget) instead of the copy built into the binary.
+    #[arg(long, env = "KESSAI_WIDGET_DIR")]
+    pub widget_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
+    #[command(flatten)]
+    pub network: NetworkArgs,
+}
+
+/// Which webhook targets the operator allows beyond public https hosts.
+#[derive(Debug, Clone, Args)]
+pub struct WebhookArgs {
+    /// Accept and call notify URLs over plain http:// (default: https only).
+    #[arg(long, env = "KESSAI_ALLOW_HTTP_WEBHOOKS")]
+    pub allow_http_webhooks: bool,
+    /// Accept and call notify URLs on loopback, private (RFC 1918, fc00::/7), link-local, carrier-grade NAT and other non-public addresses (default: refused, against SSRF). For a shop on this machine or LAN.
+    #[arg(long, env = "KESSAI_ALLOW_PRIVATE_WEBHOOKS")]
+    pub allow_private_webhooks: bool,
+}
+
+impl WebhookArgs {
+    pub fn policy(&self) -> kessai_core::webhook_targets::WebhookPolicy {
+        kessai_core::webhook_targets::WebhookPolicy {
+            allow_http: self.allow_http_webhooks,
+            allow_private: self.allow_private_webhooks,
+        }
+    }
+}
+
+/// TLS and the bounds on clients.
+#[derive(Debug, Clone, Args)]
+pub struct NetworkArgs {
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, env = "KESSAI_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM, PKCS#8, PKCS#1 or SEC1) of --tls-cert.
+    #[arg(long, env = "KESSAI_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Require a client certificate signed by this CA (PEM) on merchant (/v1/settlements, /v1/events) and peer (/v1/peer/) endpoints; browser endpoints stay open. Needs --tls-cert.
+    #[arg(long, env = "KESSAI_CLIENT_CA", requires = "tls_cert")]
+    pub client_ca: Option<PathBuf>,
+    /// Open connections at most; beyond, 503 server_busy.
+    #[arg(long, env = "KESSAI_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
+    /// Long-polls (?wait=) waiting at once at most; beyond, 503 server_busy.
+    #[arg(long, default_value_t = 1024)]
+    pub max_long_polls: usize,
+    /// Event streams open at once at most; beyond, 503 server_busy.
+    #[arg(long, default_value_t = 1024)]
+    pub max_event_streams: usize,
+    /// Seconds a client has to send a request's headers, and then its body.
+    #[arg(long, default_value_t = 10)]
+    pub request_read_timeout_s: u64,
+}
+
+impl ServeArgs {
+    /// The server's configuration from its flags.
+    pub fn config(&self) -> Config {
+        let mut config = Config::new(self.listen, self.db.database.clone(), self.db.key_file.clone());
+        config.webhook_retry_divisor = self.webhook_retry_divisor;
+        config.authorization_ttl_s = self.authorization_ttl_s;
+        config.wallet_session_ttl_s = self.wallet_session_ttl_s.max(1);
+        config.widget_dir = self.widget_dir.clone();
+        config.webhook_policy = self.webhooks.policy();
+        let net = &self.network;
+        let read_timeout = std::time::Duration::from_secs(net.request_read_timeout_s.max(1));
+        config.limits = crate::config::Limits {
+            connections_max: net.max_connections.max(1),
+            long_polls_max: net.max_long_polls,
+            event_streams_max: net.max_event_streams,
+            header_read_timeout: read_timeout,
+            body_read_timeout: read_timeout,
+            ..Default::default()
+        };
+        if let (Some(cert), Some(key)) = (&net.tls_cert, &net.tls_key) {
+            config.tls = Some(crate::config::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+                client_ca: net.client_ca.clone(),
+            });
+            if config.public_url == format!("http://{}", self.listen) {
+                config.public_url = format!("https://{}", self.listen);
+            }
+        }
+        if let Some(url) = &self.public_url {
+            config.public_url = url.trim_end_matches('/').to_string();
+        }
+        config
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum MerchantCommand {
     /// Register a merchant; prints its keys (shown only this once).
@@ -106,9 +195,14 @@ pub enum MerchantCommand {
         /// Web origin of the shop's pages (scheme://host[:port]); repeat for several.
         #[arg(long = "origin", required = true)]
         origins: Vec<String>,
-        /// Default webhook URL for result events.
+        /// Default webhook URL for result events: https, on a public address, unless allowed below.
         #[arg(long)]
         notify_url: Option<String>,
+        /// Bind the merchant to its TLS client certificate: the SHA-256 of its DER encoding, hex (colons allowed). With `serve --client-ca`, its secret key is then refused (401) with any other certificate or none.
+        #[arg(long)]
+        client_cert_sha256: Option<String>,
+        #[command(flatten)]
+        webhooks: WebhookArgs,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -166,25 +260,7 @@ pub enum LedgerCommand {
 /// Runs a command; returns the process exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Serve {
-            listen,
-            db,
-            webhook_retry_divisor,
-            authorization_ttl_s,
-            wallet_session_ttl_s,
-            public_url,
-            widget_dir,
-        } => {
-            let mut config = Config::new(listen, db.database.clone(), db.key_file.clone());
-            config.webhook_retry_divisor = webhook_retry_divisor;
-            config.authorization_ttl_s = authorization_ttl_s;
-            config.wallet_session_ttl_s = wallet_session_ttl_s.max(1);
-            if let Some(url) = public_url {
-                config.public_url = url.trim_end_matches('/').to_string();
-            }
-            config.widget_dir = widget_dir;
-            serve(config, &db).await
-        }
+        Command::Serve(args) => serve(args.config(), &args.db).await,
         Command::Merchant(command) => merchant(command).await,
         Command::Card(command) => card(command).await,
         Command::User(command) => user(command).await,
@@ -227,11 +303,16 @@ async fn serve(config: Config, db: &DbArgs) -> anyhow::Result<i32> {
     let app = Application::build(config).await?;
     let addr = app.local_addr()?;
     // One line for people and scripts: the address once ready.
+    let scheme = if app.state().config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     print_json(&serde_json::json!({
         "listen": addr.to_string(),
-        "url": format!("http://{addr}"),
+        "url": format!("{scheme}://{addr}"),
         "database": kessai_core::db::redact_url(&db.database),
-        "openapi": format!("http://{addr}/openapi.json"),
+        "openapi": format!("{scheme}://{addr}/openapi.json"),
     }))?;
     app.run().await?;
     Ok(0)
@@ -242,11 +323,20 @@ async fn merchant(command: MerchantCommand) -> anyhow::Result<i32> {
         name,
         origins,
         notify_url,
+        client_cert_sha256,
+        webhooks,
         db,
     } = command;
-    kessai_core::merchants::check_new(&name, &origins, notify_url.as_deref())?;
+    let new = kessai_core::merchants::NewMerchant {
+        name: &name,
+        origins: &origins,
+        notify_url: notify_url.as_deref(),
+        client_cert_sha256: client_cert_sha256.as_deref(),
+        webhook_policy: webhooks.policy(),
+    };
+    kessai_core::merchants::check_new(&new)?;
     let (mut conn, keyring) = open(&db).await?;
-    let created = kessai_core::merchants::create(&mut conn, &keyring, &name, &origins, notify_url.as_deref()).await?;
+    let created = kessai_core::merchants::create(&mut conn, &keyring, &new).await?;
     print_json(&created)?;
     Ok(0)
 }

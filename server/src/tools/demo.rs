@@ -102,6 +102,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `--allow-http-webhooks --allow-private-webhooks`: the demo shop is local.
+const DEMO_WEBHOOKS: kessai_core::webhook_targets::WebhookPolicy = kessai_core::webhook_targets::WebhookPolicy {
+    allow_http: true,
+    allow_private: true,
+};
+
 /// Starts institution number `i` and gives it its name, brand and prefix.
 async fn start(args: &DemoArgs, member: &'static Member, i: usize) -> anyhow::Result<(Running, Application)> {
     let database = sibling_database(&args.database, member.file_suffix)?;
@@ -112,6 +118,8 @@ async fn start(args: &DemoArgs, member: &'static Member, i: usize) -> anyhow::Re
     }
     let mut config = Config::new(listen, database.clone(), key_file);
     config.widget_dir = args.widget_dir.clone();
+    // The demo shop listens on http://127.0.0.1: its webhooks need both opt-ins.
+    config.webhook_policy = DEMO_WEBHOOKS;
     if i == 0 && matches!(apps::source(&config, &apps::catalog::WIDGET), apps::Source::NotBuilt) {
         tracing::warn!(
             "this kessai was built without the checkout widget: the shop's checkout page will not show a payment form \
@@ -167,14 +175,15 @@ async fn peer_everyone(network: &[Running]) -> anyhow::Result<()> {
 /// The demo shop, a merchant of the first institution.
 async fn shop_router(home: &Running, shop_url: &str) -> anyhow::Result<axum::Router> {
     let mut conn = kessai_core::db::connection(&home.database).await?;
-    let merchant = kessai_core::merchants::create(
-        &mut conn,
-        &home.keyring,
-        "Kessai demo shop",
-        &[shop_url.to_string()],
-        Some(&format!("{shop_url}/kessai/webhook")),
-    )
-    .await?;
+    let notify_url = format!("{shop_url}/kessai/webhook");
+    let new = kessai_core::merchants::NewMerchant {
+        name: "Kessai demo shop",
+        origins: &[shop_url.to_string()],
+        notify_url: Some(&notify_url),
+        client_cert_sha256: None,
+        webhook_policy: DEMO_WEBHOOKS,
+    };
+    let merchant = kessai_core::merchants::create(&mut conn, &home.keyring, &new).await?;
     Ok(crate::tools::shop::router(ShopConfig {
         shop_url: shop_url.to_string(),
         server_url: home.url.clone(),

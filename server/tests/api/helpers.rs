@@ -13,7 +13,8 @@ use std::time::Duration;
 use kessai_core::db;
 use kessai_core::instruments::{self, CreatedUser, IssuedCard};
 use kessai_core::keyring::Keyring;
-use kessai_core::merchants::{self, CreatedMerchant};
+use kessai_core::merchants::{self, CreatedMerchant, NewMerchant};
+use kessai_core::webhook_targets::WebhookPolicy;
 use kessai_protocol::jws::{self, PayerClaims};
 use kessai_protocol::{keys, Order};
 use kessai_server::config::Config;
@@ -29,6 +30,11 @@ pub const CURRENCY: &str = "JPY";
 pub const TOTAL: u64 = kessai_testkit::ORDER_TOTAL as u64;
 /// A wallet user's password in these tests.
 pub const PASSWORD: &str = "correct horse battery staple";
+/// What the tests' servers allow by default: webhooks to the local receivers.
+pub const OPEN_WEBHOOKS: WebhookPolicy = WebhookPolicy {
+    allow_http: true,
+    allow_private: true,
+};
 /// Generous bound for anything the server does in the background.
 pub const BACKGROUND_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -99,6 +105,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     std::fs::create_dir_all(&widget_dir).expect("widget dir");
     std::fs::write(widget_dir.join("kessai-checkout.js"), "export const built = true;\n").expect("widget file");
     config.widget_dir = Some(widget_dir);
+    // The tests' webhook receivers listen on http://127.0.0.1; the SSRF
+    // tests take these opt-ins back in `adjust`.
+    config.webhook_policy = OPEN_WEBHOOKS;
     adjust(&mut config);
     let app = Application::build(config).await.expect("the server builds");
     let addr: SocketAddr = app.local_addr().expect("bound address");
@@ -108,9 +117,14 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let node = app.state().node.clone();
     tokio::spawn(app.run());
     let mut admin = db::connection(&url).await.expect("admin connection");
-    let merchant = merchants::create(&mut admin, &keyring, "Test Shop", &[SHOP_ORIGIN.to_string()], None)
-        .await
-        .expect("merchant");
+    let new = NewMerchant {
+        name: "Test Shop",
+        origins: &[SHOP_ORIGIN.to_string()],
+        notify_url: None,
+        client_cert_sha256: None,
+        webhook_policy: OPEN_WEBHOOKS,
+    };
+    let merchant = merchants::create(&mut admin, &keyring, &new).await.expect("merchant");
     TestApp {
         base: format!("http://{addr}"),
         client: reqwest::Client::builder()
@@ -218,15 +232,16 @@ impl TestApp {
 
     pub async fn create_merchant(&self, origins: &[&str], notify_url: Option<&str>) -> CreatedMerchant {
         let origins: Vec<String> = origins.iter().map(|o| o.to_string()).collect();
-        merchants::create(
-            &mut self.admin().await,
-            &self.keyring,
-            "Other Shop",
-            &origins,
+        let new = NewMerchant {
+            name: "Other Shop",
+            origins: &origins,
             notify_url,
-        )
-        .await
-        .expect("merchant")
+            client_cert_sha256: None,
+            webhook_policy: OPEN_WEBHOOKS,
+        };
+        merchants::create(&mut self.admin().await, &self.keyring, &new)
+            .await
+            .expect("merchant")
     }
 
     pub async fn issue_card(&self, balance: i64) -> IssuedCard {

@@ -35,6 +35,10 @@ mod refunds;
 mod secrets;
 /// The demo shop as a merchant backend.
 mod shop;
+/// Slow and numerous clients: header and body timeouts, connection and long-poll caps (issue 7).
+mod slow_clients;
+/// HTTPS and mutual TLS: client certificates on merchant and peer paths, merchants bound to one (issue 7, A9).
+mod tls;
 /// The server wallet API: sessions, brand info, start messages, payments, history (PROTOCOL 12).
 mod wallet;
 /// Results pushed to the shop with signed webhooks (A7).

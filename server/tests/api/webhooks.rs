@@ -13,8 +13,10 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use crate::helpers::{
-    card_method, confirm_body, json_of, now, sample_order, spawn_app, TestApp, BACKGROUND_TIMEOUT, SHOP_ORIGIN,
+    assert_error, card_method, confirm_body, json_of, now, sample_order, spawn_app, spawn_app_with, TestApp,
+    BACKGROUND_TIMEOUT, SHOP_ORIGIN,
 };
+use kessai_core::webhook_targets::WebhookPolicy;
 
 #[derive(Debug, Clone)]
 struct Delivery {
@@ -203,4 +205,136 @@ async fn events_are_kept_as_history_without_a_notify_url() {
         .redeliver(&app.merchant.secret_key, event["id"].as_str().unwrap())
         .await;
     crate::helpers::assert_error(resp, StatusCode::CONFLICT, "notify_url_missing").await;
+}
+
+// Issue 7, SSRF: with the default policy (https, public hosts only), every
+// form of a forbidden notify_url is refused at the first request with a
+// precise code, param `notify_url`, and nothing written.
+#[tokio::test]
+async fn forbidden_notify_urls_are_refused_at_the_first_request() {
+    let app = spawn_app_with(|c| c.webhook_policy = WebhookPolicy::default()).await;
+    let cases = [
+        ("http://shop.example/hook", "url_scheme_not_allowed"),
+        ("https://user:pw@shop.example/hook", "url_credentials_not_allowed"),
+        ("https://user@shop.example/hook", "url_credentials_not_allowed"),
+        ("https://127.0.0.1:5432/", "url_host_not_allowed"),
+        ("https://[::1]/", "url_host_not_allowed"),
+        ("https://169.254.169.254/latest/meta-data/", "url_host_not_allowed"),
+        ("https://10.0.0.1/", "url_host_not_allowed"),
+        ("https://192.168.0.10/", "url_host_not_allowed"),
+        ("https://2130706433/", "url_host_not_allowed"),
+        ("https://0x7f.1/", "url_host_not_allowed"),
+        ("https://0.0.0.0/", "url_host_not_allowed"),
+        ("https://[::]/", "url_host_not_allowed"),
+        ("https://[::ffff:127.0.0.1]/", "url_host_not_allowed"),
+        ("https://[::ffff:a9fe:a9fe]/", "url_host_not_allowed"),
+        ("https://[fd00::1]/", "url_host_not_allowed"),
+        ("https://[fe80::1]/", "url_host_not_allowed"),
+        ("https://100.64.0.1/", "url_host_not_allowed"),
+        ("https://239.1.1.1/", "url_host_not_allowed"),
+        ("https://255.255.255.255/", "url_host_not_allowed"),
+        ("ftp://shop.example/hook", "url_invalid"),
+    ];
+    let before = app.write_counts().await;
+    for (i, (url, code)) in cases.iter().enumerate() {
+        let body = serde_json::json!({"order": sample_order(&format!("ssrf-{i}")), "notify_url": url});
+        let resp = app.post_settlement(&body).await;
+        let error = assert_error(resp, StatusCode::BAD_REQUEST, code).await;
+        assert_eq!(error["param"], "notify_url", "{url}: {error}");
+    }
+    assert_eq!(
+        app.write_counts().await,
+        before,
+        "a refused first request wrote something"
+    );
+    // A public https URL is fine.
+    let body = serde_json::json!({"order": sample_order("ssrf-ok"), "notify_url": "https://shop.example/hook"});
+    let (status, created) = json_of(app.post_settlement(&body).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+}
+
+// Issue 7, SSRF: a host name is checked once resolved, at delivery. Without
+// `--allow-private-webhooks`, `localhost` (127.0.0.1) gets nothing; the
+// attempt is recorded as failed, and `last_error` does not say why.
+#[tokio::test]
+async fn delivery_to_a_name_resolving_to_loopback_is_refused_without_the_opt_in() {
+    let app = spawn_app_with(|c| {
+        c.webhook_policy = WebhookPolicy {
+            allow_http: true,
+            allow_private: false,
+        }
+    })
+    .await;
+    let receiver = Receiver::default();
+    let url = receiver.start().await.replace("127.0.0.1", "localhost");
+    let card = app.issue_card(10_000).await;
+    let order = sample_order("ssrf-local");
+    let body = serde_json::json!({"order": order, "notify_url": url});
+    let (status, created) = json_of(app.post_settlement(&body).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap();
+    let secret = created["client_secret"].as_str().unwrap();
+    let result = app
+        .confirm_ok(id, &confirm_body(secret, &order, card_method(&card)))
+        .await;
+    assert_eq!(result["status"], "succeeded");
+
+    let deadline = tokio::time::Instant::now() + BACKGROUND_TIMEOUT;
+    let event = loop {
+        let events = app.list_events(&app.merchant.secret_key, id).await;
+        let event = events["data"][0].clone();
+        if event["delivery"]["attempts"].as_i64().unwrap_or(0) >= 2 {
+            break event;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no failed attempt recorded: {events}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let delivery = &event["delivery"];
+    assert_ne!(delivery["status"], "delivered", "{event}");
+    assert_eq!(delivery["last_error"], "delivery failed", "{event}");
+    assert!(delivery["last_status"].is_null(), "{event}");
+    assert!(
+        receiver.deliveries.lock().unwrap().is_empty(),
+        "the loopback receiver was posted to"
+    );
+}
+
+// Issue 7: `last_error` tells an open port from a closed one no more: a
+// closed port and a receiver answering 500 read "delivery failed", the
+// latter with its status.
+#[tokio::test]
+async fn last_error_says_only_delivery_failed_and_the_status() {
+    let app = spawn_app().await;
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let receiver = Receiver::default();
+    let open = receiver.start().await;
+    let card = app.issue_card(10_000).await;
+    let mut errors = Vec::new();
+    for (i, url) in [format!("http://{closed}/hook"), open].iter().enumerate() {
+        let order = sample_order(&format!("ssrf-port-{i}"));
+        let body = serde_json::json!({"order": order, "notify_url": url});
+        let (_, created) = json_of(app.post_settlement(&body).await).await;
+        let id = created["id"].as_str().unwrap();
+        let secret = created["client_secret"].as_str().unwrap();
+        app.confirm_ok(id, &confirm_body(secret, &order, card_method(&card)))
+            .await;
+        let deadline = tokio::time::Instant::now() + BACKGROUND_TIMEOUT;
+        loop {
+            let events = app.list_events(&app.merchant.secret_key, id).await;
+            let error = events["data"][0]["delivery"]["last_error"].clone();
+            if !error.is_null() {
+                errors.push(error);
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "no attempt recorded: {events}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    assert_eq!(errors, ["delivery failed", "delivery failed: HTTP 500"]);
 }

@@ -689,11 +689,28 @@ async fn institutions_on_postgresql_pay_each_other_too() {
         .collect();
     let answers = kessai_testkit::join_all(tasks).await;
     assert!(answers.iter().all(|a| a["status"] == "succeeded"), "{answers:?}");
+    // And a wallet user of Sakura pays a fifth through Sakura's server wallet,
+    // sending the same start message twice at once: it pays once.
+    let user = sakura.user("Hanako", "wallet-password", 10_000).await;
+    let token = sakura_server.api().wallet_token(&user.id, "wallet-password").await;
+    let fifth = api.create(&shop, &order("pg-cross-wallet")).await;
+    let message = api.start_message(&fifth).await;
+    let tasks = (0..2)
+        .map(|_| {
+            let (sakura_api, token, message) = (sakura_server.api(), token.clone(), message.clone());
+            tokio::spawn(async move { sakura_api.try_wallet_pay(&token, &message).await.unwrap() })
+        })
+        .collect();
+    let paid = kessai_testkit::join_all(tasks).await;
+    assert!(
+        paid.iter().all(|(s, p)| *s == 200 && p["status"] == "succeeded"),
+        "{paid:?}"
+    );
     let (sakura_id, fuji_id) = (
         str_field(&sakura_shown, "institution_id"),
         str_field(&fuji_shown, "institution_id"),
     );
-    let expected = u64::try_from(4 * ORDER_TOTAL).unwrap();
+    let expected = u64::try_from(5 * ORDER_TOTAL).unwrap();
     let mut settled = false;
     for _ in 0..100 {
         if position(&sakura, fuji_id).await == (expected, 0) {
@@ -702,7 +719,7 @@ async fn institutions_on_postgresql_pay_each_other_too() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    assert!(settled, "the issuer did not capture all four within 20 s");
+    assert!(settled, "the issuer did not capture all five within 20 s");
     assert_eq!(position(&fuji, sakura_id).await, (0, expected));
     sakura.assert_ledger_ok().await;
     fuji.assert_ledger_ok().await;

@@ -52,7 +52,7 @@ async fn stored_authorization(env: &TestEnv, settlement_id: &str) -> String {
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", env.db_path.display()))
         .await
         .unwrap();
-    let token: String = sqlx::query_scalar("SELECT authorization FROM wallet_payments WHERE settlement_id = ?")
+    let token: String = sqlx::query_scalar("SELECT authorization_jws FROM wallet_payments WHERE settlement_id = ?")
         .bind(settlement_id)
         .fetch_one(&pool)
         .await
