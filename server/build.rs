@@ -1,6 +1,6 @@
 //! Embeds the browser apps' built files in the `kessai` binary.
 //!
-//! For each app of `src/http/apps/catalog.rs` (the checkout widget today)
+//! For each app of `src/http/apps/catalog.rs` (the checkout widget, the web wallet)
 //! this looks for the folder its build script writes (`target/widget`, or
 //! `$CARGO_TARGET_DIR/widget`, or the folder named by `KESSAI_WIDGET_BUILD_DIR`)
 //! and generates `$OUT_DIR/embedded_apps.rs`: one `include_bytes!` per file

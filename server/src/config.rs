@@ -39,6 +39,9 @@ pub struct Config {
     /// Serve the checkout widget from this folder instead of the copy
     /// embedded in the binary (`--widget-dir`).
     pub widget_dir: Option<PathBuf>,
+    /// Serve the web wallet from this folder instead of the embedded copy
+    /// (`--wallet-dir`).
+    pub wallet_dir: Option<PathBuf>,
     /// Which notify URLs are accepted and which addresses webhooks may be
     /// delivered to (`--allow-http-webhooks`, `--allow-private-webhooks`).
     pub webhook_policy: WebhookPolicy,
@@ -107,6 +110,7 @@ impl Config {
             wallet_session_ttl_s: WALLET_SESSION_TTL_S,
             wallet_refresh_after_s: 60,
             widget_dir: None,
+            wallet_dir: None,
             webhook_policy: WebhookPolicy::default(),
             limits: Limits::default(),
             tls: None,

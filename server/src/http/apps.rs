@@ -98,6 +98,9 @@ fn folder_override(config: &Config, app: &BrowserApp) -> Option<PathBuf> {
     if app.id == catalog::WIDGET.id {
         return config.widget_dir.clone();
     }
+    if app.id == catalog::WALLET.id {
+        return config.wallet_dir.clone();
+    }
     None
 }
 

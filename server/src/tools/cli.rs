@@ -68,6 +68,9 @@ pub enum Command {
         /// Serve the checkout widget at /widget/ from this folder (scripts/build-widget.sh writes target/widget) instead of the copy built into the binary.
         #[arg(long, env = "KESSAI_WIDGET_DIR")]
         widget_dir: Option<PathBuf>,
+        /// Serve the web wallet at /wallet/ from this folder (scripts/build-wallet.sh writes target/wallet) instead of the copy built into the binary.
+        #[arg(long, env = "KESSAI_WALLET_DIR")]
+        wallet_dir: Option<PathBuf>,
     },
     /// A bare axum JSON echo server, the benchmark's baseline.
     #[command(hide = true)]
@@ -98,6 +101,9 @@ pub struct ServeArgs {
     /// Serve the checkout widget at /widget/ from this folder (scripts/build-widget.sh writes target/widget) instead of the copy built into the binary.
     #[arg(long, env = "KESSAI_WIDGET_DIR")]
     pub widget_dir: Option<PathBuf>,
+    /// Serve the web wallet at /wallet/ from this folder (scripts/build-wallet.sh writes target/wallet) instead of the copy built into the binary.
+    #[arg(long, env = "KESSAI_WALLET_DIR")]
+    pub wallet_dir: Option<PathBuf>,
     #[command(flatten)]
     pub webhooks: WebhookArgs,
     #[command(flatten)]
@@ -158,6 +164,7 @@ impl ServeArgs {
         config.authorization_ttl_s = self.authorization_ttl_s;
         config.wallet_session_ttl_s = self.wallet_session_ttl_s.max(1);
         config.widget_dir = self.widget_dir.clone();
+        config.wallet_dir = self.wallet_dir.clone();
         config.webhook_policy = self.webhooks.policy();
         let net = &self.network;
         let read_timeout = std::time::Duration::from_secs(net.request_read_timeout_s.max(1));
@@ -281,6 +288,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             shop_listen,
             db,
             widget_dir,
+            wallet_dir,
         } => {
             let args = crate::tools::demo::DemoArgs {
                 listen,
@@ -288,6 +296,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 database: db.database,
                 key_file: db.key_file,
                 widget_dir,
+                wallet_dir,
             };
             crate::tools::demo::run(args).await?;
             Ok(0)

@@ -26,6 +26,7 @@ pub struct DemoArgs {
     pub database: String,
     pub key_file: Option<PathBuf>,
     pub widget_dir: Option<PathBuf>,
+    pub wallet_dir: Option<PathBuf>,
 }
 
 /// Each demo card's opening balance: ¥1,000,000.
@@ -118,6 +119,7 @@ async fn start(args: &DemoArgs, member: &'static Member, i: usize) -> anyhow::Re
     }
     let mut config = Config::new(listen, database.clone(), key_file);
     config.widget_dir = args.widget_dir.clone();
+    config.wallet_dir = args.wallet_dir.clone();
     // The demo shop listens on http://127.0.0.1: its webhooks need both opt-ins.
     config.webhook_policy = DEMO_WEBHOOKS;
     if i == 0 && matches!(apps::source(&config, &apps::catalog::WIDGET), apps::Source::NotBuilt) {
