@@ -5,12 +5,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use serde::Serialize;
 
 use crate::config::Config;
 use crate::startup::Application;
-use kessai_core::db::DEFAULT_DATABASE_URL;
-use kessai_core::keyring::{default_key_path, Keyring};
+use crate::tools::admin::{open, print_json, DbArgs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -21,16 +19,6 @@ use kessai_core::keyring::{default_key_path, Keyring};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct DbArgs {
-    /// sqlite://FILE (embedded, the default) or postgres://…
-    #[arg(long = "database", env = "KESSAI_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
-    pub database: String,
-    /// The master key file (default: FILE.key beside an SQLite database, else ./kessai.key).
-    #[arg(long, env = "KESSAI_KEY_FILE")]
-    pub key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -383,26 +371,4 @@ async fn user(command: UserCommand) -> anyhow::Result<i32> {
         kessai_core::instruments::create_user(&mut conn, &keyring, &name, &password, balance, &currency).await?;
     print_json(&created)?;
     Ok(0)
-}
-
-/// Creates the key file and the database when they do not exist yet, so
-/// every command checks its input before calling this: a refused command
-/// leaves nothing behind.
-pub(crate) async fn open(db: &DbArgs) -> anyhow::Result<(kessai_core::store::Conn, Keyring)> {
-    // An unsupported URL is refused before the key file is made.
-    kessai_core::db::backend(&db.database)?;
-    let key_path = db.key_file.clone().unwrap_or_else(|| default_key_path(&db.database));
-    let keyring = Keyring::load_or_create(&key_path)?;
-    let mut conn = kessai_core::db::connection(&db.database).await?;
-    kessai_core::db::migrate(&mut conn).await?;
-    Ok((conn, keyring))
-}
-
-pub(crate) fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer(&mut out, value)?;
-    writeln!(out)?;
-    out.flush()?;
-    Ok(())
 }

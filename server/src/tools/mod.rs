@@ -1,6 +1,8 @@
 //! The programs around the server: the command line, the load generator,
 //! and the demo with its shop.
 
+/// What the admin commands share: database arguments, opening, printing.
+pub mod admin;
 /// The load generator behind `kessai bench`.
 pub mod bench;
 /// The command line: `serve` and the admin commands of PROTOCOL section 9.

@@ -10,7 +10,7 @@ use kessai_core::peers;
 use kessai_protocol::money::Money;
 use kessai_protocol::peer::InstitutionDocument;
 
-use super::cli::{open, print_json, DbArgs};
+use super::admin::{open, print_json, DbArgs};
 
 /// Where an institution publishes its document.
 pub const DOCUMENT_PATH: &str = "/.well-known/kessai-institution";
