@@ -28,7 +28,8 @@ CREATE TABLE wallet_payments (
     settlement_id TEXT NOT NULL,
     user_id TEXT NOT NULL REFERENCES users (id),
     jti TEXT NOT NULL UNIQUE,
-    authorization TEXT NOT NULL,
+    -- Quoted: AUTHORIZATION is a reserved word in PostgreSQL.
+    "authorization" TEXT NOT NULL,
     merchant_name TEXT NOT NULL,
     order_id TEXT NOT NULL,
     outcome TEXT,

@@ -42,7 +42,7 @@ pub struct Shop {
 pub async fn get(pool: &Reader, peer_id: &str, settlement_id: &str) -> Result<Option<RemotePayment>> {
     let row = crate::store::pool_optional(
         pool,
-        "SELECT w.peer_id, w.settlement_id, w.user_id, w.jti, w.authorization, w.outcome, w.result_token,
+        "SELECT w.peer_id, w.settlement_id, w.user_id, w.jti, w.\"authorization\", w.outcome, w.result_token,
                 a.status, a.expires_at
          FROM wallet_payments w JOIN issued_authorizations a ON a.jti = w.jti
          WHERE w.peer_id = $1 AND w.settlement_id = $2",
@@ -88,7 +88,7 @@ pub async fn begin(
 ) -> Result<Begun> {
     let inserted = conn
         .execute(
-            "INSERT INTO wallet_payments (peer_id, settlement_id, user_id, jti, authorization, merchant_name,
+            "INSERT INTO wallet_payments (peer_id, settlement_id, user_id, jti, \"authorization\", merchant_name,
                  order_id, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (peer_id, settlement_id) DO NOTHING",
             args![
