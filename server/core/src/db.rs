@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_assigned_order_id.sql")),
     (3, include_str!("../migrations/0003_institutions.sql")),
     (4, include_str!("../migrations/0004_wallet.sql")),
+    (5, include_str!("../migrations/0005_payer_first_order_ids.sql")),
 ];
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://kessai.db";

@@ -143,6 +143,17 @@ impl Error {
         Self::Internal(anyhow::anyhow!(message.into()))
     }
 
+    /// Whether the database refused the step only because of what ran
+    /// beside it: a deadlock (SQLSTATE 40P01) or a serialization failure
+    /// (40001). Running the step again is then correct and usually works.
+    pub fn is_transient(&self) -> bool {
+        let Self::Internal(cause) = self else { return false };
+        cause.chain().any(|e| match e.downcast_ref::<sqlx::Error>() {
+            Some(sqlx::Error::Database(db)) => matches!(db.code().as_deref(), Some("40P01") | Some("40001")),
+            _ => false,
+        })
+    }
+
     fn shape(&self) -> Shape {
         let shape = |status, kind, code: &str, message: &str, param: &Option<String>| Shape {
             status,
