@@ -83,7 +83,25 @@ impl Cluster {
         created
     }
 
+    /// How many steps the servers ran again after a deadlock or a
+    /// serialization failure (their logs say so), for the test's output.
+    fn retried_steps(&self) -> usize {
+        let Ok(entries) = std::fs::read_dir(self.env.dir()) else {
+            return 0;
+        };
+        entries
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".log"))
+            .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+            .map(|log| log.matches("running it again").count())
+            .sum()
+    }
+
     async fn finish(self) {
+        eprintln!(
+            "steps run again after a deadlock or serialization failure: {}",
+            self.retried_steps()
+        );
         self.env.assert_ledger_ok().await;
         for server in self.servers {
             server.kill().await;
@@ -222,6 +240,42 @@ async fn same_order_creates_and_competing_refunds_across_servers() {
             .iter()
             .all(|(s, b)| *s == 201 || b["error"]["code"] == "order_id_in_use"));
     }
+    // A buyer's payer-first attempt, then the shop's first request for that
+    // order sent ten times over both servers: one settles it, the rest 409.
+    let order_id = "payer-first-race";
+    let first = json!({"merchant_id": merchant.id, "order": order(order_id), "payment_method": card.payment_method()});
+    let response = cluster
+        .http
+        .post(format!("{}/v1/payer/orders/confirm", cluster.url(0)))
+        .json(&first)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 202);
+    let answers = spread(
+        &cluster,
+        &merchant,
+        "/v1/settlements",
+        json!({"order": order(order_id)}),
+        None,
+        10,
+    )
+    .await;
+    assert_no_server_errors(&answers);
+    let settled: Vec<&Value> = answers.iter().filter(|(s, _)| *s == 201).map(|(_, b)| b).collect();
+    assert_eq!(settled.len(), 1, "{answers:?}");
+    assert_eq!(settled[0]["status"], "succeeded", "{answers:?}");
+    assert!(answers
+        .iter()
+        .all(|(s, b)| *s == 201 || b["error"]["code"] == "order_id_in_use"));
+    let transfers = cluster
+        .count(
+            "SELECT COUNT(*) FROM transfers WHERE settlement_id = $1",
+            str_field(settled[0], "id"),
+        )
+        .await;
+    assert_eq!(transfers, 1);
+
     // Twenty refunds of 100 with their own keys against 1,155 paid: eleven fit.
     let paid = cluster.paid(&merchant, &card, "competing-refunds").await;
     let tasks = (0..20)
@@ -257,7 +311,7 @@ async fn cancel_against_confirm_across_servers() {
     let merchant = cluster.env.merchant("Cancel Shop").await;
     let cards: Vec<Card> = cluster.env.cards(4, ORDER_TOTAL * 40).await;
     let mut created = Vec::new();
-    for i in 0..40 {
+    for i in 0..60 {
         created.push(cluster.api(i).create(&merchant, &order(&format!("cancel-{i}"))).await);
     }
     let mut tasks = Vec::new();
@@ -282,6 +336,47 @@ async fn cancel_against_confirm_across_servers() {
             Some("canceled") => assert_eq!(transfers, 0, "{}", c.id),
             other => panic!("{} ended {other:?}", c.id),
         }
+    }
+    cluster.finish().await;
+}
+
+// Issue 7 item 1: a shop long-polling one server hears of a payment made
+// through the other (PostgreSQL LISTEN/NOTIFY), not at its timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_long_poll_on_one_server_wakes_when_another_changes_the_settlement() {
+    let Some(cluster) = Cluster::start("wait", 2).await else {
+        return;
+    };
+    let merchant = cluster.env.merchant("Wait Shop").await;
+    let card = cluster.env.card("Wait Buyer", ORDER_TOTAL * 10).await;
+    for round in 0..3 {
+        let created = cluster.api(0).create(&merchant, &order(&format!("wait-{round}"))).await;
+        let (http, url, sk, id) = (
+            cluster.http.clone(),
+            cluster.url(0),
+            merchant.secret_key.clone(),
+            created.id.clone(),
+        );
+        let poll = tokio::spawn(async move {
+            let response = http
+                .get(format!("{url}/v1/settlements/{id}?wait=20"))
+                .bearer_auth(sk)
+                .send()
+                .await
+                .unwrap();
+            let body: Value = response.json().await.unwrap();
+            (body, std::time::Instant::now())
+        });
+        // Let the poll reach its wait before the payment.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let paid = cluster.api(1).confirm(&created, &card).await;
+        let paid_at = std::time::Instant::now();
+        assert_eq!(paid["status"], "succeeded");
+        let (body, answered_at) = poll.await.unwrap();
+        assert_eq!(body["status"], "succeeded", "{body}");
+        let late = answered_at.saturating_duration_since(paid_at);
+        eprintln!("round {round}: the other server's long-poll answered {late:?} after the payment");
+        assert!(late < std::time::Duration::from_secs(2), "{late:?}");
     }
     cluster.finish().await;
 }

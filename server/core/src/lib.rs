@@ -22,7 +22,9 @@ pub mod collation;
 pub mod db;
 /// The one error type and its protocol error shape.
 pub mod error;
-/// Idempotency keys for merchant POSTs: lookup and store inside a step.
+/// Changes announced to the other servers on one PostgreSQL database.
+pub mod fanout;
+/// Idempotency keys for merchant POSTs: claimed first, inside the step.
 pub mod idempotency;
 /// Fresh prefixed ids.
 pub mod ids;

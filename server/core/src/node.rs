@@ -9,6 +9,7 @@ use std::sync::Arc;
 use tokio::sync::{broadcast, Notify};
 
 use crate::db::{self, Backend};
+use crate::fanout::Fanout;
 use crate::keyring::Keyring;
 use crate::merchants::MerchantCache;
 use crate::store::Reader;
@@ -31,6 +32,9 @@ pub struct Node {
     /// Wakes the webhook worker when new deliveries are due.
     pub webhook_wake: Arc<Notify>,
     pub backend: Backend,
+    /// With PostgreSQL, the other servers on the database hear of changes
+    /// through it (and this one of theirs).
+    fanout: Option<Fanout>,
 }
 
 impl Node {
@@ -47,6 +51,7 @@ impl Node {
         drop(conn);
         let writer = Writer::start(database_url).await?;
         let (changes, _) = broadcast::channel(CHANGES_LEN_MAX);
+        let fanout = (backend == Backend::Postgres).then(|| Fanout::start(database_url, changes.clone()));
         Ok(Self {
             reader,
             writer,
@@ -55,6 +60,7 @@ impl Node {
             changes,
             webhook_wake: Arc::new(Notify::new()),
             backend,
+            fanout,
         })
     }
 
@@ -63,6 +69,9 @@ impl Node {
         for id in ids {
             // No receiver is fine: nobody is waiting.
             let _ = self.changes.send(id.to_string());
+            if let Some(fanout) = &self.fanout {
+                fanout.send(id);
+            }
         }
     }
 
