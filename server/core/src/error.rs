@@ -57,6 +57,10 @@ pub enum Error {
     /// The server cannot take the request now (503); safe to retry.
     #[error("{message}")]
     Unavailable { code: &'static str, message: String },
+    /// Too many attempts (429 `rate_limited`); a transport says when to
+    /// try again (`Retry-After`, seconds).
+    #[error("{message}")]
+    RateLimited { retry_after_s: u64, message: String },
     /// Anything the client cannot fix; details go to the log only.
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
@@ -175,6 +179,7 @@ impl Error {
             Self::Unprocessable { code, message, param } => shape(422, invalid, code, message, param),
             Self::Declined(code) => shape(422, invalid, code.as_str(), &declined_message(*code), &None),
             Self::Unavailable { code, message } => shape(503, "api_error", code, message, &None),
+            Self::RateLimited { message, .. } => shape(429, "rate_limit_error", "rate_limited", message, &None),
             Self::Internal(_) => shape(
                 500,
                 "api_error",
@@ -182,6 +187,14 @@ impl Error {
                 "The server failed to process the request; nothing was changed. Retry with the same Idempotency-Key.",
                 &None,
             ),
+        }
+    }
+
+    /// Seconds until a rate-limited request may be tried again.
+    pub fn retry_after_s(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited { retry_after_s, .. } => Some((*retry_after_s).max(1)),
+            _ => None,
         }
     }
 

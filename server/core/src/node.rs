@@ -13,6 +13,7 @@ use crate::fanout::Fanout;
 use crate::keyring::Keyring;
 use crate::merchants::MerchantCache;
 use crate::store::Reader;
+use crate::throttle::PayerThrottles;
 use crate::writer::Writer;
 
 /// Settlement ids whose status changed, as many as may queue unread: a
@@ -35,6 +36,8 @@ pub struct Node {
     /// With PostgreSQL, the other servers on the database hear of changes
     /// through it (and this one of theirs).
     fanout: Option<Fanout>,
+    /// Rate limits of the payer endpoints (card testing).
+    pub payer_throttles: Arc<PayerThrottles>,
 }
 
 impl Node {
@@ -61,6 +64,7 @@ impl Node {
             webhook_wake: Arc::new(Notify::new()),
             backend,
             fanout,
+            payer_throttles: Arc::new(PayerThrottles::default()),
         })
     }
 

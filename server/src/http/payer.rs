@@ -111,6 +111,17 @@ async fn resolve(
     }
 }
 
+/// The card-testing limit: attempts per card number (by its keyed hash),
+/// counted before anything is looked up.
+fn throttle_card(state: &AppState, card: &CardDetails, now: i64) -> Result<()> {
+    // A number that does not parse is refused with a 400 when resolved.
+    let Ok(number) = kessai_protocol::card::normalize_number(card.number.expose(), "payment_method.card.number") else {
+        return Ok(());
+    };
+    let pan_hash = state.node.keyring.pan_hash(&number);
+    state.node.payer_throttles.card.hit(&pan_hash, now, "card")
+}
+
 /// A card of this institution is resolved here; a card a peer issued (its
 /// prefix says which) is authenticated by that peer, which guarantees the
 /// payment with an authorization (PROTOCOL 11, C15).
@@ -181,6 +192,7 @@ fn peer_funding(
         card: Some((brand, last4)),
         user: None,
         jti: None,
+        guess: None,
     }
 }
 
@@ -238,6 +250,7 @@ async fn resolve_institution(state: &AppState, token: &str, rec: &Record, now: i
         card: Some((brand, String::new())),
         user: None,
         jti: None,
+        guess: None,
     })
 }
 
@@ -261,7 +274,8 @@ async fn answer(
     responses(
         (status = 200, description = "The outcome: succeeded, declined or mismatched; a repeat gets the first outcome", body = ConfirmResult),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 429, description = "Too many attempts with this card, or wrong passwords for this user (`rate_limited`); see Retry-After", body = ErrorBody)))]
 pub async fn confirm(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -308,7 +322,10 @@ pub async fn confirm(
     }
     let now = kessai_core::clock::now();
     let resolved = match req.payment_method {
-        PaymentMethod::Card { card } => resolve_card_anywhere(&state, &card, &rec, now).await?,
+        PaymentMethod::Card { card } => {
+            throttle_card(&state, &card, now)?;
+            resolve_card_anywhere(&state, &card, &rec, now).await?
+        }
         PaymentMethod::Institution { authorization } => {
             resolve_institution(&state, authorization.expose(), &rec, now).await?
         }
@@ -353,7 +370,8 @@ pub(crate) async fn settle(
     responses(
         (status = 202, description = "Funds held; waiting for the shop's first request", body = ConfirmResult),
         (status = 200, description = "Declined at once", body = ConfirmResult),
-        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 429, description = "Too many payer-first requests for this merchant, attempts with this card, or wrong passwords (`rate_limited`); see Retry-After", body = ErrorBody)))]
 pub async fn confirm_payer_first(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -379,6 +397,14 @@ pub async fn confirm_payer_first(
     let merchant = merchant_of(&state, &merchant_id).await?;
     check_origin(&headers, &merchant)?;
     let now = kessai_core::clock::now();
+    state
+        .node
+        .payer_throttles
+        .payer_first
+        .hit(&merchant.id, now, "merchant's payer-first requests")?;
+    if let PaymentMethod::Card { card } = &req.payment_method {
+        throttle_card(&state, card, now)?;
+    }
     let resolved = resolve(
         &state,
         req.payment_method,

@@ -42,6 +42,7 @@ pub async fn payer_first(
             param: Some("order.order_id".into()),
         });
     }
+    crate::instruments::record_guess(conn, payer.guess.as_ref(), now).await?;
     consume_authenticator(conn, payer).await?;
     let id = crate::ids::new_ordered(kessai_protocol::ids::SETTLEMENT);
     let amount = Money::new(order.total, &order.currency, "order.total")?;
