@@ -30,10 +30,23 @@ impl Throttle {
         }
     }
 
-    /// Counts one attempt for `key` at `now`, or refuses it (429 with the
-    /// seconds until the key's window ends) when the window is full.
-    pub fn hit(&self, key: &str, now: i64, what: &str) -> Result<()> {
-        let window = now - now.rem_euclid(self.window_s);
+    /// Refuses (429, with the seconds until the key's window ends) when
+    /// `key` has used up its window; counts nothing.
+    pub fn check(&self, key: &str, now: i64, what: &str) -> Result<()> {
+        let window = self.window_of(now);
+        let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        match counts.get(key) {
+            Some((start, n)) if *start == window && *n >= self.limit => Err(Error::RateLimited {
+                retry_after_s: u64::try_from(window + self.window_s - now).unwrap_or(1),
+                message: format!("Too many failed attempts for this {what}; try again later."),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts one attempt for `key` at `now`.
+    pub fn count(&self, key: &str, now: i64) {
+        let window = self.window_of(now);
         // A poisoned lock only means another request panicked mid-count;
         // the counts are still usable.
         let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
@@ -47,38 +60,37 @@ impl Throttle {
         if entry.0 != window {
             *entry = (window, 0);
         }
-        if entry.1 >= self.limit {
-            let retry_after_s = u64::try_from(window + self.window_s - now).unwrap_or(1);
-            return Err(Error::RateLimited {
-                retry_after_s,
-                message: format!("Too many attempts for this {what}; try again later."),
-            });
-        }
-        entry.1 += 1;
-        Ok(())
+        entry.1 = entry.1.saturating_add(1);
+    }
+
+    fn window_of(&self, now: i64) -> i64 {
+        now - now.rem_euclid(self.window_s)
     }
 }
 
-/// The payer endpoints' limits.
+/// The payer endpoints' limits. Only declined card attempts count: card
+/// testing is a stream of declines, and a card that pays (a right number,
+/// expiry and CVC) is not being guessed, however often it is used.
 pub struct PayerThrottles {
-    /// Payment attempts per card number (by its keyed hash).
+    /// Declined attempts per card number (by its keyed hash).
     pub card: Throttle,
-    /// Payer-first requests per merchant: they need only the public
-    /// merchant id, so they are the card tester's way in.
+    /// Declined payer-first requests per merchant: they need only the
+    /// public merchant id, so they are the card tester's way in, with a new
+    /// made-up number each time.
     pub payer_first: Throttle,
 }
 
-/// Attempts with one card per minute: a buyer retrying typos stays far
-/// below it; a CVC search (1,000 values) cannot run.
-pub const CARD_ATTEMPTS_PER_MINUTE: u32 = 10;
-/// Payer-first requests per merchant per minute.
-pub const PAYER_FIRST_PER_MINUTE: u32 = 120;
+/// Declined attempts with one card per minute: a buyer retrying typos
+/// stays far below it.
+pub const CARD_DECLINES_PER_MINUTE: u32 = 10;
+/// Declined payer-first requests per merchant per minute.
+pub const PAYER_FIRST_DECLINES_PER_MINUTE: u32 = 120;
 
 impl Default for PayerThrottles {
     fn default() -> Self {
         Self {
-            card: Throttle::new(CARD_ATTEMPTS_PER_MINUTE, 60),
-            payer_first: Throttle::new(PAYER_FIRST_PER_MINUTE, 60),
+            card: Throttle::new(CARD_DECLINES_PER_MINUTE, 60),
+            payer_first: Throttle::new(PAYER_FIRST_DECLINES_PER_MINUTE, 60),
         }
     }
 }
@@ -90,12 +102,13 @@ mod tests {
     #[test]
     fn refuses_past_the_limit_until_the_window_ends() {
         let t = Throttle::new(2, 60);
-        assert!(t.hit("k", 120, "card").is_ok());
-        assert!(t.hit("k", 130, "card").is_ok());
-        let refused = t.hit("k", 150, "card").unwrap_err();
+        t.count("k", 120);
+        assert!(t.check("k", 125, "card").is_ok());
+        t.count("k", 130);
+        let refused = t.check("k", 150, "card").unwrap_err();
         assert_eq!((refused.status(), refused.retry_after_s()), (429, Some(30)));
         assert_eq!(refused.body().error.code, "rate_limited");
-        assert!(t.hit("other", 150, "card").is_ok(), "keys are counted apart");
-        assert!(t.hit("k", 180, "card").is_ok(), "a new window starts afresh");
+        assert!(t.check("other", 150, "card").is_ok(), "keys are counted apart");
+        assert!(t.check("k", 180, "card").is_ok(), "a new window starts afresh");
     }
 }

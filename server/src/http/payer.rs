@@ -111,15 +111,26 @@ async fn resolve(
     }
 }
 
-/// The card-testing limit: attempts per card number (by its keyed hash),
-/// counted before anything is looked up.
-fn throttle_card(state: &AppState, card: &CardDetails, now: i64) -> Result<()> {
-    // A number that does not parse is refused with a 400 when resolved.
-    let Ok(number) = kessai_protocol::card::normalize_number(card.number.expose(), "payment_method.card.number") else {
-        return Ok(());
-    };
-    let pan_hash = state.node.keyring.pan_hash(&number);
-    state.node.payer_throttles.card.hit(&pan_hash, now, "card")
+/// The card's keyed hash, the key of its limit; None for a number that
+/// does not parse (refused with a 400 when resolved).
+fn card_key(state: &AppState, card: &CardDetails) -> Option<String> {
+    let number = kessai_protocol::card::normalize_number(card.number.expose(), "payment_method.card.number").ok()?;
+    Some(state.node.keyring.pan_hash(&number))
+}
+
+/// The card-testing limit: declined attempts per card number, checked
+/// before anything is looked up.
+fn throttle_card(state: &AppState, pan_hash: Option<&str>, now: i64) -> Result<()> {
+    match pan_hash {
+        Some(h) => state.node.payer_throttles.card.check(h, now, "card"),
+        None => Ok(()),
+    }
+}
+
+fn count_card_decline(state: &AppState, pan_hash: Option<&str>, resolved: &Resolved, now: i64) {
+    if let (Some(h), Funding::Declined(_)) = (pan_hash, &resolved.funding) {
+        state.node.payer_throttles.card.count(h, now);
+    }
 }
 
 /// A card of this institution is resolved here; a card a peer issued (its
@@ -323,8 +334,11 @@ pub async fn confirm(
     let now = kessai_core::clock::now();
     let resolved = match req.payment_method {
         PaymentMethod::Card { card } => {
-            throttle_card(&state, &card, now)?;
-            resolve_card_anywhere(&state, &card, &rec, now).await?
+            let pan_hash = card_key(&state, &card);
+            throttle_card(&state, pan_hash.as_deref(), now)?;
+            let resolved = resolve_card_anywhere(&state, &card, &rec, now).await?;
+            count_card_decline(&state, pan_hash.as_deref(), &resolved, now);
+            resolved
         }
         PaymentMethod::Institution { authorization } => {
             resolve_institution(&state, authorization.expose(), &rec, now).await?
@@ -397,14 +411,15 @@ pub async fn confirm_payer_first(
     let merchant = merchant_of(&state, &merchant_id).await?;
     check_origin(&headers, &merchant)?;
     let now = kessai_core::clock::now();
-    state
-        .node
-        .payer_throttles
+    let throttles = &state.node.payer_throttles;
+    throttles
         .payer_first
-        .hit(&merchant.id, now, "merchant's payer-first requests")?;
-    if let PaymentMethod::Card { card } = &req.payment_method {
-        throttle_card(&state, card, now)?;
-    }
+        .check(&merchant.id, now, "merchant's payer-first requests")?;
+    let pan_hash = match &req.payment_method {
+        PaymentMethod::Card { card } => card_key(&state, card),
+        _ => None,
+    };
+    throttle_card(&state, pan_hash.as_deref(), now)?;
     let resolved = resolve(
         &state,
         req.payment_method,
@@ -415,6 +430,10 @@ pub async fn confirm_payer_first(
         now,
     )
     .await?;
+    count_card_decline(&state, pan_hash.as_deref(), &resolved, now);
+    if matches!(resolved.funding, Funding::Declined(_)) {
+        throttles.payer_first.count(&merchant.id, now);
+    }
     let payer_key = resolved.user.as_ref().map(|u| u.key);
     let m = merchant.clone();
     let order = req.order;

@@ -1,6 +1,7 @@
 //! Card testing and password guessing (issue 7): a card locked after a few
 //! wrong CVCs, whatever comes after; 429 `rate_limited` with Retry-After
-//! per card, per merchant's payer-first endpoint and per user's password.
+//! after too many declines per card and per merchant's payer-first
+//! endpoint, and too many wrong passwords per user.
 
 use kessai_core::instruments::IssuedCard;
 use kessai_protocol::card;
@@ -71,7 +72,7 @@ async fn a_right_cvc_before_the_limit_starts_the_count_again() {
 }
 
 #[tokio::test]
-async fn attempts_with_one_card_past_ten_a_minute_are_refused_429() {
+async fn declined_attempts_with_one_card_past_ten_a_minute_are_refused_429() {
     let app = spawn_app().await;
     let number = card::with_check_digit("400000000000777");
     let method = json!({"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2090, "cvc": "123"}});
@@ -87,10 +88,10 @@ async fn attempts_with_one_card_past_ten_a_minute_are_refused_429() {
 }
 
 #[tokio::test]
-async fn payer_first_requests_past_the_merchants_limit_are_refused_429() {
+async fn declined_payer_first_requests_past_the_merchants_limit_are_refused_429() {
     let app = spawn_app().await;
     let mut last = None;
-    for i in 0..=kessai_core::throttle::PAYER_FIRST_PER_MINUTE {
+    for i in 0..=kessai_core::throttle::PAYER_FIRST_DECLINES_PER_MINUTE {
         // A new made-up card each time, so only the merchant's limit applies.
         let number = card::with_check_digit(&format!("4000001{i:08}"));
         let method =
@@ -120,4 +121,14 @@ async fn wrong_passwords_past_five_are_refused_429_before_the_password_is_checke
     let (status, body, headers) = pay(&app, "pw-right", password_method(&user, PASSWORD)).await;
     assert_rate_limited(status, &body, &headers);
     assert_eq!(app.balance(&user.account_id).await, 10_000);
+}
+
+#[tokio::test]
+async fn a_card_that_pays_is_never_rate_limited() {
+    let app = spawn_app().await;
+    let card = app.issue_card(100_000).await;
+    for i in 0..=kessai_core::throttle::CARD_DECLINES_PER_MINUTE {
+        let (_, body, _) = pay(&app, &format!("often-{i}"), card_method(&card)).await;
+        assert_eq!(body["status"], "succeeded", "{body}");
+    }
 }
