@@ -173,8 +173,9 @@ fn order_identity(req: &CreateSettlement) -> Result<OrderIdentity> {
     request_body = CreateSettlement,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body")),
     responses(
-        (status = 201, description = "Created; when the buyer's request came first, already final", body = api::Settlement),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)),
+        (status = 201, description = "Created; when the buyer's agreeing request came first, already succeeded", body = api::Settlement),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 409, description = "`order_id_in_use`, `idempotency_key_reused` or `idempotency_key_in_use`", body = ErrorBody)),
     security(("secret_key" = [])))]
 pub async fn create(
     State(state): State<AppState>,
