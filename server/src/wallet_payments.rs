@@ -147,6 +147,7 @@ async fn pay_here(
                 key,
             }),
             jti: None,
+            guess: None,
         };
         let now = kessai_core::clock::now();
         crate::http::payer::settle(state, merchant.clone(), &id, message.order, resolved, now).await?

@@ -23,6 +23,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_institutions.sql")),
     (4, include_str!("../migrations/0004_wallet.sql")),
     (5, include_str!("../migrations/0005_merchant_client_cert.sql")),
+    (6, include_str!("../migrations/0006_payer_first_order_ids.sql")),
+    (7, include_str!("../migrations/0007_card_guessing.sql")),
 ];
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://kessai.db";

@@ -57,6 +57,10 @@ pub enum Error {
     /// The server cannot take the request now (503); safe to retry.
     #[error("{message}")]
     Unavailable { code: &'static str, message: String },
+    /// Too many attempts (429 `rate_limited`); a transport says when to
+    /// try again (`Retry-After`, seconds).
+    #[error("{message}")]
+    RateLimited { retry_after_s: u64, message: String },
     /// Anything the client cannot fix; details go to the log only.
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
@@ -143,6 +147,17 @@ impl Error {
         Self::Internal(anyhow::anyhow!(message.into()))
     }
 
+    /// Whether the database refused the step only because of what ran
+    /// beside it: a deadlock (SQLSTATE 40P01) or a serialization failure
+    /// (40001). Running the step again is then correct and usually works.
+    pub fn is_transient(&self) -> bool {
+        let Self::Internal(cause) = self else { return false };
+        cause.chain().any(|e| match e.downcast_ref::<sqlx::Error>() {
+            Some(sqlx::Error::Database(db)) => matches!(db.code().as_deref(), Some("40P01") | Some("40001")),
+            _ => false,
+        })
+    }
+
     fn shape(&self) -> Shape {
         let shape = |status, kind, code: &str, message: &str, param: &Option<String>| Shape {
             status,
@@ -164,6 +179,7 @@ impl Error {
             Self::Unprocessable { code, message, param } => shape(422, invalid, code, message, param),
             Self::Declined(code) => shape(422, invalid, code.as_str(), &declined_message(*code), &None),
             Self::Unavailable { code, message } => shape(503, "api_error", code, message, &None),
+            Self::RateLimited { message, .. } => shape(429, "rate_limit_error", "rate_limited", message, &None),
             Self::Internal(_) => shape(
                 500,
                 "api_error",
@@ -171,6 +187,14 @@ impl Error {
                 "The server failed to process the request; nothing was changed. Retry with the same Idempotency-Key.",
                 &None,
             ),
+        }
+    }
+
+    /// Seconds until a rate-limited request may be tried again.
+    pub fn retry_after_s(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited { retry_after_s, .. } => Some((*retry_after_s).max(1)),
+            _ => None,
         }
     }
 

@@ -239,6 +239,52 @@ pub struct Resolved {
     pub user: Option<PayerUser>,
     /// A payer authenticator's `jti`, consumed atomically with the step.
     pub jti: Option<(String, i64)>,
+    /// What this attempt proved about a card's or a user's secret: counted
+    /// in the settlement's step (see [`record_guess`]).
+    pub guess: Option<Guess>,
+}
+
+/// What a payment attempt showed about a secret, for the guessing limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Guess {
+    /// A card this institution issued, with a wrong CVC or expiry: its PAN hash.
+    CardWrong(String),
+    /// The right CVC and expiry after earlier wrong ones: the count restarts.
+    CardRight(String),
+    /// A wrong password for this user id (or an unknown user).
+    PasswordWrong(String),
+}
+
+/// Wrong CVCs or expiries a card takes before it is locked for
+/// card-not-present payments: enough for a buyer's typos, far too few to
+/// find a 3-digit CVC (1 in 1000 per guess).
+pub const CARD_FAILURES_MAX: i64 = 5;
+
+/// Counts what `guess` showed, inside the settlement's writer step, so the
+/// count is durable and shared by every server on the database.
+pub async fn record_guess(conn: &mut Conn, guess: Option<&Guess>, now: i64) -> Result<()> {
+    match guess {
+        None => Ok(()),
+        Some(Guess::CardWrong(pan_hash)) => {
+            conn.execute(
+                "UPDATE cards SET cnp_failures = cnp_failures + 1,
+                 cnp_locked_at = CASE WHEN cnp_failures + 1 >= $2 AND cnp_locked_at IS NULL THEN $3 ELSE cnp_locked_at END
+                 WHERE pan_hash = $1",
+                args![pan_hash, CARD_FAILURES_MAX, now],
+            )
+            .await?;
+            Ok(())
+        }
+        Some(Guess::CardRight(pan_hash)) => {
+            conn.execute(
+                "UPDATE cards SET cnp_failures = 0 WHERE pan_hash = $1 AND cnp_locked_at IS NULL",
+                args![pan_hash],
+            )
+            .await?;
+            Ok(())
+        }
+        Some(Guess::PasswordWrong(user_id)) => crate::wallet::sessions::record_failure(conn, user_id, now).await,
+    }
 }
 
 /// Where the money would come from.
@@ -287,6 +333,7 @@ impl Resolved {
             card: None,
             user: None,
             jti: None,
+            guess: None,
         }
     }
 }
@@ -316,42 +363,52 @@ pub async fn resolve_card(
             ..Resolved::declined(PaymentType::Card, DeclineCode::ExpiredCard)
         });
     }
-    let row = crate::store::pool_optional(pool, "SELECT c.account_id, c.brand, c.exp_month, c.exp_year, a.currency FROM cards c JOIN accounts a ON a.id = c.account_id WHERE c.pan_hash = $1", args![keyring.pan_hash(&number)])
-        .await?;
-    let Some(row) = row else {
-        return Ok(Resolved {
-            card: summary,
-            ..Resolved::declined(PaymentType::Card, DeclineCode::CardDeclined)
-        });
+    let pan_hash = keyring.pan_hash(&number);
+    let row = crate::store::pool_optional(
+        pool,
+        "SELECT c.account_id, c.brand, c.exp_month, c.exp_year, c.cnp_failures, c.cnp_locked_at, a.currency
+         FROM cards c JOIN accounts a ON a.id = c.account_id WHERE c.pan_hash = $1",
+        args![&pan_hash],
+    )
+    .await?;
+    // One answer for an unknown card, a wrong expiry or CVC and a locked
+    // card, with no brand: a decline must not tell which numbers exist.
+    let refused = |guess| Resolved {
+        card: summary.clone(),
+        guess,
+        ..Resolved::declined(PaymentType::Card, DeclineCode::CardDeclined)
     };
-    let brand: String = row.try_get("brand")?;
-    let card_summary = Some((brand, card::last4(&number)));
+    let Some(row) = row else { return Ok(refused(None)) };
+    if row.try_get::<Option<i64>>("cnp_locked_at")?.is_some() {
+        return Ok(refused(None));
+    }
     let exp_month: i64 = row.try_get("exp_month")?;
     let exp_year: i64 = row.try_get("exp_year")?;
+    let right = i64::from(details.exp_month) == exp_month
+        && i64::from(details.exp_year) == exp_year
+        && Keyring::secret_matches(
+            &keyring.cvc(&number, details.exp_month, details.exp_year),
+            details.cvc.expose(),
+        );
+    if !right {
+        return Ok(refused(Some(Guess::CardWrong(pan_hash))));
+    }
+    let had_failures = row.try_get::<i64>("cnp_failures")? > 0;
+    let brand: String = row.try_get("brand")?;
     let account_currency: String = row.try_get("currency")?;
-    let code = if i64::from(details.exp_month) != exp_month || i64::from(details.exp_year) != exp_year {
-        Some(DeclineCode::CardDeclined)
-    } else if !Keyring::secret_matches(
-        &keyring.cvc(&number, details.exp_month, details.exp_year),
-        details.cvc.expose(),
-    ) {
-        Some(DeclineCode::IncorrectCvc)
-    } else if account_currency != currency {
-        // No foreign exchange: a card pays only in its account's currency.
-        Some(DeclineCode::CardDeclined)
+    // No foreign exchange: a card pays only in its account's currency.
+    let funding = if account_currency == currency {
+        Funding::Account(row.try_get("account_id")?)
     } else {
-        None
-    };
-    let funding = match code {
-        Some(code) => Funding::Declined(code),
-        None => Funding::Account(row.try_get("account_id")?),
+        Funding::Declined(DeclineCode::CardDeclined)
     };
     Ok(Resolved {
         payment_type: PaymentType::Card,
         funding,
-        card: card_summary,
+        card: Some((brand, card::last4(&number))),
         user: None,
         jti: None,
+        guess: had_failures.then_some(Guess::CardRight(pan_hash)),
     })
 }
 
@@ -438,6 +495,7 @@ pub async fn resolve_account(
             key: user.key,
         }),
         jti: Some((claims.jti, claims.iat + PAYER_AUTHENTICATOR_TTL_S)),
+        guess: None,
     })
 }
 
@@ -489,6 +547,16 @@ pub async fn resolve_password(pool: &Reader, keyring: &Keyring, user_id: &str, p
             "payment_method.password must be 1 to 1024 bytes.",
         ));
     }
+    let now = crate::clock::now();
+    // Failed passwords are counted per user (with the wallet's logins, in
+    // wallet_login_failures): past the limit the password is not even
+    // checked, so guessing one user's password cannot go on.
+    if let Some(until) = crate::wallet::sessions::throttled_until(pool, user_id, now).await? {
+        return Err(Error::RateLimited {
+            retry_after_s: u64::try_from(until - now).unwrap_or(1),
+            message: "Too many wrong passwords for this user; try again later.".into(),
+        });
+    }
     match verify_password(pool, keyring, user_id, password).await? {
         Some(user) => Ok(Resolved {
             payment_type: PaymentType::Password,
@@ -499,13 +567,19 @@ pub async fn resolve_password(pool: &Reader, keyring: &Keyring, user_id: &str, p
                 key: user.key,
             }),
             jti: None,
+            guess: None,
         }),
-        None => Ok(Resolved::declined(
-            PaymentType::Password,
-            DeclineCode::AuthenticationFailed,
-        )),
+        None => Ok(Resolved {
+            guess: Some(Guess::PasswordWrong(user_id.to_string())),
+            ..Resolved::declined(PaymentType::Password, DeclineCode::AuthenticationFailed)
+        }),
     }
 }
+
+/// Password checks (argon2) running at once, at most: half of a small
+/// machine's cores; the rest of the server keeps the others.
+const ARGON2_SLOTS_MAX: usize = 2;
+static ARGON2_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(ARGON2_SLOTS_MAX);
 
 /// The longest password checked; longer ones are refused unhashed.
 pub const PASSWORD_LEN_MAX: usize = 1024;
@@ -525,7 +599,13 @@ pub async fn verify_password(
     password: String,
 ) -> Result<Option<VerifiedUser>> {
     let user = load_user(pool, keyring, user_id).await?;
-    // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+    // argon2 takes tens of milliseconds of CPU: keep it off the async
+    // workers, and let only a few run at once, so a flood of password
+    // guesses queues here instead of taking the CPU from every payment.
+    let _permit = ARGON2_SLOTS
+        .acquire()
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("password check slots closed: {e}")))?;
     let (verified, user) = tokio::task::spawn_blocking(move || {
         let ok = match &user {
             Some(u) => PasswordHash::new(&u.password_hash)

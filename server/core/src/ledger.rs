@@ -185,6 +185,7 @@ pub async fn transfer(
         kind.as_str()
     );
     let (minor, currency) = (amount.minor_i64(), amount.currency());
+    lock_in_id_order(conn, debit, credit).await?;
     let debited = conn
         .fetch_optional(
             "UPDATE accounts SET balance = balance - $1
@@ -232,6 +233,20 @@ pub async fn transfer(
     )
     .await?;
     Ok(Ok(id))
+}
+
+/// Two transfers between the same accounts in opposite directions (a
+/// payment and a refund on two servers) would each lock its debit account
+/// and wait for the other's: a deadlock. Every transfer locks the lower id
+/// first, so they queue instead. The debit goes first anyway when its id is
+/// lower; otherwise a no-op UPDATE takes the credit account's lock (the
+/// credit itself must wait until the debit's guard has passed).
+async fn lock_in_id_order(conn: &mut Conn, debit: &str, credit: &str) -> Result<()> {
+    if credit < debit {
+        conn.execute("UPDATE accounts SET balance = balance WHERE id = $1", args![credit])
+            .await?;
+    }
+    Ok(())
 }
 
 async fn refusal_reason(conn: &mut Conn, account: &str, currency: &str) -> Result<Refusal> {

@@ -22,7 +22,9 @@ pub mod collation;
 pub mod db;
 /// The one error type and its protocol error shape.
 pub mod error;
-/// Idempotency keys for merchant POSTs: lookup and store inside a step.
+/// Changes announced to the other servers on one PostgreSQL database.
+pub mod fanout;
+/// Idempotency keys for merchant POSTs: claimed first, inside the step.
 pub mod idempotency;
 /// Fresh prefixed ids.
 pub mod ids;
@@ -50,6 +52,8 @@ pub mod settlements;
 pub mod store;
 /// Expiry, cooling-off capture and cleanup on a timer.
 pub mod sweeper;
+/// Attempts per key in fixed windows: the payer endpoints' rate limits.
+pub mod throttle;
 /// The server wallet: sessions, accounts, history, remote wallet payments.
 pub mod wallet;
 /// Where webhooks may go: the notify URL and address policy (SSRF).

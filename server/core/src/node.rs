@@ -9,9 +9,11 @@ use std::sync::Arc;
 use tokio::sync::{broadcast, Notify};
 
 use crate::db::{self, Backend};
+use crate::fanout::Fanout;
 use crate::keyring::Keyring;
 use crate::merchants::MerchantCache;
 use crate::store::Reader;
+use crate::throttle::PayerThrottles;
 use crate::writer::Writer;
 
 /// Settlement ids whose status changed, as many as may queue unread: a
@@ -31,6 +33,11 @@ pub struct Node {
     /// Wakes the webhook worker when new deliveries are due.
     pub webhook_wake: Arc<Notify>,
     pub backend: Backend,
+    /// With PostgreSQL, the other servers on the database hear of changes
+    /// through it (and this one of theirs).
+    fanout: Option<Fanout>,
+    /// Rate limits of the payer endpoints (card testing).
+    pub payer_throttles: Arc<PayerThrottles>,
 }
 
 impl Node {
@@ -47,6 +54,7 @@ impl Node {
         drop(conn);
         let writer = Writer::start(database_url).await?;
         let (changes, _) = broadcast::channel(CHANGES_LEN_MAX);
+        let fanout = (backend == Backend::Postgres).then(|| Fanout::start(database_url, changes.clone()));
         Ok(Self {
             reader,
             writer,
@@ -55,6 +63,8 @@ impl Node {
             changes,
             webhook_wake: Arc::new(Notify::new()),
             backend,
+            fanout,
+            payer_throttles: Arc::new(PayerThrottles::default()),
         })
     }
 
@@ -63,6 +73,9 @@ impl Node {
         for id in ids {
             // No receiver is fine: nobody is waiting.
             let _ = self.changes.send(id.to_string());
+            if let Some(fanout) = &self.fanout {
+                fanout.send(id);
+            }
         }
     }
 

@@ -22,6 +22,9 @@ use crate::error::{Error, Result};
 pub const BATCH_LEN_MAX: usize = 256;
 /// Steps waiting beyond this are refused back-pressure style (the sender waits).
 const QUEUE_LEN_MAX: usize = 4096;
+/// How often a step that hit a deadlock or serialization failure runs at
+/// most, in all: bounds the retries of a step that keeps losing.
+const TRANSIENT_ATTEMPTS_MAX: u32 = 8;
 
 /// Tells a step's requester how its batch ended: committed, or why not.
 type Finish = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
@@ -107,7 +110,36 @@ impl Writer {
 
     /// Runs `step` in the next batch and returns its result once durable.
     /// An `Err` from the step rolls back everything the step wrote.
+    ///
+    /// With several servers on one PostgreSQL database, two batches can
+    /// wait for each other's rows (each holds what its earlier steps locked
+    /// until it commits): PostgreSQL then fails one step with a deadlock
+    /// (40P01), or a serialization failure (40001). That step is rolled back
+    /// alone and run again here, in a later batch, after this one committed
+    /// and released its locks: retrying inside the same batch would meet the
+    /// same locks. The client never sees it, unless it keeps happening.
     pub async fn run<T, F>(&self, step: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T>> + Clone + Send + 'static,
+    {
+        let mut attempt: u32 = 1;
+        loop {
+            match self.run_once(step.clone()).await {
+                Err(e) if e.is_transient() && attempt < TRANSIENT_ATTEMPTS_MAX => {
+                    tracing::info!(attempt, error = %e, "step hit a deadlock or serialization failure; running it again");
+                    // A little random wait, so two servers that deadlocked
+                    // do not meet again in lockstep.
+                    let jitter_ms = rand::random::<u64>() % (5 * u64::from(attempt));
+                    tokio::time::sleep(std::time::Duration::from_millis(jitter_ms)).await;
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn run_once<T, F>(&self, step: F) -> Result<T>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T>> + Send + 'static,

@@ -28,7 +28,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.0.log_if_internal("internal error answering a request");
         let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, axum::Json(self.0.body())).into_response()
+        let mut response = (status, axum::Json(self.0.body())).into_response();
+        if let Some(seconds) = self.0.retry_after_s() {
+            response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 

@@ -111,6 +111,28 @@ async fn resolve(
     }
 }
 
+/// The card's keyed hash, the key of its limit; None for a number that
+/// does not parse (refused with a 400 when resolved).
+fn card_key(state: &AppState, card: &CardDetails) -> Option<String> {
+    let number = kessai_protocol::card::normalize_number(card.number.expose(), "payment_method.card.number").ok()?;
+    Some(state.node.keyring.pan_hash(&number))
+}
+
+/// The card-testing limit: declined attempts per card number, checked
+/// before anything is looked up.
+fn throttle_card(state: &AppState, pan_hash: Option<&str>, now: i64) -> Result<()> {
+    match pan_hash {
+        Some(h) => state.node.payer_throttles.card.check(h, now, "card"),
+        None => Ok(()),
+    }
+}
+
+fn count_card_decline(state: &AppState, pan_hash: Option<&str>, resolved: &Resolved, now: i64) {
+    if let (Some(h), Funding::Declined(_)) = (pan_hash, &resolved.funding) {
+        state.node.payer_throttles.card.count(h, now);
+    }
+}
+
 /// A card of this institution is resolved here; a card a peer issued (its
 /// prefix says which) is authenticated by that peer, which guarantees the
 /// payment with an authorization (PROTOCOL 11, C15).
@@ -181,6 +203,7 @@ fn peer_funding(
         card: Some((brand, last4)),
         user: None,
         jti: None,
+        guess: None,
     }
 }
 
@@ -238,6 +261,7 @@ async fn resolve_institution(state: &AppState, token: &str, rec: &Record, now: i
         card: Some((brand, String::new())),
         user: None,
         jti: None,
+        guess: None,
     })
 }
 
@@ -261,7 +285,8 @@ async fn answer(
     responses(
         (status = 200, description = "The outcome: succeeded, declined or mismatched; a repeat gets the first outcome", body = ConfirmResult),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 429, description = "Too many attempts with this card, or wrong passwords for this user (`rate_limited`); see Retry-After", body = ErrorBody)))]
 pub async fn confirm(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -308,7 +333,13 @@ pub async fn confirm(
     }
     let now = kessai_core::clock::now();
     let resolved = match req.payment_method {
-        PaymentMethod::Card { card } => resolve_card_anywhere(&state, &card, &rec, now).await?,
+        PaymentMethod::Card { card } => {
+            let pan_hash = card_key(&state, &card);
+            throttle_card(&state, pan_hash.as_deref(), now)?;
+            let resolved = resolve_card_anywhere(&state, &card, &rec, now).await?;
+            count_card_decline(&state, pan_hash.as_deref(), &resolved, now);
+            resolved
+        }
         PaymentMethod::Institution { authorization } => {
             resolve_institution(&state, authorization.expose(), &rec, now).await?
         }
@@ -353,7 +384,8 @@ pub(crate) async fn settle(
     responses(
         (status = 202, description = "Funds held; waiting for the shop's first request", body = ConfirmResult),
         (status = 200, description = "Declined at once", body = ConfirmResult),
-        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 429, description = "Too many payer-first requests for this merchant, attempts with this card, or wrong passwords (`rate_limited`); see Retry-After", body = ErrorBody)))]
 pub async fn confirm_payer_first(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -379,6 +411,15 @@ pub async fn confirm_payer_first(
     let merchant = merchant_of(&state, &merchant_id).await?;
     check_origin(&headers, &merchant)?;
     let now = kessai_core::clock::now();
+    let throttles = &state.node.payer_throttles;
+    throttles
+        .payer_first
+        .check(&merchant.id, now, "merchant's payer-first requests")?;
+    let pan_hash = match &req.payment_method {
+        PaymentMethod::Card { card } => card_key(&state, card),
+        _ => None,
+    };
+    throttle_card(&state, pan_hash.as_deref(), now)?;
     let resolved = resolve(
         &state,
         req.payment_method,
@@ -389,6 +430,10 @@ pub async fn confirm_payer_first(
         now,
     )
     .await?;
+    count_card_decline(&state, pan_hash.as_deref(), &resolved, now);
+    if matches!(resolved.funding, Funding::Declined(_)) {
+        throttles.payer_first.count(&merchant.id, now);
+    }
     let payer_key = resolved.user.as_ref().map(|u| u.key);
     let m = merchant.clone();
     let order = req.order;

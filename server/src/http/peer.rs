@@ -61,6 +61,14 @@ pub async fn card_authorization(
     };
     let resolved =
         instruments::resolve_card(&state.node.reader, &state.node.keyring, &card, &req.currency, now).await?;
+    if let Some(guess) = resolved.guess.clone() {
+        // Wrong CVCs sent through a peer count towards the card's lock too.
+        state
+            .node
+            .writer
+            .run(move |conn| Box::pin(async move { instruments::record_guess(conn, Some(&guess), now).await }))
+            .await?;
+    }
     let (brand, last4) = resolved.card.clone().unwrap_or_default();
     let declined = |code| CardAuthorizationAnswer {
         authorization: None,

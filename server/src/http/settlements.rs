@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use kessai_core::idempotency::Claim;
 use kessai_core::merchants::check_url;
 use kessai_core::settlements::{self, NewSettlement, Record};
 use kessai_core::webhook_targets::{check_notify_url, WebhookPolicy};
@@ -176,8 +177,9 @@ fn order_identity(req: &CreateSettlement) -> Result<OrderIdentity> {
     request_body = CreateSettlement,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body")),
     responses(
-        (status = 201, description = "Created; when the buyer's request came first, already final", body = api::Settlement),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)),
+        (status = 201, description = "Created; when the buyer's agreeing request came first, already succeeded", body = api::Settlement),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 409, description = "`order_id_in_use`, `idempotency_key_reused` or `idempotency_key_in_use`", body = ErrorBody)),
     security(("secret_key" = [])))]
 pub async fn create(
     State(state): State<AppState>,
@@ -196,26 +198,28 @@ pub async fn create(
         .run(move |conn| {
             Box::pin(async move {
                 if let Some(key) = &idem {
-                    if let Some(replay) = idempotency::lookup(conn, key).await? {
+                    if let Claim::Replay(replay) = idempotency::claim(conn, key, now).await? {
                         return Ok((replay.status, with_client_secret(&replay.body, &keyring), None, false));
                     }
                 }
-                let rec = settlements::create(conn, &m, new, now).await?;
+                let (rec, ended) = settlements::create(conn, &m, new, now).await?;
                 let body = serde_json::to_string(&settlements::view(&rec, &m, Some(&keyring)))
                     .map_err(|e| Error::Internal(e.into()))?;
                 if let Some(key) = &idem {
                     // Stored without the client secret; a replay derives it again.
                     let stored = serde_json::to_string(&settlements::view(&rec, &m, None))
                         .map_err(|e| Error::Internal(e.into()))?;
-                    idempotency::store(conn, key, StatusCode::CREATED.as_u16(), &stored, now).await?;
+                    idempotency::complete(conn, key, StatusCode::CREATED.as_u16(), &stored).await?;
                 }
                 let notify = rec.notify_url.is_some() && rec.status.is_final();
-                Ok((StatusCode::CREATED.as_u16(), body, Some(rec.id), notify))
+                Ok((StatusCode::CREATED.as_u16(), body, Some((rec.id, ended)), notify))
             })
         })
         .await?;
-    if let Some(id) = &id {
-        state.node.announce([id.as_str()]);
+    if let Some((id, ended)) = &id {
+        state
+            .node
+            .announce([Some(id.as_str()), ended.as_deref()].into_iter().flatten());
     }
     if notify {
         state.node.wake_webhooks();
@@ -435,14 +439,14 @@ pub async fn refund(
         .run(move |conn| {
             Box::pin(async move {
                 if let Some(key) = &idem {
-                    if let Some(replay) = idempotency::lookup(conn, key).await? {
+                    if let Claim::Replay(replay) = idempotency::claim(conn, key, now).await? {
                         return Ok((replay.status, replay.body));
                     }
                 }
                 let (_, refund) = settlements::refund(conn, &m, &sid, req.amount, req.reason, now).await?;
                 let body = serde_json::to_string(&refund).map_err(|e| Error::Internal(e.into()))?;
                 if let Some(key) = &idem {
-                    idempotency::store(conn, key, StatusCode::CREATED.as_u16(), &body, now).await?;
+                    idempotency::complete(conn, key, StatusCode::CREATED.as_u16(), &body).await?;
                 }
                 Ok((StatusCode::CREATED.as_u16(), body))
             })

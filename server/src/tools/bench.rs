@@ -91,6 +91,11 @@ pub struct BenchArgs {
     /// merchant and the cards.
     #[arg(long, requires = "server")]
     pub database: Option<String>,
+    /// More servers on the same database (loopback URLs, repeatable): buyer
+    /// `i` sends its requests to server `i` modulo their number, as a load
+    /// balancer would, to measure several servers on one PostgreSQL.
+    #[arg(long, requires = "server", value_parser = loopback_url)]
+    pub also_server: Vec<reqwest::Url>,
     /// Where to create the scratch directory (server database, disk probe).
     /// Put it on the disk you mean to measure. Default: beside the
     /// `--database` SQLite file if given, else the system temp directory.
@@ -752,14 +757,26 @@ async fn settlement_load(
     args: &BenchArgs,
 ) -> anyhow::Result<Tally> {
     note(args, &format!("creating a merchant and {} cards", plan.concurrency));
-    let buyers = make_buyers(exe, server, cards_at, plan.concurrency).await?;
+    let mut bases = vec![server.base.clone()];
+    bases.extend(
+        args.also_server
+            .iter()
+            .map(|u| u.as_str().trim_end_matches('/').to_string()),
+    );
+    let buyers = make_buyers(exe, server, &bases, cards_at, plan.concurrency).await?;
     note(args, &format!("driving settlements against {}", server.base));
     drive(client, buyers.into_iter().map(Work::Settle).collect(), plan).await
 }
 
 /// A merchant at `server` and `count` buyers with cards issued by the
 /// institution whose database is `cards_at` (the server's own, or a peer's).
-async fn make_buyers(exe: &Path, server: &Server, cards_at: &str, count: usize) -> anyhow::Result<Vec<Arc<Buyer>>> {
+async fn make_buyers(
+    exe: &Path,
+    server: &Server,
+    bases: &[String],
+    cards_at: &str,
+    count: usize,
+) -> anyhow::Result<Vec<Arc<Buyer>>> {
     let db = server.database.as_str();
     let merchant_args = ["merchant", "create", "--name", "bench", "--origin", "http://127.0.0.1"];
     let merchant = admin(exe, db, &merchant_args).await?;
@@ -770,8 +787,12 @@ async fn make_buyers(exe: &Path, server: &Server, cards_at: &str, count: usize) 
         .buffered(CARD_ISSUE_PARALLEL)
         .try_collect()
         .await?;
-    let buyers = cards.into_iter().map(|card| {
-        let (base, secret_key, run_tag) = (server.base.clone(), secret_key.clone(), run_tag.clone());
+    let buyers = cards.into_iter().enumerate().map(|(i, card)| {
+        let base = bases
+            .get(i % bases.len().max(1))
+            .cloned()
+            .unwrap_or_else(|| server.base.clone());
+        let (secret_key, run_tag) = (secret_key.clone(), run_tag.clone());
         Arc::new(Buyer {
             base,
             secret_key,

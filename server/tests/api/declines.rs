@@ -34,14 +34,24 @@ async fn card_without_enough_balance_is_declined_insufficient_funds() {
     assert_eq!(app.balance(&card.account_id).await, 1154);
 }
 
+// Issue 7: a wrong CVC is declined exactly as an unknown number is
+// (`card_declined`, no brand), so a decline tells a card tester nothing.
 #[tokio::test]
-async fn wrong_cvc_is_declined_incorrect_cvc() {
+async fn wrong_cvc_is_declined_as_an_unknown_card_is() {
     let app = spawn_app().await;
     let mut card = app.issue_card(5_000).await;
     let right: u32 = card.cvc.parse().unwrap();
     let account = card.account_id.clone();
     card.cvc = format!("{:03}", (right + 1) % 1000);
-    assert_declined(&app, "cvc-1", card_method(&card), "incorrect_cvc").await;
+    let wrong = assert_declined(&app, "cvc-1", card_method(&card), "card_declined").await;
+    let number = card::with_check_digit("400000000000123");
+    let method = json!({"type": "card", "card": {"number": number, "exp_month": card.exp_month, "exp_year": card.exp_year, "cvc": "123"}});
+    let unknown = assert_declined(&app, "cvc-2", method, "card_declined").await;
+    assert_eq!(
+        wrong["card"].get("brand"),
+        unknown["card"].get("brand"),
+        "{wrong} {unknown}"
+    );
     assert_eq!(app.balance(&account).await, 5_000);
 }
 

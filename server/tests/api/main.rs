@@ -19,6 +19,8 @@ mod declines;
 mod docs;
 /// The happy path: first request, card confirm, result token, ledger (A1, A3 to A6).
 mod flow;
+/// Card testing and password guessing: one decline code, locks, 429s (issue 7).
+mod guessing;
 /// `spawn_app`, `TestApp` and request builders.
 mod helpers;
 /// Idempotency keys and order id uniqueness.

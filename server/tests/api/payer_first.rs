@@ -1,6 +1,8 @@
 //! Payer-first (PROTOCOL section 5; A4 "requests may arrive in either
 //! order"): the buyer's request holds the funds, and the shop's first request
-//! collates at once.
+//! collates at once. An attempt that does not agree, was declined or
+//! expired ends on its own; the shop's settlement then starts
+//! `awaiting_payer` (issue 7: nobody can spoil a shop's order id).
 
 use kessai_core::instruments::IssuedCard;
 use kessai_protocol::jws::{self, ResultClaims};
@@ -8,7 +10,9 @@ use kessai_protocol::{keys, Order};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{card_method, json_of, now, sample_order, spawn_app, TestApp, BACKGROUND_TIMEOUT, TOTAL};
+use crate::helpers::{
+    card_method, confirm_body, json_of, now, sample_order, spawn_app, TestApp, BACKGROUND_TIMEOUT, TOTAL,
+};
 
 /// The buyer's request before the shop's; asserts 202 awaiting_merchant.
 async fn pay_first(app: &TestApp, order: &Order, card: &IssuedCard) -> (String, String) {
@@ -26,6 +30,20 @@ async fn shop_request(app: &TestApp, order: &Order) -> Value {
     let (status, created) = json_of(app.post_settlement(&json!({"order": order})).await).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     created
+}
+
+/// The shop's request after an attempt that ended on its own: a settlement
+/// of its own, awaiting the buyer, which the real buyer then pays.
+async fn shop_request_starts_fresh_and_is_paid(app: &TestApp, order: &Order, attempt_id: &str, card: &IssuedCard) {
+    let created = shop_request(app, order).await;
+    assert_eq!(created["status"], "awaiting_payer", "{created}");
+    assert_ne!(created["id"], attempt_id, "{created}");
+    let id = created["id"].as_str().expect("id");
+    let secret = created["client_secret"].as_str().expect("client_secret");
+    let paid = app
+        .confirm_ok(id, &confirm_body(secret, order, card_method(card)))
+        .await;
+    assert_eq!(paid["status"], "succeeded", "{paid}");
 }
 
 #[tokio::test]
@@ -62,7 +80,7 @@ async fn buyer_request_first_holds_funds_and_the_shops_request_settles_at_once()
 }
 
 #[tokio::test]
-async fn shop_request_with_another_total_after_the_buyers_is_mismatched_and_releases_the_hold() {
+async fn shop_request_with_another_total_ends_the_buyers_attempt_and_starts_awaiting_payer() {
     // A4
     let app = spawn_app().await;
     let card = app.issue_card(10_000).await;
@@ -72,12 +90,22 @@ async fn shop_request_with_another_total_after_the_buyers_is_mismatched_and_rele
     shop_order.tax = 56;
     shop_order.total = 1156;
     let created = shop_request(&app, &shop_order).await;
-    assert_eq!(created["status"], "mismatched", "{created}");
-    let fields = created["mismatched_fields"].as_array().expect("mismatched_fields");
-    assert!(fields.contains(&json!("total")), "{created}");
-    assert_eq!(app.payer_status(&id, &payer_secret).await["status"], "mismatched");
+    assert_eq!(created["status"], "awaiting_payer", "{created}");
+    assert_ne!(created["id"], id.as_str());
+    let attempt = app.payer_status(&id, &payer_secret).await;
+    assert_eq!(attempt["status"], "mismatched", "{attempt}");
+    let fields = attempt["mismatched_fields"].as_array().expect("mismatched_fields");
+    assert!(fields.contains(&json!("total")), "{attempt}");
     assert_eq!(app.account(&card.account_id).await, (10_000, 0));
     assert_eq!(app.payee_balance().await, 0);
+    // The buyer pays the shop's own settlement, with the shop's order.
+    let id2 = created["id"].as_str().expect("id");
+    let secret = created["client_secret"].as_str().expect("client_secret");
+    let paid = app
+        .confirm_ok(id2, &confirm_body(secret, &shop_order, card_method(&card)))
+        .await;
+    assert_eq!(paid["status"], "succeeded", "{paid}");
+    assert_eq!(app.payee_balance().await, 1156);
     app.assert_ledger_ok().await;
 }
 
@@ -103,11 +131,10 @@ async fn unmatched_buyer_request_expires_and_releases_the_hold() {
     }
     assert_eq!(app.account(&card.account_id).await, (10_000, 0));
 
-    // The shop's late request learns the outcome instead of paying.
-    let created = shop_request(&app, &order).await;
-    assert_eq!(created["status"], "expired", "{created}");
-    assert_eq!(app.account(&card.account_id).await, (10_000, 0));
-    assert_eq!(app.payee_balance().await, 0);
+    // The shop's late request opens its own settlement, which the buyer pays.
+    shop_request_starts_fresh_and_is_paid(&app, &order, &id, &card).await;
+    assert_eq!(app.account(&card.account_id).await, (10_000 - 1155, 0));
+    assert_eq!(app.payee_balance().await, 1155);
     app.assert_ledger_ok().await;
 }
 
@@ -177,10 +204,45 @@ async fn buyer_request_first_without_funds_is_declined_at_once() {
         (result["status"].as_str(), result["decline_code"].as_str()),
         (Some("declined"), Some("insufficient_funds"))
     );
-    // The shop's request learns the outcome.
+    // The declined attempt decides nothing for the shop.
+    let attempt_id = result["id"].as_str().expect("id").to_string();
     let created = shop_request(&app, &order).await;
-    assert_eq!(created["status"], "declined", "{created}");
+    assert_eq!(created["status"], "awaiting_payer", "{created}");
+    assert_ne!(created["id"], attempt_id.as_str());
     assert_eq!(app.account(&card.account_id).await, (100, 0));
+    app.assert_ledger_ok().await;
+}
+
+// Issue 7 item 6: someone who guessed an order id and sent a made-up card
+// (declined) or a wrong total (mismatched later) cannot keep the real buyer
+// from paying under that id.
+#[tokio::test]
+async fn a_squatters_payer_first_attempt_cannot_spoil_the_order_id() {
+    let app = spawn_app().await;
+    let buyer = app.issue_card(10_000).await;
+    let squatter = app.issue_card(10_000).await;
+    let order = sample_order("pf-squat");
+    let mut made_up = card_method(&buyer);
+    made_up["card"]["number"] = json!("4000056655665556");
+    let body = json!({"merchant_id": app.merchant.merchant_id, "order": order, "payment_method": made_up});
+    let (status, declined) = json_of(app.confirm_payer_first(&body).await).await;
+    assert_eq!(
+        (status, declined["status"].as_str()),
+        (StatusCode::OK, Some("declined")),
+        "{declined}"
+    );
+    // The order id is free again: a second attempt, with a wrong total, waits.
+    let mut wrong = order.clone();
+    wrong.tax = 0;
+    wrong.total = 1100;
+    let (attempt_id, _) = pay_first(&app, &wrong, &squatter).await;
+    shop_request_starts_fresh_and_is_paid(&app, &order, &attempt_id, &buyer).await;
+    assert_eq!(
+        app.account(&squatter.account_id).await,
+        (10_000, 0),
+        "the squatter's hold is released"
+    );
+    assert_eq!(app.account(&buyer.account_id).await, (10_000 - 1155, 0));
     app.assert_ledger_ok().await;
 }
 

@@ -9,7 +9,7 @@ use super::record::{claim, get, Record};
 use super::steps::{consume_authenticator, decline, finish, pay, record_payer, refusal_code};
 use crate::collation::{self, MerchantSide};
 use crate::error::{Error, Result};
-use crate::instruments::{Funding, PeerFunding, Resolved};
+use crate::instruments::{self, Funding, PeerFunding, Resolved};
 use crate::merchants::Merchant;
 use crate::store::Conn;
 use crate::{authorizations, ledger};
@@ -35,6 +35,9 @@ pub async fn confirm(
     let Some(mut rec) = claimed else {
         return not_claimable(conn, merchant, settlement_id, now).await;
     };
+    // Counted with the attempt it came with: a wrong CVC locks the card
+    // after a few, on every server at once.
+    instruments::record_guess(conn, payer.guess.as_ref(), now).await?;
     if let Funding::Peer(peer) = &payer.funding {
         // Accepted before collation, so that the issuer learns this
         // settlement's outcome (a mismatch too) and releases its hold.

@@ -1,24 +1,36 @@
 //! The shop's first settlement request (A1, A13): records the settlement,
-//! or, when the buyer's request came first (payer-first), collates and
-//! settles at once.
+//! or, when the buyer's request came first (payer-first) and agrees with
+//! it, settles at once. A payer-first attempt that does not agree ends on
+//! its own and the shop's settlement starts `awaiting_payer`.
 
 use kessai_protocol::api::Status;
 use kessai_protocol::money::Money;
 
 use super::merchant_request::{take_merchant_request, NewSettlement};
 use super::payer_first;
-use super::record::{by_order, insert, order_id_in_use, Record};
+use super::record::{insert, live_payer_first, merchant_order, order_id_in_use, Record};
 use crate::error::Result;
 use crate::merchants::Merchant;
 use crate::store::Conn;
 
-pub async fn create(conn: &mut Conn, merchant: &Merchant, new: NewSettlement, now: i64) -> Result<Record> {
+/// The shop's settlement, and the id of a payer-first attempt this request
+/// ended (its buyer's page is waiting to hear of it).
+pub async fn create(
+    conn: &mut Conn,
+    merchant: &Merchant,
+    new: NewSettlement,
+    now: i64,
+) -> Result<(Record, Option<String>)> {
+    let mut ended = None;
     if let Some(order_id) = &new.order_id {
-        if let Some(existing) = by_order(conn, &merchant.id, order_id).await? {
-            if existing.merchant_request_at.is_some() {
-                return Err(order_id_in_use(order_id));
+        if merchant_order(conn, &merchant.id, order_id).await?.is_some() {
+            return Err(order_id_in_use(order_id));
+        }
+        if let Some(attempt) = live_payer_first(conn, &merchant.id, order_id).await? {
+            if let Some(settled) = payer_first::claim(conn, merchant, &attempt.id, &new, now).await? {
+                return Ok((settled, None));
             }
-            return payer_first::claim(conn, merchant, existing, new, now).await;
+            ended = Some(attempt.id);
         }
     }
     let id = crate::ids::new_ordered(kessai_protocol::ids::SETTLEMENT);
@@ -37,7 +49,7 @@ pub async fn create(conn: &mut Conn, merchant: &Merchant, new: NewSettlement, no
     rec.expires_at = now.saturating_add(new.expires_in_s);
     take_merchant_request(&mut rec, merchant, new, now)?;
     insert(conn, &rec).await?;
-    Ok(rec)
+    Ok((rec, ended))
 }
 
 /// Order ids the settling server assigns (paragraph 0027): derived from the

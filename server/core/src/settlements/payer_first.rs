@@ -1,21 +1,27 @@
 //! Payer-first (PROTOCOL section 5): the buyer's second request arrives
 //! before the shop's first. Its funds are held until the shop's request for
 //! the same order id arrives (`claim`, called by `create`), or the
-//! settlement expires.
+//! attempt expires.
+//!
+//! Anyone who knows a merchant id can send one, with any order id, so an
+//! attempt never decides the shop's settlement: one that is declined, or
+//! that the shop's order does not agree with, ends on its own (its hold
+//! released) and the shop's settlement starts `awaiting_payer` as usual.
+//! Only an attempt that agrees with the shop's order becomes its settlement.
 
 use kessai_protocol::api::{DeclineCode, Status};
 use kessai_protocol::money::Money;
 use kessai_protocol::Order;
 
 use super::merchant_request::{take_merchant_request, NewSettlement};
-use super::record::{by_order, insert, save, Record};
+use super::record::{claim as claim_row, insert, live_payer_first, merchant_order, save, Record};
 use super::steps::{capture, consume_authenticator, decline, finish, record_payer, refusal_code};
 use crate::collation::{self, MerchantSide};
 use crate::error::{Error, Result};
 use crate::instruments::{Funding, Resolved};
 use crate::merchants::Merchant;
 use crate::store::Conn;
-use crate::{invariant, ledger, outbox};
+use crate::{invariant, ledger};
 
 /// Records the buyer's request and holds its funds, or declines it.
 pub async fn payer_first(
@@ -26,13 +32,17 @@ pub async fn payer_first(
     expires_in_s: i64,
     now: i64,
 ) -> Result<Record> {
-    if by_order(conn, &merchant.id, &order.order_id).await?.is_some() {
+    let order_id = &order.order_id;
+    if merchant_order(conn, &merchant.id, order_id).await?.is_some()
+        || live_payer_first(conn, &merchant.id, order_id).await?.is_some()
+    {
         return Err(Error::Conflict {
             code: "order_id_in_use",
             message: "A settlement for this order already exists; pay it with the settlement id and client secret the shop gave you.".into(),
             param: Some("order.order_id".into()),
         });
     }
+    crate::instruments::record_guess(conn, payer.guess.as_ref(), now).await?;
     consume_authenticator(conn, payer).await?;
     let id = crate::ids::new_ordered(kessai_protocol::ids::SETTLEMENT);
     let amount = Money::new(order.total, &order.currency, "order.total")?;
@@ -77,67 +87,81 @@ pub async fn payer_first(
     Ok(rec)
 }
 
-/// The shop's first request for an order the buyer already asked to pay:
-/// collate the two and settle (or decline, or mismatch) at once.
+/// The shop's first request for an order whose payer-first attempt is still
+/// waiting: when the two agree, the attempt becomes the shop's settlement,
+/// paid at once. Otherwise the attempt ends on its own (mismatched, or
+/// declined for a brand the shop does not take), its hold released, and
+/// `None` tells the caller to open the shop's settlement as usual. `None`
+/// too when another step claimed or ended the attempt first.
 pub(super) async fn claim(
     conn: &mut Conn,
     merchant: &Merchant,
-    mut rec: Record,
-    new: NewSettlement,
+    attempt_id: &str,
+    new: &NewSettlement,
     now: i64,
-) -> Result<Record> {
-    let side_total = new.total;
-    let (side_currency, side_digest, side_order) = (new.currency.clone(), new.order_digest.clone(), new.order.clone());
-    take_merchant_request(&mut rec, merchant, new, now)?;
-    rec.updated_at = now;
-    if rec.status != Status::AwaitingMerchant {
-        return tell_shop_of_the_end(conn, merchant, rec, now).await;
-    }
+) -> Result<Option<Record>> {
+    let claimed = claim_row(
+        conn,
+        attempt_id,
+        "status = 'awaiting_merchant' AND expires_at > $2",
+        now,
+    )
+    .await?;
+    let Some(mut rec) = claimed else { return Ok(None) };
     let payer_order = rec
         .payer_order()?
         .ok_or_else(|| Error::internal(format!("payer-first settlement {} without the payer's order", rec.id)))?;
     let side = MerchantSide {
         order_id: &rec.order_id,
-        currency: &side_currency,
-        total: side_total,
-        order_digest: &side_digest,
-        order: side_order.as_ref(),
+        currency: &new.currency,
+        total: new.total,
+        order_digest: &new.order_digest,
+        order: new.order.as_ref(),
         order_id_assigned: false,
     };
     let differ = collation::collate(&side, &payer_order);
-    let hold = rec.hold_id.clone();
-    // A payer-first settlement still awaiting the shop holds its funds: a
+    // A payer-first attempt still awaiting the shop holds its funds: a
     // failed hold would have declined it.
+    let hold = rec.hold_id.clone();
     invariant!(
         hold.is_some(),
         "payer-first settlement {} awaits the shop without a hold",
         rec.id
     );
-    if !differ.is_empty() || !rec.brand_accepted() {
+    let brands_ok = new
+        .brands
+        .as_ref()
+        .is_none_or(|b| rec.card_brand.as_ref().is_none_or(|c| b.contains(c)));
+    if !differ.is_empty() || !brands_ok {
         if let Some(h) = &hold {
             ledger::release_hold(conn, h).await?;
         }
-        if differ.is_empty() {
-            decline(conn, &mut rec, merchant, DeclineCode::CardDeclined, now).await?;
-        } else {
-            rec.mismatched_fields = differ.iter().map(|f| f.to_string()).collect();
-            finish(conn, &mut rec, merchant, Status::Mismatched, now).await?;
-        }
-        return Ok(rec);
+        end_attempt(conn, merchant, &mut rec, differ, now).await?;
+        return Ok(None);
     }
+    take_merchant_request(&mut rec, merchant, new.clone(), now)?;
     capture(conn, merchant, &rec, now).await?;
     finish(conn, &mut rec, merchant, Status::Succeeded, now).await?;
-    Ok(rec)
+    Ok(Some(rec))
 }
 
-/// The buyer's attempt already ended (declined or expired): the shop learns
-/// it from its 201 and from the event, recorded now that it has asked.
-async fn tell_shop_of_the_end(conn: &mut Conn, merchant: &Merchant, rec: Record, now: i64) -> Result<Record> {
-    save(conn, &rec).await?;
-    let event_id = rec
-        .result_jti
-        .clone()
-        .unwrap_or_else(|| crate::ids::new_ordered(kessai_protocol::ids::EVENT));
-    outbox::record(conn, &rec, merchant, &event_id, now).await?;
-    Ok(rec)
+/// Ends an attempt the shop's order does not agree with, without the shop:
+/// no event for it, and its order id is free again.
+async fn end_attempt(
+    conn: &mut Conn,
+    merchant: &Merchant,
+    rec: &mut Record,
+    differ: Vec<&str>,
+    now: i64,
+) -> Result<()> {
+    invariant!(
+        rec.merchant_request_at.is_none(),
+        "ending payer-first attempt {} that the shop already claimed",
+        rec.id
+    );
+    if differ.is_empty() {
+        return decline(conn, rec, merchant, DeclineCode::CardDeclined, now).await;
+    }
+    rec.mismatched_fields = differ.iter().map(|f| f.to_string()).collect();
+    finish(conn, rec, merchant, Status::Mismatched, now).await
 }

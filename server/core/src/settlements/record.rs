@@ -249,10 +249,30 @@ pub async fn get_pooled(pool: &Reader, id: &str) -> Result<Option<Record>> {
     row.as_ref().map(Record::from_row).transpose()
 }
 
-pub(super) async fn by_order(conn: &mut Conn, merchant_id: &str, order_id: &str) -> Result<Option<Record>> {
+/// The shop's settlement for an order id, if it has one: at most one, by
+/// the unique index `settlements_merchant_order`.
+pub(super) async fn merchant_order(conn: &mut Conn, merchant_id: &str, order_id: &str) -> Result<Option<Record>> {
+    by_order(conn, merchant_id, order_id, "merchant_request_at IS NOT NULL").await
+}
+
+/// The payer-first attempt for an order id still waiting for the shop: at
+/// most one, by the unique index `settlements_payer_first_order`. Attempts
+/// that ended (declined, mismatched, expired) hold on to no order id.
+pub(super) async fn live_payer_first(conn: &mut Conn, merchant_id: &str, order_id: &str) -> Result<Option<Record>> {
+    by_order(conn, merchant_id, order_id, "status = 'awaiting_merchant'").await
+}
+
+/// `condition` is one of the two partial indexes' predicates, so that the
+/// lookup uses that index.
+async fn by_order(
+    conn: &mut Conn,
+    merchant_id: &str,
+    order_id: &str,
+    condition: &'static str,
+) -> Result<Option<Record>> {
     let row = conn
         .fetch_optional(
-            &format!("SELECT {COLUMNS} FROM settlements WHERE merchant_id = $1 AND order_id = $2"),
+            &format!("SELECT {COLUMNS} FROM settlements WHERE merchant_id = $1 AND order_id = $2 AND {condition}"),
             args![merchant_id, order_id],
         )
         .await?;
@@ -291,9 +311,10 @@ pub(super) async fn save(conn: &mut Conn, rec: &Record) -> Result<()> {
     Ok(())
 }
 
-/// Inserts a new settlement. The unique index on (merchant, order id) is
-/// the last word when two requests for one order race on PostgreSQL with
-/// several servers: the loser gets the 409 the early check gives, not a 500.
+/// Inserts a new settlement. The unique indexes on (merchant, order id), one
+/// for the shop's settlements and one for live payer-first attempts, are the
+/// last word when two requests for one order race on PostgreSQL with several
+/// servers: the loser gets the 409 the early check gives, not a 500.
 pub(super) async fn insert(conn: &mut Conn, rec: &Record) -> Result<()> {
     static SQL: OnceLock<String> = OnceLock::new();
     let columns = rec.columns()?;
