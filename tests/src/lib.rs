@@ -161,6 +161,36 @@ impl From<kit::Card> for BuyerCard {
 /// server and the shop and issues a card first.
 const DEMO_START: Duration = Duration::from_secs(60);
 
+/// One institution of the demo network, as the ready line lists it: its
+/// server (also a server wallet) and its wallet user.
+#[derive(Debug, Clone)]
+pub struct Institution {
+    pub name: String,
+    pub url: String,
+    pub brand: String,
+    pub user_id: String,
+    pub password: String,
+}
+
+impl Institution {
+    fn from_demo(value: &Value) -> anyhow::Result<Institution> {
+        let text = |path: &[&str]| {
+            path.iter()
+                .fold(value, |v, key| &v[*key])
+                .as_str()
+                .map(str::to_string)
+                .with_context(|| format!("demo institution JSON without {}: {value}", path.join(".")))
+        };
+        Ok(Institution {
+            name: text(&["name"])?,
+            url: text(&["url"])?,
+            brand: text(&["brand"])?,
+            user_id: text(&["user", "user_id"])?,
+            password: text(&["user", "password"])?,
+        })
+    }
+}
+
 /// A running `kessai demo`: the settling server and the demo shop.
 pub struct Demo {
     // Dropped (killed) before the directory holding its database.
@@ -171,18 +201,27 @@ pub struct Demo {
     pub card: BuyerCard,
     /// A funded card from each of the demo's other institutions, by name.
     pub other_cards: Vec<(String, BuyerCard)>,
+    /// The web wallet's page (`{server_url}/wallet/`).
+    pub wallet_url: String,
+    /// Every institution, the shop's own first.
+    pub institutions: Vec<Institution>,
     /// The demo's database, for the admin commands.
     pub env: kit::TestEnv,
 }
 
 impl Demo {
     /// Starts `kessai demo` on free ports with a fresh database and waits
-    /// for its JSON line.
+    /// for its JSON line; its log goes to `tests/artifacts/demo.log`.
     pub async fn start() -> anyhow::Result<Demo> {
+        Demo::start_logging_to("demo.log").await
+    }
+
+    /// [`Demo::start`] with the log in `tests/artifacts/{log_name}`.
+    pub async fn start_logging_to(log_name: &str) -> anyhow::Result<Demo> {
         let env = kit::TestEnv::new(kit::Kessai::new(kessai_bin()?));
         let widget = widget_dir()?;
         let widget = widget.to_str().context("the widget directory's path is not UTF-8")?;
-        let log = artifacts_dir()?.join("demo.log");
+        let log = artifacts_dir()?.join(log_name);
         let args = [
             "demo",
             "--listen",
@@ -210,11 +249,19 @@ impl Demo {
             "the demo lists {} other institutions",
             other_cards.len()
         );
+        let institutions = ready["institutions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(Institution::from_demo)
+            .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Demo {
             server_url: url("server_url")?,
             shop_url: url("shop_url")?,
+            wallet_url: url("wallet_url")?,
             card: BuyerCard::from_demo(&ready["card"])?,
             other_cards,
+            institutions,
             process,
             env,
         })
@@ -231,6 +278,35 @@ impl Demo {
         let (code, report) = self.env.try_ledger_check().await?;
         ensure!(code == 0, "kessai ledger check failed (exit code {code}):\n{report}");
         Ok(())
+    }
+
+    /// `kessai ledger check` on every institution's database (the demo
+    /// keeps each beside the first: `k.db`, `k-sakura.db`, …); the files
+    /// checked. Fails on the first ledger that does not check.
+    pub async fn ledger_check_all(&self) -> anyhow::Result<Vec<String>> {
+        let kessai = kit::Kessai::new(kessai_bin()?);
+        let mut databases: Vec<PathBuf> = std::fs::read_dir(self.env.dir())?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "db"))
+            .collect();
+        databases.sort();
+        let mut checked = Vec::new();
+        for db in databases {
+            let url = format!("sqlite://{}", db.display());
+            let key = format!("{}.key", db.display());
+            let out = kessai
+                .try_run(&["ledger", "check", "--database", &url, "--key-file", &key])
+                .await?;
+            let name = db.file_name().unwrap_or_default().to_string_lossy().to_string();
+            ensure!(
+                out.status.success(),
+                "kessai ledger check of {name} failed: {}{}",
+                kit::stdout(&out),
+                kit::stderr(&out)
+            );
+            checked.push(name);
+        }
+        Ok(checked)
     }
 
     /// The settling server's API.

@@ -1,5 +1,6 @@
 //! The selector (B2, B3, B4): which accounts can pay a start message, and
-//! whether the wallet pays on its own or asks.
+//! which one the payment sheet proposes first. It never pays on its own:
+//! every payment takes the user's click (DESIGN.md, "The web wallet").
 //!
 //! Every account of every server wallet the connectors hold becomes a
 //! [`Choice`], usable or not with the first [`Unusable`] reason found, so
@@ -20,16 +21,16 @@ pub struct AccountRef {
     pub account_id: String,
 }
 
-/// What the wallet does when a shop asks for payment.
+/// Which account the payment sheet proposes when a shop asks for payment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
-    /// B2: pay with the account chosen in advance ("Make default").
+    /// B2: propose the account chosen in advance ("Make default").
     Default,
-    /// B3: show the payment sheet every time.
+    /// B3: propose none; every account is listed alike.
     #[default]
     Ask,
-    /// B4: pay with the first account that can.
+    /// B4: propose the first account that can pay.
     Automatic,
 }
 
@@ -67,15 +68,6 @@ impl Choice {
     pub fn usable(&self) -> bool {
         self.verdict.is_ok()
     }
-}
-
-/// What the wallet does with a start message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
-    /// Pay with this account without asking.
-    Pay(AccountRef),
-    /// Show the payment sheet.
-    Ask,
 }
 
 /// Every account of every connector, in connector, address and account
@@ -158,16 +150,16 @@ pub fn expired_links(connectors: &[Connector], now_s: i64) -> Vec<ExpiredLink> {
         .collect()
 }
 
-/// Pay without asking, or ask: "default" pays with a usable default
-/// account, "automatic" with the first usable account (B4); otherwise,
-/// or when nothing fits, the sheet explains.
-pub fn decide(mode: Mode, default: Option<&AccountRef>, choices: &[Choice]) -> Decision {
+/// The account the sheet shows first and focused: "default" proposes a
+/// usable default account, "automatic" the first usable account (B4),
+/// "ask" none. Only a proposal: paying still takes the user's click.
+pub fn propose(mode: Mode, default: Option<&AccountRef>, choices: &[Choice]) -> Option<AccountRef> {
     let pick = match mode {
         Mode::Ask => None,
         Mode::Default => default.and_then(|wanted| choices.iter().find(|c| &c.account == wanted && c.usable())),
         Mode::Automatic => choices.iter().find(|c| c.usable()),
     };
-    pick.map_or(Decision::Ask, |choice| Decision::Pay(choice.account.clone()))
+    pick.map(|choice| choice.account.clone())
 }
 
 #[cfg(test)]
@@ -357,31 +349,29 @@ mod tests {
 
     // B4, B7
     #[test]
-    fn automatic_mode_pays_with_the_first_usable_account() {
+    fn automatic_mode_proposes_the_first_usable_account() {
         let choices = two_choices();
-        let Decision::Pay(picked) = decide(Mode::Automatic, None, &choices) else {
-            panic!("automatic mode must pay");
-        };
+        let picked = propose(Mode::Automatic, None, &choices).expect("a usable account is proposed");
         assert_eq!(picked.account_id, "acc_b");
         assert_eq!(picked.address, "https://b.example");
     }
 
     // B2
     #[test]
-    fn default_mode_pays_only_with_a_usable_default() {
+    fn default_mode_proposes_only_a_usable_default() {
         let choices = two_choices();
         let usable = choices[1].account.clone();
         let unusable = choices[0].account.clone();
-        assert_eq!(decide(Mode::Default, Some(&usable), &choices), Decision::Pay(usable));
-        assert_eq!(decide(Mode::Default, Some(&unusable), &choices), Decision::Ask);
-        assert_eq!(decide(Mode::Default, None, &choices), Decision::Ask);
+        assert_eq!(propose(Mode::Default, Some(&usable), &choices), Some(usable));
+        assert_eq!(propose(Mode::Default, Some(&unusable), &choices), None);
+        assert_eq!(propose(Mode::Default, None, &choices), None);
     }
 
     // B3
     #[test]
-    fn ask_mode_always_asks_and_nothing_usable_asks_too() {
+    fn ask_mode_proposes_nothing_and_nothing_usable_proposes_nothing() {
         let choices = two_choices();
-        assert_eq!(decide(Mode::Ask, Some(&choices[1].account), &choices), Decision::Ask);
-        assert_eq!(decide(Mode::Automatic, None, &choices[..1]), Decision::Ask);
+        assert_eq!(propose(Mode::Ask, Some(&choices[1].account), &choices), None);
+        assert_eq!(propose(Mode::Automatic, None, &choices[..1]), None);
     }
 }

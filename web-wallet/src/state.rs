@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::connectors::{Connector, ServerLink, CONNECTORS_MAX, LINKS_PER_CONNECTOR_MAX};
 use crate::i18n::Lang;
-use crate::selector::{self, AccountRef, Decision, Mode};
+use crate::selector::{self, AccountRef, Mode};
 use crate::start::{Channel, StartProblem};
 
 /// The whole state of the wallet.
@@ -56,8 +56,9 @@ pub struct Payment {
     /// None while the popup waits for its opener.
     pub start: Option<StartMessage>,
     pub phase: Phase,
-    /// Whether the selector chose without asking (shown as such).
-    pub automatic: bool,
+    /// The account the sheet shows first (B2, B4); None in "ask" mode or
+    /// when nothing fits. Only a proposal: paying takes the user's click.
+    pub proposed: Option<AccountRef>,
     /// The last failed attempt's message, shown on the sheet.
     pub error: Option<String>,
 }
@@ -71,7 +72,8 @@ pub enum Phase {
     Refused(StartProblem),
     /// Stale brand information is being queried (B6).
     Preparing,
-    /// The payment sheet is shown (B3, or nothing fitted).
+    /// The payment sheet is shown, whatever the mode: nothing is paid
+    /// without the user's click on one of its buttons.
     Choosing,
     /// `POST /v1/wallet/payments` with this account is under way.
     Paying(AccountRef),
@@ -117,7 +119,8 @@ pub enum Action {
         channel: Channel,
         start: Result<StartMessage, StartProblem>,
     },
-    /// Brand information is fresh: decide whether to ask (B2 to B4).
+    /// Brand information is fresh: show the sheet with the mode's
+    /// proposal (B2 to B4).
     Prepared {
         now_s: i64,
     },
@@ -278,7 +281,7 @@ impl Wallet {
                     channel,
                     start: None,
                     phase: Phase::AwaitingStart,
-                    automatic: false,
+                    proposed: None,
                     error: None,
                 })
             }
@@ -304,7 +307,7 @@ fn arrived(channel: Channel, start: Result<StartMessage, StartProblem>) -> Payme
         channel,
         start,
         phase,
-        automatic: false,
+        proposed: None,
         error: None,
     }
 }
@@ -321,14 +324,12 @@ impl Payment {
         };
         match (&self.phase, action) {
             (Phase::Preparing, Action::Prepared { now_s }) => {
+                // Never straight to Paying: a start message can come from any
+                // page (a link, a popup opened by any shop), so the mode only
+                // picks which account the sheet proposes.
                 let choices = selector::choices(connectors, start, now_s);
-                match selector::decide(mode, default, &choices) {
-                    Decision::Pay(account) => {
-                        self.automatic = true;
-                        self.phase = Phase::Paying(account);
-                    }
-                    Decision::Ask => self.phase = Phase::Choosing,
-                }
+                self.proposed = selector::propose(mode, default, &choices);
+                self.phase = Phase::Choosing;
             }
             (Phase::Choosing, Action::Choose { account, now_s }) => {
                 // Only an account the sheet offered as usable: a stale
@@ -339,13 +340,11 @@ impl Payment {
                 if !usable {
                     return;
                 }
-                self.automatic = false;
                 self.error = None;
                 self.phase = Phase::Paying(account);
             }
             (Phase::Paying(_), Action::Paid(payment)) => self.phase = Phase::Done(payment),
             (Phase::Paying(_), Action::PayFailed(message)) => {
-                self.automatic = false;
                 self.error = Some(message);
                 self.phase = Phase::Choosing;
             }

@@ -229,6 +229,7 @@ async fn the_payment_sheet_offers_usable_accounts_and_explains_the_others() {
             institution_name: "Kaede Bank".into(),
         }],
         lang: Lang::En,
+        proposed: None,
         error: None,
         on_pay,
         on_cancel: Callback::noop(),
@@ -298,7 +299,7 @@ async fn a_refused_start_message_says_why() {
         channel: Channel::Link,
         start: None,
         phase: Phase::Refused(problem),
-        automatic: false,
+        proposed: None,
         error: None,
     });
     let root = render(refused, html! { <PayPage /> });
@@ -388,20 +389,80 @@ const FAKE_SERVER: &str = r#"
     };
 "#;
 
-// B4, B13: a start message from the extension, paid without asking.
-#[wasm_bindgen_test]
-async fn automatic_mode_pays_and_hands_the_result_to_the_host() {
-    js(FAKE_HOST);
-    js(FAKE_SERVER);
-    let mut paying = wallet(Mode::Automatic);
+/// The requests the fake server saw, as JSON.
+fn requests() -> serde_json::Value {
+    let requests = js("return JSON.stringify(window.__requests)").as_string().unwrap();
+    serde_json::from_str(&requests).unwrap()
+}
+
+/// Renders the pay page for a start message from `channel` in `mode` and
+/// waits for the payment sheet.
+async fn sheet(mode: Mode, default: Option<AccountRef>, channel: Channel) -> Element {
+    let mut paying = wallet(mode);
+    paying.default_account = default;
     paying.payment = Some(Payment {
-        channel: Channel::Host,
+        channel,
         start: Some(start()),
         phase: Phase::Preparing,
-        automatic: false,
+        proposed: None,
         error: None,
     });
     let root = render(paying, html! { <PayPage /> });
+    for _ in 0..50 {
+        if root.text_content().unwrap().contains("Choose how to pay") {
+            break;
+        }
+        settle().await;
+    }
+    // Time for a payment to go out, were the wallet to send one unasked.
+    settle().await;
+    settle().await;
+    root
+}
+
+// B2, B4: "Use my default account" and "Choose automatically" propose an
+// account but send nothing before the click, from a link as from a shop.
+#[wasm_bindgen_test]
+async fn no_mode_pays_before_the_click() {
+    js(FAKE_SERVER);
+    let sakura = AccountRef {
+        address: SAKURA.into(),
+        account_id: "acc_s".into(),
+    };
+    for (mode, default) in [(Mode::Automatic, None), (Mode::Default, Some(sakura))] {
+        for channel in [Channel::Link, Channel::Popup] {
+            js("window.__requests = [];");
+            let root = sheet(mode, default.clone(), channel).await;
+            assert!(
+                root.text_content().unwrap().contains("Choose how to pay"),
+                "{mode:?} {channel:?}"
+            );
+            assert_eq!(requests(), serde_json::json!([]), "{mode:?} {channel:?}: nothing sent");
+            let proposed = button(&root, "Pay with Sakura Bank sakura-debit");
+            assert!(proposed.class_name().contains("primary"), "{mode:?}: proposed first");
+            let focused = web_sys::window().unwrap().document().unwrap().active_element();
+            assert_eq!(
+                focused,
+                Some(proposed.clone().into()),
+                "{mode:?}: the proposal has the focus"
+            );
+            assert!(root.text_content().unwrap().contains("Other accounts"));
+            assert!(button(&root, "Pay with Momiji Bank momiji-credit").disabled());
+            root.remove();
+        }
+    }
+    js("window.fetch = window.__realFetch;");
+}
+
+// B4, B13: a start message from the extension, paid on the click on the
+// proposed account, the result handed to the extension.
+#[wasm_bindgen_test]
+async fn automatic_mode_pays_after_the_click_and_hands_the_result_to_the_host() {
+    js(FAKE_HOST);
+    js(FAKE_SERVER);
+    let root = sheet(Mode::Automatic, None, Channel::Host).await;
+    assert_eq!(requests(), serde_json::json!([]), "nothing sent before the click");
+    button(&root, "Pay with Sakura Bank sakura-debit").click();
     for _ in 0..50 {
         if root.text_content().unwrap().contains("Receipt") {
             break;
@@ -414,8 +475,7 @@ async fn automatic_mode_pays_and_hands_the_result_to_the_host() {
         text.contains("Paid") && text.contains("¥1,155") && text.contains("Corner shop"),
         "{text}"
     );
-    let requests = js("return JSON.stringify(window.__requests)").as_string().unwrap();
-    let requests: serde_json::Value = serde_json::from_str(&requests).unwrap();
+    let requests = requests();
     assert_eq!(
         requests.as_array().unwrap().len(),
         1,

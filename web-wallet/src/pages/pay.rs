@@ -17,8 +17,8 @@ use crate::state::{Action, Payment, Phase, Wallet};
 use crate::sync::{self, now_s};
 
 /// A start message from arrival to receipt: wait for it (popup), refuse
-/// it, refresh stale brand information (B6), pay without asking or show
-/// the sheet (B2 to B4), then the receipt.
+/// it, refresh stale brand information (B6), show the sheet with the mode's
+/// proposal (B2 to B4), pay after the user's click, then the receipt.
 #[function_component(PayPage)]
 pub fn pay_page() -> Html {
     let wallet = use_context::<WalletContext>();
@@ -143,14 +143,7 @@ fn active(
 ) -> Html {
     let text = lang.text();
     let status = match phase {
-        Phase::Paying(account) if payment.automatic => {
-            format!(
-                "{} {}",
-                text.paying_automatically,
-                account_name(wallet, start, account, lang)
-            )
-        }
-        Phase::Paying(_) => text.paying.to_string(),
+        Phase::Paying(_) => text.paying,
         Phase::Choosing => {
             let choices = selector::choices(&wallet.connectors, start, now_s());
             let expired = selector::expired_links(&wallet.connectors, now_s());
@@ -165,10 +158,11 @@ fn active(
             };
             return html! {
                 <PaymentSheet start={start.clone()} choices={choices} expired={expired} lang={lang}
-                    error={payment.error.clone()} on_pay={on_pay} on_cancel={cancel} />
+                    proposed={payment.proposed.clone()} error={payment.error.clone()}
+                    on_pay={on_pay} on_cancel={cancel} />
             };
         }
-        _ => text.checking_accounts.to_string(),
+        _ => text.checking_accounts,
     };
     html! {
         <section class="progress">
@@ -176,14 +170,6 @@ fn active(
             <p role="status" aria-live="polite" class="busy">{ status }</p>
         </section>
     }
-}
-
-fn account_name(wallet: &Wallet, start: &StartMessage, account: &AccountRef, lang: Lang) -> String {
-    selector::choices(&wallet.connectors, start, now_s())
-        .into_iter()
-        .find(|choice| &choice.account == account)
-        .map(|choice| format!("{} {}", choice.institution_name, choice.brand))
-        .unwrap_or_else(|| lang.text().paying.to_string())
 }
 
 /// Closing without paying tells the shop (status `canceled`), so its page

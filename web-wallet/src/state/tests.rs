@@ -206,28 +206,63 @@ fn an_unusable_account_cannot_be_chosen() {
     assert_eq!(phase(&wallet), Phase::Choosing);
 }
 
-// B2
+fn proposed(wallet: &Wallet) -> Option<AccountRef> {
+    wallet.payment.as_ref().and_then(|p| p.proposed.clone())
+}
+
+// B2: the default is proposed, never paid with before the user's click.
 #[test]
-fn default_mode_pays_with_the_default_without_asking() {
+fn default_mode_proposes_the_default_and_waits_for_the_click() {
     let wallet = arrive(wallet(Mode::Default, 5_000).apply(Action::MakeDefault(account())));
+    assert_eq!(phase(&wallet), Phase::Choosing);
+    assert_eq!(proposed(&wallet), Some(account()));
+    let wallet = wallet.apply(Action::Choose {
+        account: account(),
+        now_s: NOW,
+    });
     assert_eq!(phase(&wallet), Phase::Paying(account()));
-    assert!(wallet.payment.as_ref().unwrap().automatic);
+}
+
+// B4: the same for "Choose automatically", from any channel.
+#[test]
+fn automatic_mode_proposes_and_never_pays_on_its_own() {
+    for channel in [Channel::Link, Channel::Popup, Channel::Host] {
+        let wallet = wallet(Mode::Automatic, 5_000)
+            .apply(Action::StartArrived {
+                channel,
+                start: Ok(start()),
+            })
+            .apply(Action::Prepared { now_s: NOW });
+        assert_eq!(phase(&wallet), Phase::Choosing, "{channel:?}");
+        assert_eq!(proposed(&wallet), Some(account()), "{channel:?}");
+    }
+}
+
+#[test]
+fn ask_mode_proposes_nothing() {
+    let wallet = arrive(wallet(Mode::Ask, 5_000).apply(Action::MakeDefault(account())));
+    assert_eq!(proposed(&wallet), None);
 }
 
 // B4
 #[test]
-fn automatic_mode_asks_when_nothing_fits() {
+fn automatic_mode_proposes_nothing_when_nothing_fits() {
     let wallet = arrive(wallet(Mode::Automatic, 100));
     assert_eq!(phase(&wallet), Phase::Choosing);
+    assert_eq!(proposed(&wallet), None);
 }
 
 #[test]
 fn a_failed_payment_returns_to_the_sheet_with_the_message() {
-    let wallet = arrive(wallet(Mode::Automatic, 5_000)).apply(Action::PayFailed("No such peer.".into()));
+    let wallet = arrive(wallet(Mode::Automatic, 5_000))
+        .apply(Action::Choose {
+            account: account(),
+            now_s: NOW,
+        })
+        .apply(Action::PayFailed("No such peer.".into()));
     let payment = wallet.payment.as_ref().unwrap();
     assert_eq!(payment.phase, Phase::Choosing);
     assert_eq!(payment.error.as_deref(), Some("No such peer."));
-    assert!(!payment.automatic);
 }
 
 #[test]
