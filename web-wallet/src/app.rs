@@ -17,6 +17,7 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::components::nav::Nav;
+use crate::context::{dispatcher, lang_of, Route, WalletContext};
 use crate::host::host;
 use crate::i18n::Lang;
 use crate::pages::{
@@ -27,53 +28,15 @@ use crate::start::{self, Arrival, Channel};
 use crate::state::{Action, Phase, Wallet};
 use crate::{storage, sync};
 
-/// The wallet as every component reads and changes it.
-pub type WalletContext = UseReducerHandle<Wallet>;
-
 /// How often the timer looks for stale brand information. Each address is
 /// asked again once its own `refresh_after_s` has passed (B5), so this only
 /// bounds how late a refresh can be.
 const REFRESH_TICK_MS: u32 = 15_000;
 
-/// The screens.
-#[derive(Debug, Clone, PartialEq, Routable)]
-pub enum Route {
-    #[at("/")]
-    Accounts,
-    #[at("/add")]
-    AddAccount,
-    /// Another address for a connector (B7).
-    #[at("/add/:connector")]
-    AddAddress { connector: String },
-    #[at("/settings")]
-    Settings,
-    #[at("/history")]
-    History,
-    #[at("/pay")]
-    Pay,
-    #[not_found]
-    #[at("/404")]
-    NotFound,
-}
-
 /// Starts the wallet in the page: the start message first, then Yew.
 pub fn run() {
     let arrival = take_arrival();
     yew::Renderer::<App>::with_props(AppProps { arrival }).render();
-}
-
-/// The language to speak: the user's choice, else the browser's.
-pub fn lang_of(wallet: &Wallet) -> Lang {
-    let browser = web_sys::window()
-        .and_then(|w| w.navigator().language())
-        .unwrap_or_default();
-    Lang::resolve(wallet.lang, &browser)
-}
-
-/// The reducer's dispatcher as a callback, for async code.
-pub fn dispatcher(wallet: &WalletContext) -> Callback<Action> {
-    let dispatcher = wallet.dispatcher();
-    Callback::from(move |action| dispatcher.dispatch(action))
 }
 
 #[derive(Debug, Clone, PartialEq, Properties)]

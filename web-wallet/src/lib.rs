@@ -29,6 +29,9 @@ pub mod app;
 /// Reusable pieces of the screens.
 #[cfg(target_arch = "wasm32")]
 pub mod components;
+/// What every screen shares: the wallet context, routes, language.
+#[cfg(target_arch = "wasm32")]
+pub mod context;
 /// The extension's host bridge (`window.kessaiWalletHost`).
 #[cfg(target_arch = "wasm32")]
 pub mod host;

@@ -14,9 +14,10 @@ use std::time::Duration;
 
 use kessai_protocol::wallet::{BrandInfo, StartMerchant, StartMessage, WalletAccount};
 use kessai_protocol::{Order, Secret};
-use kessai_wallet::app::{ProviderProps, WalletContext, WalletProvider};
+use kessai_wallet::app::{ProviderProps, WalletProvider};
 use kessai_wallet::components::payment_sheet::{PaymentSheet, PaymentSheetProps};
 use kessai_wallet::connectors::{Connector, ServerLink};
+use kessai_wallet::context::WalletContext;
 use kessai_wallet::i18n::Lang;
 use kessai_wallet::pages::{accounts::AccountsPage, add_account::AddAccountPage, pay::PayPage, settings::SettingsPage};
 use kessai_wallet::selector::{self, AccountRef, Mode};

@@ -1,7 +1,7 @@
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::app::{lang_of, Route, WalletContext};
+use crate::context::{lang_of, Route, WalletContext};
 use crate::state::Action;
 
 #[function_component(Nav)]

@@ -3,7 +3,7 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use crate::app::{dispatcher, WalletContext};
+use crate::context::{dispatcher, WalletContext};
 use crate::i18n::{self, Lang};
 use crate::sync;
 

@@ -3,9 +3,9 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api;
-use crate::app::{dispatcher, lang_of, Route, WalletContext};
 use crate::components::relogin::Relogin;
 use crate::connectors::{Connector, ServerLink};
+use crate::context::{dispatcher, lang_of, Route, WalletContext};
 use crate::i18n::{amount, Lang};
 use crate::selector::AccountRef;
 use crate::state::Action;

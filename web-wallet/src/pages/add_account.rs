@@ -4,8 +4,8 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::app::{dispatcher, lang_of, Route, WalletContext};
 use crate::connectors::normalize_address;
+use crate::context::{dispatcher, lang_of, Route, WalletContext};
 use crate::i18n::{self, Lang};
 use crate::sync;
 

@@ -5,8 +5,8 @@ use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
 use crate::api::{self, ApiError};
-use crate::app::{dispatcher, lang_of, WalletContext};
 use crate::components::receipt::local_time;
+use crate::context::{dispatcher, lang_of, WalletContext};
 use crate::i18n::{signed_amount, Lang};
 use crate::state::Action;
 use crate::sync::now_s;

@@ -5,10 +5,10 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::{self, ApiError};
-use crate::app::{dispatcher, lang_of, Route, WalletContext};
 use crate::components::order_summary::OrderSummary;
 use crate::components::payment_sheet::PaymentSheet;
 use crate::components::receipt::ReceiptView;
+use crate::context::{dispatcher, lang_of, Route, WalletContext};
 use crate::i18n::{self, Lang};
 use crate::selector::{self, AccountRef};
 use crate::start::browser::deliver;

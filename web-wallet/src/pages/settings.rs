@@ -1,6 +1,6 @@
 use yew::prelude::*;
 
-use crate::app::{lang_of, WalletContext};
+use crate::context::{lang_of, WalletContext};
 use crate::selector::Mode;
 use crate::state::Action;
 
