@@ -296,6 +296,14 @@ async fn click_widget_wallet(browser: &Browser, name: &str) -> anyhow::Result<()
     let widget_button = browser.widget(selector).await?;
     let label = widget_button.text().await?;
     ensure!(label.trim() == name, "the widget's button says {label:?}");
+    // The wallet buttons sit below the card form: bring them into view.
+    browser
+        .js(
+            "document.querySelector('kessai-checkout').shadowRoot.querySelector('[part=wallets]')\
+             .scrollIntoView({block: 'center'});",
+            vec![],
+        )
+        .await?;
     browser.screenshot("wallet-widget-buttons").await?;
     widget_button.click().await?;
     Ok(())
