@@ -796,6 +796,15 @@ async fn killing_either_institution_at_random_moments_under_load_never_moves_mon
             let _ = tokio::time::timeout(std::time::Duration::from_secs(30), task).await;
         }
     }
+    // After the chaos, both come back to normal work: a round without a
+    // kill pays every order. (Under a loaded machine the chaos rounds alone
+    // may settle none: a kill can land before any request finishes.)
+    let api = p.fuji_server.api();
+    for (i, card) in cards.iter().enumerate() {
+        let created = api.create(&shop, &order(&format!("after-chaos-{i}"))).await;
+        let paid = api.confirm(&created, card).await;
+        assert_eq!(paid["status"], "succeeded", "after the chaos: {paid}");
+    }
     until_resolved_within(&p.sakura, 600).await;
     let succeeded = count(&p.fuji, "SELECT COUNT(*) FROM settlements WHERE status = 'succeeded'").await;
     let captured = count(
@@ -808,8 +817,8 @@ async fn killing_either_institution_at_random_moments_under_load_never_moves_mon
         "SELECT COUNT(*) FROM issued_authorizations WHERE status = 'released'",
     )
     .await;
-    eprintln!("chaos: {succeeded} of 36 payments settled, {released} authorizations released");
-    assert!(succeeded > 0, "no payment got through at all");
+    eprintln!("chaos: {succeeded} of 42 payments settled (6 after the chaos), {released} authorizations released");
+    assert!(succeeded >= 6, "the payments after the chaos did not all settle");
     assert_eq!(
         captured, succeeded,
         "captures at the issuer and settlements at the acquirer differ"
