@@ -593,6 +593,37 @@ impl Browser {
         self.keys(&text.chars().collect::<Vec<_>>()).await
     }
 
+    /// `chrome-extension://{id}/` of the loaded extension, read from its
+    /// service worker's DevTools target (an unpacked extension's id derives
+    /// from its path).
+    pub async fn extension_base_url(&self) -> anyhow::Result<String> {
+        wait_for("the extension's service worker", || async {
+            let targets = self.cdp("Target.getTargets", serde_json::json!({})).await?;
+            let worker = targets["targetInfos"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|target| target["url"].as_str())
+                .find(|url| url.starts_with("chrome-extension://") && url.ends_with("/service-worker.js"));
+            Ok(worker.map(|url| url.trim_end_matches("service-worker.js").to_string()))
+        })
+        .await
+    }
+
+    /// Runs `script` (an async function body) in the current window; its
+    /// value, or the error it threw.
+    pub async fn run_async(&self, script: &str) -> anyhow::Result<Value> {
+        let wrapped = format!(
+            "const done = arguments[arguments.length - 1];\
+             (async () => {{ {script} }})().then((value) => done({{ value }}), (e) => done({{ error: String(e) }}));"
+        );
+        let answer = self.client.execute_async(&wrapped, vec![]).await?;
+        match answer.get("error") {
+            Some(error) => bail!("the script failed: {error}"),
+            None => Ok(answer["value"].clone()),
+        }
+    }
+
     /// Runs a Chrome DevTools Protocol command through chromedriver's
     /// `goog/cdp/execute`, for what WebDriver does not show: chromedriver
     /// lists no window an extension opens with `chrome.windows.create`.

@@ -30,7 +30,7 @@ use std::time::Instant;
 
 use anyhow::{ensure, Context};
 use fantoccini::wd::WindowHandle;
-use kessai_e2e::{wait_for, Browser};
+use kessai_e2e::Browser;
 use kessai_protocol::api::Status;
 use kessai_protocol::wallet::{PaymentResult, StartMerchant, StartMessage, WalletAnnouncement, START_TYPE};
 use kessai_protocol::{Order, Secret};
@@ -157,7 +157,7 @@ async fn extension_announces_itself_and_carries_a_payment() -> anyhow::Result<()
 
 async fn scenarios(browser: &Browser, shop: &str, extension: &Path) -> anyhow::Result<()> {
     let shop_window = browser.client.window().await?;
-    let base = extension_base_url(browser).await?;
+    let base = browser.extension_base_url().await?;
     let announcement = announces_itself(browser, shop)
         .await
         .context("the extension announcing itself")?;
@@ -172,22 +172,6 @@ async fn scenarios(browser: &Browser, shop: &str, extension: &Path) -> anyhow::R
         .context("the wallet page opened without a payment")?;
     eprintln!("extension: {} passed, loaded from {}", base, extension.display());
     Ok(())
-}
-
-/// `chrome-extension://{id}/`, read from the service worker's DevTools
-/// target (an unpacked extension's id derives from its path).
-async fn extension_base_url(browser: &Browser) -> anyhow::Result<String> {
-    wait_for("the extension's service worker", || async {
-        let targets = browser.cdp("Target.getTargets", json!({})).await?;
-        let worker = targets["targetInfos"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|target| target["url"].as_str())
-            .find(|url| url.starts_with("chrome-extension://") && url.ends_with("/service-worker.js"));
-        Ok(worker.map(|url| url.trim_end_matches("service-worker.js").to_string()))
-    })
-    .await
 }
 
 /// The announcements the page has heard, as the wire type.
@@ -260,20 +244,6 @@ async fn start_payment(browser: &Browser, detail: Value) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs `script` (an async function body) in the current window and
-/// returns what it returns; a rejection is an error.
-async fn run_async(browser: &Browser, script: &str) -> anyhow::Result<Value> {
-    let wrapped = format!(
-        "const done = arguments[arguments.length - 1];\
-         (async () => {{ {script} }})().then((value) => done({{ value }}), (e) => done({{ error: String(e) }}));"
-    );
-    let answer = browser.client.execute_async(&wrapped, vec![]).await?;
-    match answer.get("error") {
-        Some(error) => anyhow::bail!("the script failed: {error}"),
-        None => Ok(answer["value"].clone()),
-    }
-}
-
 /// Opens `url` in a new tab of the browser and switches to it.
 async fn open_tab(browser: &Browser, url: &str) -> anyhow::Result<WindowHandle> {
     let tab = browser.client.new_window(true).await?.handle;
@@ -315,7 +285,7 @@ async fn wallet_window_for(browser: &Browser, request_id: &str) -> anyhow::Resul
          }}\
          throw new Error('no wallet window for {request_id} after 10 s');"
     );
-    run_async(browser, &script).await
+    browser.run_async(&script).await
 }
 
 /// The results the page has heard, as the wire type.
@@ -377,11 +347,9 @@ async fn pays_through_the_wallet_window(
         url.starts_with(&page) && !url.contains("ext="),
         "the wallet window shows {url} (host.js takes #ext=… out of the URL)"
     );
-    let pending = run_async(
-        browser,
-        "return Object.keys(await chrome.storage.session.get(null)).length;",
-    )
-    .await?;
+    let pending = browser
+        .run_async("return Object.keys(await chrome.storage.session.get(null)).length;")
+        .await?;
     ensure!(
         pending == json!(1),
         "{pending} requests are pending; only req_paid should be"
@@ -405,7 +373,9 @@ async fn pays_through_the_wallet_window(
     );
     let kind = browser.js("return window.kessaiWalletHost.kind;", vec![]).await?;
     ensure!(kind == json!("extension"), "kessaiWalletHost.kind is {kind}");
-    let taken = run_async(browser, "return await window.kessaiWalletHost.takeStart();").await?;
+    let taken = browser
+        .run_async("return await window.kessaiWalletHost.takeStart();")
+        .await?;
     let taken: StartMessage =
         serde_json::from_value(taken.clone()).with_context(|| format!("takeStart() gave {taken}"))?;
     ensure!(taken == message, "takeStart() gave another message: {taken:?}");
@@ -428,7 +398,7 @@ async fn pays_through_the_wallet_window(
         window["window_id"]
     );
     ensure!(
-        run_async(browser, &closed).await? == json!(true),
+        browser.run_async(&closed).await? == json!(true),
         "the wallet window stayed open"
     );
     close_tab(browser, shop_window).await?;
@@ -460,11 +430,9 @@ async fn closing_the_window_cancels(
     open_tab(browser, &format!("{base}wallet/index.html")).await?;
     let window = wallet_window_for(browser, "req_closed").await?;
     // As the user closing it.
-    run_async(
-        browser,
-        &format!("await chrome.windows.remove({});", window["window_id"]),
-    )
-    .await?;
+    browser
+        .run_async(&format!("await chrome.windows.remove({});", window["window_id"]))
+        .await?;
     close_tab(browser, shop_window).await?;
     let results = wait_for_results(browser, 2).await?;
     let expected = PaymentResult {
@@ -481,14 +449,14 @@ async fn closing_the_window_cancels(
 /// to take, and its storage keeps what it saves.
 async fn toolbar_page_has_no_payment(browser: &Browser, shop_window: &WindowHandle, base: &str) -> anyhow::Result<()> {
     open_tab(browser, &format!("{base}wallet/index.html")).await?;
-    let checked = run_async(
-        browser,
-        "const host = window.kessaiWalletHost;\
+    let checked = browser
+        .run_async(
+            "const host = window.kessaiWalletHost;\
          const start = await host.takeStart();\
          await host.save('kessai-extension-test', 'kept');\
          return { start, kept: await host.load('kessai-extension-test'), none: await host.load('kessai-absent') };",
-    )
-    .await?;
+        )
+        .await?;
     ensure!(
         checked == json!({ "start": null, "kept": "kept", "none": null }),
         "the host of a page opened without a payment says {checked}"

@@ -34,7 +34,7 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, ensure, Context};
+use anyhow::{ensure, Context};
 use base64::Engine;
 use fantoccini::wd::WindowHandle;
 use fantoccini::Locator;
@@ -522,38 +522,10 @@ async fn choose_automatically(suite: &mut Suite) -> anyhow::Result<()> {
     shop_says_paid(suite, "wallet-shop-paid-automatic").await
 }
 
-/// `chrome-extension://{id}/`, from the service worker's DevTools target.
-async fn extension_base_url(browser: &Browser) -> anyhow::Result<String> {
-    wait_for("the extension's service worker", || async {
-        let targets = browser.cdp("Target.getTargets", json!({})).await?;
-        let worker = targets["targetInfos"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|target| target["url"].as_str())
-            .find(|url| url.starts_with("chrome-extension://") && url.ends_with("/service-worker.js"));
-        Ok(worker.map(|url| url.trim_end_matches("service-worker.js").to_string()))
-    })
-    .await
-}
-
-/// Runs `script` (an async function body) in the current window.
-async fn run_async(browser: &Browser, script: &str) -> anyhow::Result<Value> {
-    let wrapped = format!(
-        "const done = arguments[arguments.length - 1];\
-         (async () => {{ {script} }})().then((value) => done({{ value }}), (e) => done({{ error: String(e) }}));"
-    );
-    let answer = browser.client.execute_async(&wrapped, vec![]).await?;
-    match answer.get("error") {
-        Some(error) => bail!("the script failed: {error}"),
-        None => Ok(answer["value"].clone()),
-    }
-}
-
 /// e. The extension's wallet: its own account, then a payment it carries.
 async fn through_the_extension(suite: &mut Suite) -> anyhow::Result<()> {
     let browser = &suite.browser;
-    let page = format!("{}wallet/index.html", extension_base_url(browser).await?);
+    let page = format!("{}wallet/index.html", browser.extension_base_url().await?);
     let tab = browser.client.new_window(true).await?.handle;
     browser.client.switch_to_window(tab.clone()).await?;
     browser.goto(&format!("{page}#/add")).await?;
@@ -567,17 +539,17 @@ async fn through_the_extension(suite: &mut Suite) -> anyhow::Result<()> {
     // The service worker opened the wallet in a window WebDriver cannot
     // see; its key is in the extension's session storage.
     browser.client.switch_to_window(tab.clone()).await?;
-    let key = run_async(
-        browser,
-        "for (let i = 0; i < 200; i++) {\
+    let key = browser
+        .run_async(
+            "for (let i = 0; i < 200; i++) {\
            const items = await chrome.storage.session.get(null);\
            const found = Object.entries(items).find(([, p]) => p.window_id !== null);\
            if (found) return found[0].replace('pending:', '');\
            await new Promise((resolve) => setTimeout(resolve, 50));\
          }\
          throw new Error('no wallet window after 10 s');",
-    )
-    .await?;
+        )
+        .await?;
     let key = key.as_str().context("no request key")?.to_string();
     browser.goto("about:blank").await?;
     browser.goto(&format!("{page}#ext={key}")).await?;
@@ -600,11 +572,10 @@ async fn through_the_extension(suite: &mut Suite) -> anyhow::Result<()> {
 
 /// Keeps the tokens of the extension's wallet (the current tab), for h.
 async fn suite_tokens_from_host(suite: &mut Suite) -> anyhow::Result<()> {
-    let saved = run_async(
-        &suite.browser,
-        "return await window.kessaiWalletHost.load('kessai-wallet');",
-    )
-    .await?;
+    let saved = suite
+        .browser
+        .run_async("return await window.kessaiWalletHost.load('kessai-wallet');")
+        .await?;
     let saved = saved.as_str().context("the extension's wallet saved nothing")?;
     suite.tokens.extend(tokens_in(saved));
     Ok(())
