@@ -18,36 +18,16 @@ TOOLS="$KESSAI_TOOLS"
 OUT="$PWD/target/wallet"
 TRUNK_VERSION=0.21.14
 
-need_target wasm32-unknown-unknown
-
-# wasm-bindgen's CLI must equal the library version in Cargo.lock (and the
-# `wasm_bindgen` of Trunk.toml, which trunk checks).
-WBG_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
-if [ -z "$WBG_VERSION" ]; then
-    echo "build-wallet: no wasm-bindgen in Cargo.lock" >&2
-    exit 1
-fi
+need_wasm_tools build-wallet
+# Trunk checks that Trunk.toml's `wasm_bindgen` equals the CLI it finds.
 if ! grep -q "^wasm_bindgen = \"$WBG_VERSION\"" Trunk.toml; then
     echo "build-wallet: Trunk.toml's wasm_bindgen differs from Cargo.lock's $WBG_VERSION" >&2
     exit 1
-fi
-if ! "$TOOLS/bin/wasm-bindgen" --version 2>/dev/null | grep -qx "wasm-bindgen $WBG_VERSION"; then
-    echo "build-wallet: installing wasm-bindgen-cli $WBG_VERSION into $TOOLS (about 2 minutes)" >&2
-    # Without --locked: the CLI's own lock pins a webpki-roots the registry lacks.
-    cargo install --quiet --root "$TOOLS" "wasm-bindgen-cli@$WBG_VERSION"
-fi
-# Debian's and cargo's wasm-opt cannot read current wasm-bindgen output; npm's can.
-if [ ! -x "$TOOLS/node_modules/.bin/wasm-opt" ]; then
-    command -v npm >/dev/null 2>&1 || need_command npm npm
-    echo "build-wallet: installing binaryen (npm) into $TOOLS" >&2
-    npm install --silent --no-audit --no-fund --prefix "$TOOLS" binaryen
 fi
 if ! "$TOOLS/bin/trunk" --version 2>/dev/null | grep -qx "trunk $TRUNK_VERSION"; then
     echo "build-wallet: installing trunk $TRUNK_VERSION into $TOOLS (about 6 minutes)" >&2
     cargo install --locked --quiet --root "$TOOLS" "trunk@$TRUNK_VERSION"
 fi
-# npm's binaryen first: trunk takes the wasm-opt it finds in PATH.
-export PATH="$TOOLS/node_modules/.bin:$TOOLS/bin:$PATH"
 
 "$TOOLS/bin/trunk" build --config Trunk.toml --dist "$OUT"
 # The server embeds $OUT when built (server/build.rs). Cargo watches the

@@ -15,30 +15,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
 
-TOOLS="$KESSAI_TOOLS"
 OUT="$PWD/target/widget"
 BUDGET_GZIP_BYTES=$((80 * 1024))
 
-need_target wasm32-unknown-unknown
-
-# wasm-bindgen's CLI must equal the library version in Cargo.lock.
-WBG_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
-if [ -z "$WBG_VERSION" ]; then
-    echo "build-widget: no wasm-bindgen in Cargo.lock" >&2
-    exit 1
-fi
-if ! "$TOOLS/bin/wasm-bindgen" --version 2>/dev/null | grep -qx "wasm-bindgen $WBG_VERSION"; then
-    echo "build-widget: installing wasm-bindgen-cli $WBG_VERSION into $TOOLS (about 2 minutes)" >&2
-    # Without --locked: the CLI's own lock pins a webpki-roots the registry lacks.
-    cargo install --quiet --root "$TOOLS" "wasm-bindgen-cli@$WBG_VERSION"
-fi
-# Debian's and cargo's wasm-opt cannot read current wasm-bindgen output; npm's can.
-if [ ! -x "$TOOLS/node_modules/.bin/wasm-opt" ]; then
-    command -v npm >/dev/null 2>&1 || need_command npm npm
-    echo "build-widget: installing binaryen (npm) into $TOOLS" >&2
-    npm install --silent --no-audit --no-fund --prefix "$TOOLS" binaryen
-fi
-export PATH="$TOOLS/node_modules/.bin:$TOOLS/bin:$PATH"
+need_wasm_tools build-widget
 
 cargo build -p kessai-checkout --target wasm32-unknown-unknown --profile wasm-release
 rm -rf "$OUT"

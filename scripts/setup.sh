@@ -29,3 +29,29 @@ need_command() {
         else sudo apt-get update -qq && sudo apt-get install -y -qq "$2" >/dev/null; fi
     fi
 }
+
+need_wasm_tools() {
+    # need_wasm_tools SCRIPT_NAME: the wasm32 target, wasm-bindgen-cli at the
+    # Cargo.lock version and npm's binaryen in $KESSAI_TOOLS, first in PATH.
+    # Sets WBG_VERSION.
+    need_target wasm32-unknown-unknown
+    # wasm-bindgen's CLI must equal the library version in Cargo.lock.
+    WBG_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+    if [ -z "$WBG_VERSION" ]; then
+        echo "$1: no wasm-bindgen in Cargo.lock" >&2
+        exit 1
+    fi
+    if ! "$KESSAI_TOOLS/bin/wasm-bindgen" --version 2>/dev/null | grep -qx "wasm-bindgen $WBG_VERSION"; then
+        echo "$1: installing wasm-bindgen-cli $WBG_VERSION into $KESSAI_TOOLS (about 2 minutes)" >&2
+        # Without --locked: the CLI's own lock pins a webpki-roots the registry lacks.
+        cargo install --quiet --root "$KESSAI_TOOLS" "wasm-bindgen-cli@$WBG_VERSION"
+    fi
+    # Debian's and cargo's wasm-opt cannot read current wasm-bindgen output; npm's can.
+    if [ ! -x "$KESSAI_TOOLS/node_modules/.bin/wasm-opt" ]; then
+        command -v npm >/dev/null 2>&1 || need_command npm npm
+        echo "$1: installing binaryen (npm) into $KESSAI_TOOLS" >&2
+        npm install --silent --no-audit --no-fund --prefix "$KESSAI_TOOLS" binaryen
+    fi
+    # npm's binaryen first: trunk takes the wasm-opt it finds in PATH.
+    export PATH="$KESSAI_TOOLS/node_modules/.bin:$KESSAI_TOOLS/bin:$PATH"
+}
