@@ -99,6 +99,8 @@ pub mod peer;
 pub mod secret;
 // Standard Webhooks signatures.
 pub mod webhooks;
+// Terminals, transaction numbers and in-store payment (section 13).
+pub mod terminal;
 // The server wallet API, the start message and the page ↔ wallet events.
 pub mod wallet;
 
