@@ -42,7 +42,16 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$KESSAI_TOOLS/bin/wasm-bindgen-test-
     CHROMEDRIVER=$(command -v chromedriver) \
     cargo test -p kessai-wallet --target wasm32-unknown-unknown
 
+step "POS terminal: lint for wasm32, then build for the browser with Trunk"
+cargo clippy -p kessai-pos --target wasm32-unknown-unknown -- -D warnings
+./scripts/build-pos.sh
+
+step "POS terminal: component tests in headless Chromium"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$KESSAI_TOOLS/bin/wasm-bindgen-test-runner" \
+    CHROMEDRIVER=$(command -v chromedriver) \
+    cargo test -p kessai-pos --target wasm32-unknown-unknown
+
 step "tests (unit, integration over HTTP, the real binary, end to end in Chromium)"
-# After build-widget.sh and build-wallet.sh: this build embeds both.
+# After build-widget.sh, build-wallet.sh and build-pos.sh: this build embeds all three.
 cargo build -p kessai-server
 KESSAI_E2E=1 cargo test --workspace --all-features

@@ -42,6 +42,9 @@ pub struct Config {
     /// Serve the web wallet from this folder instead of the embedded copy
     /// (`--wallet-dir`).
     pub wallet_dir: Option<PathBuf>,
+    /// Serve the POS terminal from this folder instead of the embedded copy
+    /// (`--pos-dir`).
+    pub pos_dir: Option<PathBuf>,
     /// Which notify URLs are accepted and which addresses webhooks may be
     /// delivered to (`--allow-http-webhooks`, `--allow-private-webhooks`).
     pub webhook_policy: WebhookPolicy,
@@ -111,6 +114,7 @@ impl Config {
             wallet_refresh_after_s: 60,
             widget_dir: None,
             wallet_dir: None,
+            pos_dir: None,
             webhook_policy: WebhookPolicy::default(),
             limits: Limits::default(),
             tls: None,

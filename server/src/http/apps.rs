@@ -101,6 +101,9 @@ fn folder_override(config: &Config, app: &BrowserApp) -> Option<PathBuf> {
     if app.id == catalog::WALLET.id {
         return config.wallet_dir.clone();
     }
+    if app.id == catalog::POS.id {
+        return config.pos_dir.clone();
+    }
     None
 }
 

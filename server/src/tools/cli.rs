@@ -92,6 +92,9 @@ pub struct ServeArgs {
     /// Serve the web wallet at /wallet/ from this folder (scripts/build-wallet.sh writes target/wallet) instead of the copy built into the binary.
     #[arg(long, env = "KESSAI_WALLET_DIR")]
     pub wallet_dir: Option<PathBuf>,
+    /// Serve the POS terminal at /pos/ from this folder (scripts/build-pos.sh writes target/pos) instead of the copy built into the binary.
+    #[arg(long, env = "KESSAI_POS_DIR")]
+    pub pos_dir: Option<PathBuf>,
     #[command(flatten)]
     pub webhooks: WebhookArgs,
     #[command(flatten)]
@@ -153,6 +156,7 @@ impl ServeArgs {
         config.wallet_session_ttl_s = self.wallet_session_ttl_s.max(1);
         config.widget_dir = self.widget_dir.clone();
         config.wallet_dir = self.wallet_dir.clone();
+        config.pos_dir = self.pos_dir.clone();
         config.webhook_policy = self.webhooks.policy();
         let net = &self.network;
         let read_timeout = std::time::Duration::from_secs(net.request_read_timeout_s.max(1));

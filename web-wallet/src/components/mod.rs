@@ -10,3 +10,6 @@ pub mod payment_sheet;
 pub mod receipt;
 /// Password-only login for an address whose session ended.
 pub mod relogin;
+/// The receipt of an in-store payment (PROTOCOL section 13): the phone
+/// shows it, the POS terminal prints it.
+pub mod terminal_receipt;

@@ -63,8 +63,24 @@ pub const WALLET: BrowserApp = BrowserApp {
     file_not_found_code: "wallet_file_not_found",
 };
 
+/// The POS terminal (PROTOCOL section 13), built with Trunk by
+/// `scripts/build-pos.sh`: a clerk's billing terminal at `/pos/`, relative
+/// URLs like the wallet's.
+pub const POS: BrowserApp = BrowserApp {
+    id: "pos",
+    title: "POS terminal",
+    url_prefix: "/pos",
+    build_folder: "pos",
+    build_dir_env: "KESSAI_POS_BUILD_DIR",
+    build_command: "./scripts/build-pos.sh",
+    override_option: "--pos-dir",
+    entry: "index.html",
+    not_built_code: "pos_not_built",
+    file_not_found_code: "pos_file_not_found",
+};
+
 /// Every browser app, in the order they are embedded and routed.
-pub const APPS: &[&BrowserApp] = &[&WIDGET, &WALLET];
+pub const APPS: &[&BrowserApp] = &[&WIDGET, &WALLET, &POS];
 
 /// The Content-Type of a file, from its extension. Browsers refuse module
 /// scripts without a JavaScript type and compile wasm in a streaming way
