@@ -1,4 +1,5 @@
 use kessai_protocol::terminal::MenuItem;
+use kessai_wallet::i18n::Lang;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -7,9 +8,6 @@ use crate::context::{lang_of, PosContext};
 use crate::i18n::text;
 use crate::settings::{Currency, Settings};
 use crate::state::Action;
-
-/// A change the form makes to the draft with an input's value.
-type Edit = std::rc::Rc<dyn Fn(&mut Draft, String)>;
 
 /// One row of the form: prices stay text until saved, so a half-typed
 /// price is not lost or rounded.
@@ -34,7 +32,7 @@ impl Draft {
     }
 
     /// The settings this form says, or None when a price does not parse.
-    fn settings(&self, lang: Option<kessai_wallet::i18n::Lang>) -> Option<Settings> {
+    fn settings(&self, lang: Option<Lang>) -> Option<Settings> {
         let articles = self
             .rows
             .iter()
@@ -66,6 +64,29 @@ fn rows(articles: &[MenuItem], currency: Currency) -> Vec<Row> {
         .collect()
 }
 
+/// The form's draft, as every control of it changes it.
+type DraftHandle = UseStateHandle<Option<Draft>>;
+
+/// A callback that applies `change` to the draft.
+fn change_draft<E: 'static>(draft: &DraftHandle, change: impl Fn(&mut Draft, E) + 'static) -> Callback<E> {
+    let draft = draft.clone();
+    Callback::from(move |event: E| {
+        if let Some(mut next) = (*draft).clone() {
+            change(&mut next, event);
+            draft.set(Some(next));
+        }
+    })
+}
+
+/// The value of the input or select an event came from.
+fn value_of(event: &Event) -> String {
+    event
+        .target_dyn_into::<HtmlInputElement>()
+        .map(|i| i.value())
+        .or_else(|| event.target_dyn_into::<HtmlSelectElement>().map(|s| s.value()))
+        .unwrap_or_default()
+}
+
 /// The currency and the articles (the catalogue of "Items" and of "Let the
 /// customer order"), kept in this browser.
 #[function_component(SettingsPage)]
@@ -78,80 +99,9 @@ pub fn settings_page() -> Html {
     };
     let lang = lang_of(&pos);
     let text = text(lang);
-    let edit = |change: Edit| {
-        let draft = draft.clone();
-        Callback::from(move |event: Event| {
-            let value = event
-                .target_dyn_into::<HtmlInputElement>()
-                .map(|i| i.value())
-                .or_else(|| event.target_dyn_into::<HtmlSelectElement>().map(|s| s.value()))
-                .unwrap_or_default();
-            if let Some(mut next) = (*draft).clone() {
-                change(&mut next, value);
-                draft.set(Some(next));
-            }
-        })
-    };
-    let set_currency = edit(std::rc::Rc::new(|d: &mut Draft, v: String| {
-        d.currency = Currency::from_code(&v).unwrap_or(d.currency)
-    }));
-    let row = |index: usize, row: &Row| {
-        let name = edit(std::rc::Rc::new(move |d: &mut Draft, v| d.rows[index].name = v));
-        let price = edit(std::rc::Rc::new(move |d: &mut Draft, v| d.rows[index].price = v));
-        let delete = {
-            let draft = draft.clone();
-            Callback::from(move |_: MouseEvent| {
-                if let Some(mut next) = (*draft).clone() {
-                    next.rows.remove(index);
-                    draft.set(Some(next));
-                }
-            })
-        };
-        let ok = parse_price(&row.price, current.currency.code()).is_some();
-        html! {
-            <li class="article-row">
-                <input aria-label={text.article_name} value={row.name.clone()} onchange={name} />
-                <input aria-label={text.price} inputmode="decimal" class="price" value={row.price.clone()}
-                    onchange={price} aria-invalid={(!ok).then_some("true")} />
-                <button type="button" class="ghost" onclick={delete}>{ text.delete }</button>
-            </li>
-        }
-    };
-    let add = {
-        let draft = draft.clone();
-        let name = if lang == kessai_wallet::i18n::Lang::Ja {
-            "新しい商品"
-        } else {
-            "New article"
-        };
-        Callback::from(move |_: MouseEvent| {
-            let Some(mut next) = (*draft).clone() else { return };
-            let taken: Vec<MenuItem> = next
-                .rows
-                .iter()
-                .map(|r| MenuItem {
-                    code: r.code.clone(),
-                    name: r.name.clone(),
-                    unit_price: 0,
-                })
-                .collect();
-            next.rows.push(Row {
-                code: new_code(name, &taken),
-                name: name.into(),
-                price: "0".into(),
-            });
-            draft.set(Some(next));
-        })
-    };
-    let reset = {
-        let draft = draft.clone();
-        Callback::from(move |_: MouseEvent| {
-            if let Some(mut next) = (*draft).clone() {
-                next.rows = rows(&default_articles(), next.currency);
-                draft.set(Some(next));
-            }
-        })
-    };
+    let set_currency = change_draft(&draft, |d, e: Event| {
+        d.currency = Currency::from_code(&value_of(&e)).unwrap_or(d.currency)
+    });
     let save = {
         let (pos, invalid, current) = (pos.clone(), invalid.clone(), current.clone());
         Callback::from(move |event: SubmitEvent| {
@@ -177,12 +127,10 @@ pub fn settings_page() -> Html {
                     }) }
                 </select>
                 <h2>{ text.articles }</h2>
-                <ul class="article-rows">{ for current.rows.iter().enumerate().map(|(i, r)| row(i, r)) }</ul>
-                <div class="row-actions">
-                    <button type="button" class="secondary" onclick={add}
-                        disabled={current.rows.len() >= ARTICLES_MAX}>{ text.add_article }</button>
-                    <button type="button" class="ghost" onclick={reset}>{ text.reset_articles }</button>
-                </div>
+                <ul class="article-rows">
+                    { for current.rows.iter().enumerate().map(|(i, r)| article_row(&draft, &current, i, r, lang)) }
+                </ul>
+                { row_actions(&draft, &current, lang) }
                 if *invalid { <p class="error" role="alert">{ text.bad_price }</p> }
                 <div class="actions">
                     <button type="button" class="secondary" onclick={back}>{ text.back }</button>
@@ -190,5 +138,58 @@ pub fn settings_page() -> Html {
                 </div>
             </form>
         </section>
+    }
+}
+
+/// One article: its name, its price (flagged while it does not parse) and
+/// Delete.
+fn article_row(draft: &DraftHandle, current: &Draft, index: usize, row: &Row, lang: Lang) -> Html {
+    let text = text(lang);
+    let name = change_draft(draft, move |d, e: Event| d.rows[index].name = value_of(&e));
+    let price = change_draft(draft, move |d, e: Event| d.rows[index].price = value_of(&e));
+    let delete = change_draft(draft, move |d, _: MouseEvent| {
+        d.rows.remove(index);
+    });
+    let ok = parse_price(&row.price, current.currency.code()).is_some();
+    html! {
+        <li class="article-row">
+            <input aria-label={text.article_name} value={row.name.clone()} onchange={name} />
+            <input aria-label={text.price} inputmode="decimal" class="price" value={row.price.clone()}
+                onchange={price} aria-invalid={(!ok).then_some("true")} />
+            <button type="button" class="ghost" onclick={delete}>{ text.delete }</button>
+        </li>
+    }
+}
+
+/// "Add article" and "Restore the default articles".
+fn row_actions(draft: &DraftHandle, current: &Draft, lang: Lang) -> Html {
+    let text = text(lang);
+    let name = match lang {
+        Lang::En => "New article",
+        Lang::Ja => "新しい商品",
+    };
+    let add = change_draft(draft, move |d, _: MouseEvent| {
+        let taken: Vec<MenuItem> = d
+            .rows
+            .iter()
+            .map(|r| MenuItem {
+                code: r.code.clone(),
+                name: r.name.clone(),
+                unit_price: 0,
+            })
+            .collect();
+        d.rows.push(Row {
+            code: new_code(name, &taken),
+            name: name.into(),
+            price: "0".into(),
+        });
+    });
+    let reset = change_draft(draft, |d, _: MouseEvent| d.rows = rows(&default_articles(), d.currency));
+    html! {
+        <div class="row-actions">
+            <button type="button" class="secondary" onclick={add}
+                disabled={current.rows.len() >= ARTICLES_MAX}>{ text.add_article }</button>
+            <button type="button" class="ghost" onclick={reset}>{ text.reset_articles }</button>
+        </div>
     }
 }
