@@ -62,6 +62,8 @@ pub struct Sale {
     pub busy: Option<Busy>,
 }
 
+// One sale at a time: the size of its phase is not worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum SalePhase {
     /// `POST /v1/terminal/transactions` with this body is under way.
@@ -94,7 +96,9 @@ pub enum Screen {
     Final,
 }
 
-/// Everything that can happen to the terminal.
+/// Everything that can happen to the terminal. One action per event, gone
+/// once applied: its size is not worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// The saved settings and, if this tab signed in before, its key.
