@@ -6,6 +6,7 @@
 //! says which ([`Pos::screen`]), so a reload never lands mid-flow on a
 //! screen whose transaction is gone.
 
+use gloo::events::EventListener;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
@@ -63,6 +64,7 @@ pub fn pos_provider(props: &ProviderProps) -> Html {
             }
         });
     }
+    use_later_keys(props.boot, dispatch.clone());
     use_saving(&pos, props.boot);
     use_sign_in(&pos, dispatch);
     let lang = lang_of(&pos);
@@ -79,6 +81,22 @@ pub fn pos_provider(props: &ProviderProps) -> Html {
             { props.children.clone() }
         </ContextProvider<PosContext>>
     }
+}
+
+/// A `#key=…` link opened while the terminal is already open changes only
+/// the hash: no new page, so no boot. It is taken here instead.
+#[hook]
+fn use_later_keys(boot: bool, dispatch: Callback<Action>) {
+    use_effect_with(boot, move |boot| {
+        let listener = boot.then(web_sys::window).flatten().map(|window| {
+            EventListener::new(&window, "hashchange", move |_| {
+                if let Some(key) = storage::take_key_from_fragment() {
+                    dispatch.emit(Action::SignIn(key));
+                }
+            })
+        });
+        move || drop(listener)
+    });
 }
 
 /// Saves the settings and the signed-in key whenever they change, never

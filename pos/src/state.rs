@@ -229,9 +229,11 @@ pub fn reduce(mut pos: Pos, action: Action) -> Pos {
                 pos.session = Session::SigningIn(key);
             }
         }
+        // A key may arrive while signed in (a `#key=` link opened in the
+        // till's tab): it is another terminal, so nothing of this one stays.
         Action::SignIn(key) => {
+            pos = signed_out(pos);
             pos.session = Session::SigningIn(key);
-            pos.error = None;
         }
         Action::SignedIn(terminal) => {
             if let Session::SigningIn(key) = &pos.session {

@@ -30,8 +30,10 @@ pub fn outcome_page() -> Html {
     });
     let why = txn.decline_code.map(|code| i18n::decline(lang, code));
     let class = classes!("outcome", if paid { "ok" } else { "bad" });
+    let layout = classes!("final", "card", txn.receipt.is_some().then_some("with-receipt"));
     html! {
-        <section class="final card" aria-labelledby="outcome-title">
+        <section class={layout} aria-labelledby="outcome-title">
+            <div class="final-side">
             <div class={class}>
                 <span class="mark" aria-hidden="true">{ if paid { "✓" } else { "✕" } }</span>
                 <h1 id="outcome-title" role="status" data-status={txn.status.as_str()}>
@@ -39,15 +41,16 @@ pub fn outcome_page() -> Html {
                 </h1>
                 if let Some(why) = why { <p class="why">{ why }</p> }
             </div>
-            if let Some(receipt) = &txn.receipt {
-                <TerminalReceiptView receipt={receipt.clone()} {lang} />
-            }
             <div class="actions">
                 if txn.receipt.is_some() {
                     <button type="button" class="secondary" onclick={print}>{ text.print }</button>
                 }
                 <button type="button" class="primary" onclick={new_sale}>{ text.new_sale }</button>
             </div>
+            </div>
+            if let Some(receipt) = &txn.receipt {
+                <TerminalReceiptView receipt={receipt.clone()} {lang} />
+            }
         </section>
     }
 }

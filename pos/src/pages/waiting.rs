@@ -39,6 +39,7 @@ pub fn waiting_page() -> Html {
                     <p class="instruction">{ text.enter_number }</p>
                     { due }
                     <Countdown expires_at={txn.expires_at} {lang} />
+                    <div class="actions"><CancelButton /></div>
                 </div>
                 <figure class="qr">
                     <img src={qr_image_url(&txn.qr)} alt={format!("QR {}", txn.number)} width="240" height="240" />
@@ -49,7 +50,6 @@ pub fn waiting_page() -> Html {
                 <OrderLines order={order.clone()} {lang} />
             }
             if let Some(error) = &pos.error { <p class="error" role="alert">{ error }</p> }
-            <div class="actions"><CancelButton /></div>
         </section>
     }
 }

@@ -282,3 +282,10 @@ fn settings_open_only_between_sales() {
     assert_eq!((pos.screen(), pos.currency()), (Screen::NewSale, "EUR"));
     assert_eq!(reduce(waiting(), Action::OpenSettings).screen(), Screen::Waiting);
 }
+
+#[test]
+fn a_new_key_starts_a_new_terminal() {
+    let pos = reduce(waiting(), Action::SignIn(Secret::new("tk_other".into())));
+    assert_eq!(pos.session, Session::SigningIn(Secret::new("tk_other".into())));
+    assert_eq!((pos.sale, pos.entry.minor()), (None, 0));
+}
