@@ -511,6 +511,7 @@ mod emv_qr {
             let read = emv::parse(&payload).unwrap();
             amounts.push(read.amount);
             assert_eq!(read, fields);
+            assert_eq!(read.payload().unwrap(), payload, "parse and payload are inverses");
         }
         // The vectors cover yen, cents, a small amount and none.
         assert_eq!(amounts, [Some(1155), Some(1050), Some(5), None]);
