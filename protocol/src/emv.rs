@@ -9,8 +9,8 @@
 //! accepts only what [`Fields::payload`] writes (tags in order, amount in its
 //! canonical form), so parsing and writing are exact inverses.
 //!
-//! With the `qr` feature, [`svg`] draws a payload as a QR code and
-//! [`qr_modules`] gives its module matrix.
+//! With the `qr` feature, `svg` draws a payload as a QR code and
+//! `qr_modules` gives its module matrix (not linked: absent without it).
 
 use core::fmt::Write as _;
 
