@@ -30,7 +30,7 @@ const WEB_LABEL: &str = "WEB";
 pub async fn step<T, F>(state: &AppState, id: &str, f: F) -> Result<T>
 where
     T: Send + 'static,
-    F: for<'c> FnOnce(&'c mut kessai_core::store::Conn) -> futures::future::BoxFuture<'c, Result<T>>
+    F: for<'c> FnOnce(&'c mut kessai_core::store::Conn) -> futures_util::future::BoxFuture<'c, Result<T>>
         + Clone
         + Send
         + 'static,

@@ -42,7 +42,7 @@ pub fn check_profile(name: Option<&str>, city: Option<&str>, country: Option<&st
     if name.is_some_and(|n| !printable(n, NAME_LEN_MAX)) {
         return Err("--qr-name must be 1 to 25 printable ASCII characters".into());
     }
-    if city.is_some_and(|c| !printable(c, 15)) {
+    if city.is_some_and(|c| !printable(c, kessai_protocol::emv::CITY_LEN_MAX)) {
         return Err("--city must be 1 to 15 printable ASCII characters".into());
     }
     if country.is_some_and(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase())) {
@@ -90,7 +90,52 @@ pub struct Payload<'a> {
 impl Payload<'_> {
     /// The EMV string.
     pub fn text(&self) -> Result<String> {
-        // Replaced by kessai_protocol::emv when it lands.
-        Ok(format!("{}", self.number))
+        let fields = kessai_protocol::emv::Fields {
+            institution_id: self.institution_id.to_string(),
+            merchant_id: self.merchant_id.to_string(),
+            mcc: self.profile.mcc.clone(),
+            currency: self.currency.to_string(),
+            amount: self.amount,
+            country: self.profile.country.clone(),
+            merchant_name: self.profile.name.clone(),
+            city: self.profile.city.clone(),
+            number: self.number.to_string(),
+            terminal_label: self.label.to_string(),
+        };
+        // Every value was checked when stored; a failure here is ours.
+        fields
+            .payload()
+            .map_err(|e| Error::internal(format!("QR payload of {}: {e}", self.number)))
     }
+}
+
+/// What `kessai merchant create` may say of the QR code.
+#[derive(Debug, Clone, Default)]
+pub struct QrSettings {
+    pub name: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+    pub mcc: Option<String>,
+}
+
+impl QrSettings {
+    pub fn check(&self) -> std::result::Result<(), String> {
+        check_profile(
+            self.name.as_deref(),
+            self.city.as_deref(),
+            self.country.as_deref(),
+            self.mcc.as_deref(),
+        )
+    }
+}
+
+/// Stores the merchant's QR settings (unset ones keep the defaults).
+pub async fn set_profile(conn: &mut crate::store::Conn, merchant_id: &str, settings: &QrSettings) -> anyhow::Result<()> {
+    settings.check().map_err(anyhow::Error::msg)?;
+    conn.execute(
+        "UPDATE merchants SET qr_name = $2, qr_city = $3, qr_country = $4, qr_mcc = $5 WHERE id = $1",
+        args![merchant_id, &settings.name, &settings.city, &settings.country, &settings.mcc],
+    )
+    .await?;
+    Ok(())
 }
