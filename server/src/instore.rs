@@ -15,9 +15,8 @@ use kessai_core::{Error, Result};
 use kessai_protocol::api::PaymentType;
 use kessai_protocol::money::Money;
 use kessai_protocol::terminal::{
-    Authentication, AuthenticationStatus, ConfirmTransaction, ConfirmedTransaction, PayerTransaction,
-    TerminalInfo, TerminalKind, TerminalMerchant, TerminalPayer, TerminalTransaction, TransactionCreated,
-    TransactionStatus,
+    Authentication, AuthenticationStatus, ConfirmTransaction, ConfirmedTransaction, PayerTransaction, TerminalInfo,
+    TerminalKind, TerminalMerchant, TerminalPayer, TerminalTransaction, TransactionCreated, TransactionStatus,
 };
 
 use crate::http::state::AppState;
@@ -193,8 +192,8 @@ pub async fn wait_for_change(state: &AppState, id: &str, first: Txn, wait: Durat
     let seen = (first.status, first.updated_at);
     let mut current = record::get_pooled(&state.node.reader, id).await?.unwrap_or(first);
     // Wake at the expiry too: nothing is written then, but it is a change.
-    let expiry = tokio::time::Instant::now()
-        + Duration::from_secs(u64::try_from(current.expires_at - now).unwrap_or(0));
+    let expiry =
+        tokio::time::Instant::now() + Duration::from_secs(u64::try_from(current.expires_at - now).unwrap_or(0));
     let deadline = (tokio::time::Instant::now() + wait).min(expiry);
     while (current.status, current.updated_at) == seen {
         match tokio::time::timeout_at(deadline, changes.recv()).await {
@@ -239,7 +238,12 @@ pub async fn answer(state: &AppState, user: &WalletUser, id: &str, pin: String) 
 
 /// The payer's final confirmation (D3): the payer's account is resolved as
 /// a second request's would be, then one step settles and closes.
-pub async fn confirm(state: &AppState, user: &WalletUser, id: &str, req: ConfirmTransaction) -> Result<ConfirmedTransaction> {
+pub async fn confirm(
+    state: &AppState,
+    user: &WalletUser,
+    id: &str,
+    req: ConfirmTransaction,
+) -> Result<ConfirmedTransaction> {
     let shown = Money::new(req.amount, &req.currency, "amount")?;
     let t = record::get_pooled(&state.node.reader, id)
         .await?
@@ -263,7 +267,10 @@ pub async fn confirm(state: &AppState, user: &WalletUser, id: &str, req: Confirm
         payment_type: PaymentType::Account,
         funding: Funding::Account(payer.account_id.clone()),
         card: Some((brand, String::new())),
-        user: Some(PayerUser { id: user.id.clone(), key }),
+        user: Some(PayerUser {
+            id: user.id.clone(),
+            key,
+        }),
         jti: None,
         guess: None,
     };
@@ -273,7 +280,10 @@ pub async fn confirm(state: &AppState, user: &WalletUser, id: &str, req: Confirm
         .map(|age| payers::old_enough(payer.birth_date.as_deref(), age, now))
         .unwrap_or(true);
     let label = match &t.terminal_id {
-        Some(tid) => registry::get(&state.node.reader, tid).await?.map(|t| t.label).unwrap_or_default(),
+        Some(tid) => registry::get(&state.node.reader, tid)
+            .await?
+            .map(|t| t.label)
+            .unwrap_or_default(),
         None => WEB_LABEL.to_string(),
     };
     let (user_id, txn_id) = (user.id.clone(), id.to_string());

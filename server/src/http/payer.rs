@@ -602,7 +602,12 @@ pub async fn request_number(
     check_origin(&headers, &merchant)?;
     if rec.status != Status::AwaitingPayer {
         return Err(settlements::closed_error(&rec)
-            .unwrap_or_else(|| Error::conflict("settlement_not_awaiting_payer", "This settlement is no longer waiting for its payer."))
+            .unwrap_or_else(|| {
+                Error::conflict(
+                    "settlement_not_awaiting_payer",
+                    "This settlement is no longer waiting for its payer.",
+                )
+            })
             .into());
     }
     // The phone confirms the shop's own order: a digest-only settlement has

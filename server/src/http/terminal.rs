@@ -83,7 +83,10 @@ async fn merchant_of(state: &AppState, terminal: &Terminal) -> Result<TerminalMe
 /// This terminal: what the POS shows when signed in (D4).
 #[utoipa::path(get, path = "/v1/terminal", operation_id = "terminal_whoami", tag = "terminal",
     security(("terminal_key" = [])), responses((status = 200, body = TerminalInfo), (status = 401, body = ErrorBody)))]
-pub async fn whoami(State(state): State<AppState>, AuthedTerminal(t): AuthedTerminal) -> ApiResult<axum::Json<TerminalInfo>> {
+pub async fn whoami(
+    State(state): State<AppState>,
+    AuthedTerminal(t): AuthedTerminal,
+) -> ApiResult<axum::Json<TerminalInfo>> {
     let merchant = merchant_of(&state, &t).await?;
     Ok(axum::Json(instore::info_of(&t, merchant)))
 }
@@ -93,7 +96,11 @@ pub async fn whoami(State(state): State<AppState>, AuthedTerminal(t): AuthedTerm
     security(("terminal_key" = [])), request_body = CreateTransaction,
     responses((status = 201, body = TransactionCreated), (status = 401, body = ErrorBody),
         (status = 409, description = "The order id has a settlement already (`order_id_in_use`)", body = ErrorBody)))]
-pub async fn create(State(state): State<AppState>, AuthedTerminal(t): AuthedTerminal, body: Bytes) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    AuthedTerminal(t): AuthedTerminal,
+    body: Bytes,
+) -> ApiResult<Response> {
     let req: CreateTransaction = parse_body(&body)?;
     let sale = sale::prepare(req)?;
     let (terminal, now) = (t.clone(), kessai_core::clock::now());
@@ -118,7 +125,11 @@ fn wait_of(query: std::result::Result<Query<WaitQuery>, axum::extract::rejection
     match q.wait {
         None => Ok(Duration::ZERO),
         Some(w) if w <= 30 => Ok(Duration::from_secs(w)),
-        Some(_) => Err(Error::field("wait_out_of_range", "wait", "wait must be 0 to 30 seconds.")),
+        Some(_) => Err(Error::field(
+            "wait_out_of_range",
+            "wait",
+            "wait must be 0 to 30 seconds.",
+        )),
     }
 }
 
@@ -164,11 +175,16 @@ pub async fn events(
         async move {
             let mut txn = pending?;
             if round > 0 {
-                txn = instore::wait_for_change(&state, &id, txn, Duration::from_secs(25)).await.ok()?;
+                txn = instore::wait_for_change(&state, &id, txn, Duration::from_secs(25))
+                    .await
+                    .ok()?;
             }
             let done = txn.effective_status(kessai_core::clock::now()).is_final() || round >= rounds_max;
             let event = match instore::terminal_view(&state, txn.clone(), &terminal).await {
-                Ok(view) => Event::default().event("transaction").json_data(view).unwrap_or_default(),
+                Ok(view) => Event::default()
+                    .event("transaction")
+                    .json_data(view)
+                    .unwrap_or_default(),
                 Err(_) => Event::default().event("error").data("lookup failed"),
             };
             Some((Ok(event), (if done { None } else { Some(txn) }, round + 1)))
@@ -205,14 +221,25 @@ pub async fn challenge(
     security(("terminal_key" = [])), params(("id" = String, Path)),
     responses((status = 200, description = "The image (PNG, JPEG or WebP)"), (status = 401, body = ErrorBody),
         (status = 404, description = "No such transaction, no payer synchronized, or no portrait (`portrait_not_available`)", body = ErrorBody)))]
-pub async fn portrait(State(state): State<AppState>, AuthedTerminal(t): AuthedTerminal, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn portrait(
+    State(state): State<AppState>,
+    AuthedTerminal(t): AuthedTerminal,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let txn = own(&state, &t, &id, Purpose::Payment).await?;
-    let unavailable = || Error::not_found("portrait_not_available", "No portrait is available for this transaction.");
+    let unavailable = || {
+        Error::not_found(
+            "portrait_not_available",
+            "No portrait is available for this transaction.",
+        )
+    };
     let user_id = match (txn.effective_status(kessai_core::clock::now()), &txn.payer_user_id) {
         (TransactionStatus::Synchronized, Some(user_id)) => user_id.clone(),
         _ => return Err(unavailable().into()),
     };
-    let (kind, bytes) = payers::portrait(&state.node.reader, &user_id).await?.ok_or_else(unavailable)?;
+    let (kind, bytes) = payers::portrait(&state.node.reader, &user_id)
+        .await?
+        .ok_or_else(unavailable)?;
     let headers = [
         (header::CONTENT_TYPE, kind),
         // A person's face: never kept by any cache.
@@ -226,7 +253,11 @@ pub async fn portrait(State(state): State<AppState>, AuthedTerminal(t): AuthedTe
     security(("terminal_key" = [])), params(("id" = String, Path)),
     responses((status = 200, body = TerminalTransaction), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "Already paid, declined or expired (`transaction_closed`)", body = ErrorBody)))]
-pub async fn cancel(State(state): State<AppState>, AuthedTerminal(t): AuthedTerminal, Path(id): Path<String>) -> ApiResult<axum::Json<TerminalTransaction>> {
+pub async fn cancel(
+    State(state): State<AppState>,
+    AuthedTerminal(t): AuthedTerminal,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<TerminalTransaction>> {
     own(&state, &t, &id, Purpose::Payment).await?;
     let (terminal, txn_id, now) = (t.clone(), id.clone(), kessai_core::clock::now());
     let txn = instore::step(&state, &id, move |conn| {
@@ -241,7 +272,11 @@ pub async fn cancel(State(state): State<AppState>, AuthedTerminal(t): AuthedTerm
 #[utoipa::path(post, path = "/v1/terminal/authentications", operation_id = "create_authentication", tag = "terminal",
     security(("terminal_key" = [])), request_body = CreateAuthentication,
     responses((status = 201, body = Authentication), (status = 401, body = ErrorBody)))]
-pub async fn create_authentication(State(state): State<AppState>, AuthedTerminal(t): AuthedTerminal, body: Bytes) -> ApiResult<Response> {
+pub async fn create_authentication(
+    State(state): State<AppState>,
+    AuthedTerminal(t): AuthedTerminal,
+    body: Bytes,
+) -> ApiResult<Response> {
     let req: CreateAuthentication = parse_body(&body)?;
     let (terminal, now) = (t.clone(), kessai_core::clock::now());
     let txn = state
@@ -285,7 +320,9 @@ pub struct QrQuery {
 /// no general QR service.
 #[utoipa::path(get, path = "/v1/qr.svg", operation_id = "qr_svg", tag = "terminal", params(QrQuery),
     responses((status = 200, description = "image/svg+xml"), (status = 400, body = ErrorBody)))]
-pub async fn qr_svg(query: std::result::Result<Query<QrQuery>, axum::extract::rejection::QueryRejection>) -> ApiResult<Response> {
+pub async fn qr_svg(
+    query: std::result::Result<Query<QrQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
     let Query(q) = query.map_err(|e| Error::field("query_invalid", "query", e.body_text()))?;
     let svg = kessai_protocol::emv::svg(&q.payload)?;
     let headers = [

@@ -40,7 +40,11 @@ pub fn routes() -> Router<AppState> {
     responses((status = 200, body = PayerTransaction), (status = 401, body = ErrorBody),
         (status = 404, description = "Unknown, expired or taken number (`no_such_transaction`)", body = ErrorBody),
         (status = 429, description = "Too many wrong numbers for this user (`rate_limited`); see Retry-After", body = ErrorBody)))]
-pub async fn sync(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult<axum::Json<PayerTransaction>> {
+pub async fn sync(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<axum::Json<PayerTransaction>> {
     let user = session_user(&state, &headers).await?;
     let req: SyncTransaction = parse_body(&body)?;
     let now = kessai_core::clock::now();

@@ -222,12 +222,35 @@ mod tests {
         };
         assert_eq!(check_profile(&ok), Ok(Some("image/png")));
         for bad in [
-            Profile { pin: Some("12a4".into()), ..Default::default() },
-            Profile { pin: Some("123".into()), ..Default::default() },
-            Profile { birth_date: Some("2001-02-29".into()), ..Default::default() },
-            Profile { birth_date: Some("2001-2-3".into()), ..Default::default() },
-            Profile { portrait: Some(b"GIF89a".to_vec()), ..Default::default() },
-            Profile { portrait: Some(vec![0xff, 0xd8, 0xff].into_iter().chain(std::iter::repeat(0).take(PORTRAIT_LEN_MAX)).collect()), ..Default::default() },
+            Profile {
+                pin: Some("12a4".into()),
+                ..Default::default()
+            },
+            Profile {
+                pin: Some("123".into()),
+                ..Default::default()
+            },
+            Profile {
+                birth_date: Some("2001-02-29".into()),
+                ..Default::default()
+            },
+            Profile {
+                birth_date: Some("2001-2-3".into()),
+                ..Default::default()
+            },
+            Profile {
+                portrait: Some(b"GIF89a".to_vec()),
+                ..Default::default()
+            },
+            Profile {
+                portrait: Some(
+                    vec![0xff, 0xd8, 0xff]
+                        .into_iter()
+                        .chain(std::iter::repeat_n(0, PORTRAIT_LEN_MAX))
+                        .collect(),
+                ),
+                ..Default::default()
+            },
         ] {
             assert!(check_profile(&bad).is_err(), "{bad:?}");
         }

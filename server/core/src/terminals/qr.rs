@@ -38,7 +38,12 @@ fn printable(text: &str, max: usize) -> bool {
 }
 
 /// Checks `kessai merchant create --qr-name --city --country --mcc`.
-pub fn check_profile(name: Option<&str>, city: Option<&str>, country: Option<&str>, mcc: Option<&str>) -> std::result::Result<(), String> {
+pub fn check_profile(
+    name: Option<&str>,
+    city: Option<&str>,
+    country: Option<&str>,
+    mcc: Option<&str>,
+) -> std::result::Result<(), String> {
     if name.is_some_and(|n| !printable(n, NAME_LEN_MAX)) {
         return Err("--qr-name must be 1 to 25 printable ASCII characters".into());
     }
@@ -130,11 +135,21 @@ impl QrSettings {
 }
 
 /// Stores the merchant's QR settings (unset ones keep the defaults).
-pub async fn set_profile(conn: &mut crate::store::Conn, merchant_id: &str, settings: &QrSettings) -> anyhow::Result<()> {
+pub async fn set_profile(
+    conn: &mut crate::store::Conn,
+    merchant_id: &str,
+    settings: &QrSettings,
+) -> anyhow::Result<()> {
     settings.check().map_err(anyhow::Error::msg)?;
     conn.execute(
         "UPDATE merchants SET qr_name = $2, qr_city = $3, qr_country = $4, qr_mcc = $5 WHERE id = $1",
-        args![merchant_id, &settings.name, &settings.city, &settings.country, &settings.mcc],
+        args![
+            merchant_id,
+            &settings.name,
+            &settings.city,
+            &settings.country,
+            &settings.mcc
+        ],
     )
     .await?;
     Ok(())

@@ -1,9 +1,7 @@
 //! The terminal transaction row, and the one place that knows its SQL.
 
 use kessai_protocol::api::DeclineCode;
-use kessai_protocol::terminal::{
-    Challenge, ChallengeKind, ChallengeStatus, Menu, TerminalReceipt, TransactionStatus,
-};
+use kessai_protocol::terminal::{Challenge, ChallengeKind, ChallengeStatus, Menu, TerminalReceipt, TransactionStatus};
 use kessai_protocol::Order;
 
 use crate::args;
@@ -169,8 +167,11 @@ pub(super) async fn save(conn: &mut Conn, t: &Txn) -> Result<()> {
         .collect::<Vec<_>>()
         .join(", ");
     values.truncate(21);
-    conn.execute(&format!("UPDATE terminal_transactions SET {sets} WHERE id = $1"), values)
-        .await?;
+    conn.execute(
+        &format!("UPDATE terminal_transactions SET {sets} WHERE id = $1"),
+        values,
+    )
+    .await?;
     Ok(())
 }
 
@@ -203,7 +204,10 @@ fn row_args(t: &Txn) -> Result<Vec<crate::store::Value>> {
 /// A transaction by id, locked for the rest of the step where the
 /// database can (PostgreSQL): two servers' steps on one transaction queue.
 pub(super) async fn lock(conn: &mut Conn, id: &str) -> Result<Option<Txn>> {
-    let sql = format!("SELECT {COLUMNS} FROM terminal_transactions WHERE id = $1{}", conn.for_update());
+    let sql = format!(
+        "SELECT {COLUMNS} FROM terminal_transactions WHERE id = $1{}",
+        conn.for_update()
+    );
     let row = conn.fetch_optional(&sql, args![id]).await?;
     row.map(|r| Txn::from_row(&r)).transpose()
 }

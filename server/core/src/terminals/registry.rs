@@ -2,7 +2,7 @@
 //! merchant. A terminal's key is shown once; only its SHA-256 is stored,
 //! and a revoked key is refused like an unknown one.
 
-use kessai_protocol::terminal::{TerminalKind, RegisteredTerminal, LABEL_LEN_MAX, TERMINAL_KEY_PREFIX};
+use kessai_protocol::terminal::{RegisteredTerminal, TerminalKind, LABEL_LEN_MAX, TERMINAL_KEY_PREFIX};
 use kessai_protocol::Secret;
 
 use crate::args;

@@ -18,10 +18,10 @@ use super::record::{self, by_open_number, insert, lock, save, Purpose, Txn};
 use super::registry::Terminal;
 use crate::error::{Error, Result};
 use crate::instruments::Resolved;
+use crate::invariant;
 use crate::merchants::Merchant;
 use crate::settlements::{self, NewSettlement, Record};
 use crate::store::Conn;
-use crate::invariant;
 
 /// The shortest time a number may be asked to live.
 const NUMBER_TTL_MIN_S: i64 = 30;
@@ -83,7 +83,11 @@ pub fn prepare(req: CreateTransaction) -> Result<NewSale> {
     if let Some(order) = req.order {
         order.validate("order")?;
         if req.currency.as_ref().is_some_and(|c| c != &order.currency) {
-            return Err(Error::field("currency_mismatch", "currency", "currency must be the order's."));
+            return Err(Error::field(
+                "currency_mismatch",
+                "currency",
+                "currency must be the order's.",
+            ));
         }
         return Ok(sale(order.currency.clone(), Some(order.total), Some(order), None));
     }
@@ -98,7 +102,11 @@ pub fn prepare(req: CreateTransaction) -> Result<NewSale> {
     check_currency(&currency, "currency")?;
     check_amount(amount, "amount")?;
     if amount == 0 {
-        return Err(Error::field("amount_out_of_range", "amount", "amount must be more than 0."));
+        return Err(Error::field(
+            "amount_out_of_range",
+            "amount",
+            "amount must be more than 0.",
+        ));
     }
     Ok(sale(currency, Some(amount), None, None))
 }
@@ -136,7 +144,10 @@ fn check_menu(menu: &Menu) -> Result<()> {
 /// The order id a sale settles under: the terminal's own order's, or one
 /// made from the transaction id (order ids take no `_`).
 pub fn order_id_of(txn_id: &str) -> String {
-    format!("pos-{}", txn_id.trim_start_matches(kessai_protocol::terminal::TRANSACTION_PREFIX))
+    format!(
+        "pos-{}",
+        txn_id.trim_start_matches(kessai_protocol::terminal::TRANSACTION_PREFIX)
+    )
 }
 
 /// A number no open transaction has: a live holder means draw again; one
@@ -216,7 +227,14 @@ pub async fn open_authentication(conn: &mut Conn, terminal: &Terminal, kind: Cha
     let number = free_number(conn, now).await?;
     let id = crate::ids::new(kessai_protocol::terminal::AUTHENTICATION_PREFIX);
     let currency = "XXX".to_string();
-    let mut t = blank(id, Purpose::Authentication, &terminal.merchant_id, number, currency, now);
+    let mut t = blank(
+        id,
+        Purpose::Authentication,
+        &terminal.merchant_id,
+        number,
+        currency,
+        now,
+    );
     t.terminal_id = Some(terminal.id.clone());
     t.challenge = Some(Challenge {
         kind,
@@ -236,7 +254,14 @@ pub async fn open_for_settlement(conn: &mut Conn, rec: &Record, order: Order, no
     }
     let number = free_number(conn, now).await?;
     let id = crate::ids::new(kessai_protocol::terminal::TRANSACTION_PREFIX);
-    let mut t = blank(id, Purpose::Payment, &rec.merchant_id, number, order.currency.clone(), now);
+    let mut t = blank(
+        id,
+        Purpose::Payment,
+        &rec.merchant_id,
+        number,
+        order.currency.clone(),
+        now,
+    );
     t.settlement_id = Some(rec.id.clone());
     t.amount = Some(order.total);
     t.order = Some(order);
@@ -343,16 +368,22 @@ pub async fn place_order(conn: &mut Conn, user_id: &str, id: &str, lines: &[Orde
 /// The order `lines` make of `menu`, or the first line that cannot be had.
 pub fn order_from_menu(menu: &Menu, lines: &[OrderLine], order_id: &str) -> Result<Order> {
     if !(1..=MENU_ITEMS_MAX).contains(&lines.len()) {
-        return Err(Error::field("items_count_out_of_range", "items", "Order 1 to 200 lines."));
+        return Err(Error::field(
+            "items_count_out_of_range",
+            "items",
+            "Order 1 to 200 lines.",
+        ));
     }
     let mut items: Vec<Item> = Vec::with_capacity(lines.len());
     for (i, line) in lines.iter().enumerate() {
         let param = format!("items[{i}]");
-        let article = menu
-            .items
-            .iter()
-            .find(|m| m.code == line.code)
-            .ok_or_else(|| Error::field("item_not_on_menu", &format!("{param}.code"), "No article of the menu has this code."))?;
+        let article = menu.items.iter().find(|m| m.code == line.code).ok_or_else(|| {
+            Error::field(
+                "item_not_on_menu",
+                &format!("{param}.code"),
+                "No article of the menu has this code.",
+            )
+        })?;
         if !(1..=QUANTITY_MAX).contains(&line.quantity) || items.iter().any(|it| it.code == line.code) {
             return Err(Error::field(
                 "quantity_invalid",
@@ -369,7 +400,9 @@ pub fn order_from_menu(menu: &Menu, lines: &[OrderLine], order_id: &str) -> Resu
     }
     let total = items
         .iter()
-        .try_fold(0u64, |sum, it| it.unit_price.checked_mul(it.quantity).and_then(|v| sum.checked_add(v)))
+        .try_fold(0u64, |sum, it| {
+            it.unit_price.checked_mul(it.quantity).and_then(|v| sum.checked_add(v))
+        })
         .ok_or_else(|| Error::field("order_total_overflow", "items", "The order adds up to too much."))?;
     let order = Order {
         order_id: order_id.to_string(),
@@ -402,7 +435,10 @@ pub async fn answer(conn: &mut Conn, user_id: &str, id: &str, right: bool, now: 
     let mut t = payers_own(conn, user_id, id).await?;
     require_synchronized(&t, now)?;
     let Some(challenge) = t.challenge.as_mut().filter(|c| c.status == ChallengeStatus::Pending) else {
-        return Err(Error::conflict("no_challenge_pending", "The terminal has not asked for anything."));
+        return Err(Error::conflict(
+            "no_challenge_pending",
+            "The terminal has not asked for anything.",
+        ));
     };
     if right {
         challenge.status = ChallengeStatus::Passed;
@@ -416,7 +452,11 @@ pub async fn answer(conn: &mut Conn, user_id: &str, id: &str, right: bool, now: 
     let passed = challenge.status == ChallengeStatus::Passed;
     if t.purpose == Purpose::Authentication && (passed || failed) {
         // D11: the answer is the outcome.
-        t.status = if passed { TransactionStatus::Succeeded } else { TransactionStatus::Declined };
+        t.status = if passed {
+            TransactionStatus::Succeeded
+        } else {
+            TransactionStatus::Declined
+        };
     }
     t.updated_at = now;
     save(conn, &t).await?;
@@ -455,9 +495,11 @@ pub struct Confirming<'a> {
 /// completion notice and the phone's receipt come from the ledger's commit.
 pub async fn confirm(conn: &mut Conn, who: Confirming<'_>, id: &str, shown: &Money, now: i64) -> Result<Txn> {
     let mut t = payers_own(conn, who.user_id, id).await?;
-    if t.status.is_final() {
+    match t.status {
         // A repeat (the answer was lost): the first outcome.
-        return Ok(t);
+        TransactionStatus::Succeeded | TransactionStatus::Declined => return Ok(t),
+        TransactionStatus::Canceled | TransactionStatus::Expired => return Err(final_error(t.status)),
+        TransactionStatus::AwaitingPayer | TransactionStatus::Synchronized => {}
     }
     require_synchronized(&t, now)?;
     check_payable(&t, shown)?;
@@ -493,7 +535,10 @@ fn check_payable(t: &Txn, shown: &Money) -> Result<()> {
         ));
     }
     let Some(amount) = t.amount else {
-        return Err(Error::conflict("order_missing", "Order from the menu before confirming."));
+        return Err(Error::conflict(
+            "order_missing",
+            "Order from the menu before confirming.",
+        ));
     };
     if amount != shown.minor() || t.currency != shown.currency() {
         return Err(Error::Conflict {
@@ -561,7 +606,12 @@ fn close(t: &mut Txn, rec: &Record, order: &Order, who: &Confirming<'_>, now: i6
         Status::Declined | Status::Mismatched => TransactionStatus::Declined,
         Status::Expired => TransactionStatus::Expired,
         Status::Canceled => TransactionStatus::Canceled,
-        other => return Err(Error::internal(format!("settlement {} ended {other:?} for a terminal", rec.id))),
+        other => {
+            return Err(Error::internal(format!(
+                "settlement {} ended {other:?} for a terminal",
+                rec.id
+            )))
+        }
     };
     t.decline_code = rec.decline_code;
     if t.status != TransactionStatus::Succeeded {
@@ -617,39 +667,99 @@ mod tests {
         Menu {
             currency: "JPY".into(),
             items: vec![
-                MenuItem { code: "tea".into(), name: "Green tea".into(), unit_price: 150 },
-                MenuItem { code: "onigiri".into(), name: "Onigiri".into(), unit_price: 180 },
+                MenuItem {
+                    code: "tea".into(),
+                    name: "Green tea".into(),
+                    unit_price: 150,
+                },
+                MenuItem {
+                    code: "onigiri".into(),
+                    name: "Onigiri".into(),
+                    unit_price: 180,
+                },
             ],
         }
     }
 
     #[test]
     fn an_order_from_the_menu_adds_up_and_refuses_what_is_not_on_it() {
-        let lines = [OrderLine { code: "tea".into(), quantity: 2 }, OrderLine { code: "onigiri".into(), quantity: 1 }];
+        let lines = [
+            OrderLine {
+                code: "tea".into(),
+                quantity: 2,
+            },
+            OrderLine {
+                code: "onigiri".into(),
+                quantity: 1,
+            },
+        ];
         let order = order_from_menu(&menu(), &lines, "pos-x").unwrap();
-        assert_eq!((order.total, order.items.len(), order.items[1].name.as_str()), (480, 2, "Onigiri"));
+        assert_eq!(
+            (order.total, order.items.len(), order.items[1].name.as_str()),
+            (480, 2, "Onigiri")
+        );
         let code = |lines: &[OrderLine]| order_from_menu(&menu(), lines, "pos-x").unwrap_err().body().error.code;
-        assert_eq!(code(&[OrderLine { code: "beer".into(), quantity: 1 }]), "item_not_on_menu");
-        assert_eq!(code(&[OrderLine { code: "tea".into(), quantity: 0 }]), "quantity_invalid");
-        assert_eq!(code(&[OrderLine { code: "tea".into(), quantity: 1 }, OrderLine { code: "tea".into(), quantity: 1 }]), "quantity_invalid");
+        assert_eq!(
+            code(&[OrderLine {
+                code: "beer".into(),
+                quantity: 1
+            }]),
+            "item_not_on_menu"
+        );
+        assert_eq!(
+            code(&[OrderLine {
+                code: "tea".into(),
+                quantity: 0
+            }]),
+            "quantity_invalid"
+        );
+        assert_eq!(
+            code(&[
+                OrderLine {
+                    code: "tea".into(),
+                    quantity: 1
+                },
+                OrderLine {
+                    code: "tea".into(),
+                    quantity: 1
+                }
+            ]),
+            "quantity_invalid"
+        );
         assert_eq!(code(&[]), "items_count_out_of_range");
     }
 
     #[test]
     fn exactly_one_kind_of_transaction_is_accepted() {
-        let amount = CreateTransaction { amount: Some(1155), currency: Some("JPY".into()), ..Default::default() };
+        let amount = CreateTransaction {
+            amount: Some(1155),
+            currency: Some("JPY".into()),
+            ..Default::default()
+        };
         assert_eq!(prepare(amount.clone()).unwrap().amount, Some(1155));
-        let both = CreateTransaction { menu: Some(menu()), ..amount.clone() };
+        let both = CreateTransaction {
+            menu: Some(menu()),
+            ..amount.clone()
+        };
         assert_eq!(prepare(both).unwrap_err().body().error.code, "transaction_kind_invalid");
         let none = CreateTransaction::default();
         assert_eq!(prepare(none).unwrap_err().body().error.code, "transaction_kind_invalid");
-        let zero = CreateTransaction { amount: Some(0), ..amount.clone() };
+        let zero = CreateTransaction {
+            amount: Some(0),
+            ..amount.clone()
+        };
         assert_eq!(prepare(zero).unwrap_err().body().error.code, "amount_out_of_range");
-        let long = CreateTransaction { expires_in: Some(3601), ..amount };
+        let long = CreateTransaction {
+            expires_in: Some(3601),
+            ..amount
+        };
         assert_eq!(prepare(long).unwrap_err().body().error.code, "expires_in_out_of_range");
         let mut dup = menu();
         dup.items[1].code = "tea".into();
-        let dup = CreateTransaction { menu: Some(dup), ..Default::default() };
+        let dup = CreateTransaction {
+            menu: Some(dup),
+            ..Default::default()
+        };
         assert_eq!(prepare(dup).unwrap_err().body().error.code, "menu_code_duplicate");
     }
 
