@@ -19,6 +19,9 @@
 //!   claims of result tokens ([`jws::ResultClaims`]) and payer
 //!   authenticators ([`jws::PayerClaims`]).
 //! - [`webhooks`]: Standard Webhooks signatures.
+//! - [`emv`]: the EMVCo merchant-presented QR payload of a terminal
+//!   transaction (section 13), written and read back CRC first; with the
+//!   `qr` feature, its QR code as SVG.
 //! - `peer` (feature `peer`, server only): institution keys (Ed25519) and
 //!   the EdDSA compact JWS institutions sign their messages with, the
 //!   institution document and payment authorization claims (section 11).
@@ -75,6 +78,8 @@ macro_rules! wire_enum {
 pub mod api;
 // Card number, network, expiry and CVC checks.
 pub mod card;
+// EMVCo merchant-presented QR payload (section 13) and, with `qr`, its image.
+pub mod emv;
 // The one validation error type.
 pub mod error;
 // Prefixed random identifiers.

@@ -189,7 +189,7 @@ impl Order {
 
 impl Item {
     /// The rules of one line item; `param` is its path, e.g. `order.items[2]`.
-    fn validate(&self, param: &str) -> Result<(), FieldError> {
+    pub fn validate(&self, param: &str) -> Result<(), FieldError> {
         check_text(&self.code, &join_param(param, "code"), "item_code_invalid")?;
         check_text(&self.name, &join_param(param, "name"), "item_name_invalid")?;
         if self.quantity == 0 {

@@ -1,5 +1,5 @@
 //! The test vectors in `tests/vectors/`, produced with independent libraries
-//! (Python `jcs`, PyJWT, `standardwebhooks`, `cryptography`). The wire
+//! (Python `jcs`, PyJWT, `standardwebhooks`, `cryptography`, `crcmod`). The wire
 //! reference (`docs/PROTOCOL.md`) requires the implementation to reproduce
 //! every one of them. They are copies of the project's shared vectors; when
 //! that folder sits beside the repository, `copies_equal_the_shared_vectors`
@@ -33,7 +33,7 @@ fn copies_equal_the_shared_vectors() {
     let Ok(entries) = std::fs::read_dir(&shared) else {
         return;
     };
-    let mut compared = 0;
+    let mut compared = Vec::new();
     for entry in entries {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_owned();
@@ -42,9 +42,20 @@ fn copies_equal_the_shared_vectors() {
         let copied =
             std::fs::read(&copy).unwrap_or_else(|e| panic!("{}: {e}: copy it from {}", copy.display(), path.display()));
         assert_eq!(copied, original, "{} differs from {}", copy.display(), path.display());
-        compared += 1;
+        compared.push(name);
     }
-    assert!(compared >= 5, "only {compared} shared vectors compared");
+    for expected in [
+        "order_digest.json",
+        "jws.json",
+        "webhook.json",
+        "institution_jws.json",
+        "emv_qr.json",
+    ] {
+        assert!(
+            compared.iter().any(|name| name == expected),
+            "{expected} not among the shared vectors {compared:?}"
+        );
+    }
 }
 
 /// Order digest: JCS bytes, digest and validity of every case.
@@ -442,5 +453,116 @@ mod institution_jws {
             key.public().verify::<Value>(&by_acquirer).unwrap(),
             vectors["payment_authorization"]["claims"]
         );
+    }
+}
+
+/// EMVCo merchant-presented QR payloads (PROTOCOL section 13).
+mod emv_qr {
+    use super::*;
+    use kessai_protocol::emv::{self, Fields, CODE_CRC_MISMATCH, CODE_MALFORMED};
+
+    pub fn cases() -> Vec<(Fields, String, Value)> {
+        let vectors = load("emv_qr.json");
+        let cases = vectors["cases"].as_array().unwrap().clone();
+        assert!(cases.len() >= 4, "the vector file lost cases");
+        cases
+            .into_iter()
+            .map(|case| (fields(&case), text(&case, "payload").to_owned(), case))
+            .collect()
+    }
+
+    fn fields(case: &Value) -> Fields {
+        Fields {
+            institution_id: text(case, "institution_id").into(),
+            merchant_id: text(case, "merchant_id").into(),
+            mcc: text(case, "mcc").into(),
+            currency: text(case, "currency").into(),
+            amount: case["total"].as_u64(),
+            country: text(case, "country").into(),
+            merchant_name: text(case, "merchant_name").into(),
+            city: text(case, "city").into(),
+            number: text(case, "number").into(),
+            terminal_label: text(case, "terminal_label").into(),
+        }
+    }
+
+    #[test]
+    fn crc_check_value() {
+        let check = &load("emv_qr.json")["crc_check"];
+        let crc = emv::crc16_ccitt_false(text(check, "input").as_bytes());
+        assert_eq!(format!("{crc:04X}"), text(check, "crc"));
+    }
+
+    #[test]
+    fn every_case_builds_byte_for_byte() {
+        for (fields, payload, case) in cases() {
+            assert_eq!(fields.payload().unwrap(), payload, "{}", case["name"]);
+            let amount_text = fields
+                .amount
+                .map(|amount| emv::amount_text(amount, &fields.currency).unwrap());
+            assert_eq!(amount_text.as_deref(), case["amount_text"].as_str(), "{}", case["name"]);
+        }
+    }
+
+    #[test]
+    fn every_case_parses_back_to_its_fields() {
+        let mut amounts = Vec::new();
+        for (fields, payload, _) in cases() {
+            let read = emv::parse(&payload).unwrap();
+            amounts.push(read.amount);
+            assert_eq!(read, fields);
+            assert_eq!(read.payload().unwrap(), payload, "parse and payload are inverses");
+        }
+        // The vectors cover yen, cents, a small amount and none.
+        assert_eq!(amounts, [Some(1155), Some(1050), Some(5), None]);
+    }
+
+    #[test]
+    fn a_changed_character_fails_the_crc() {
+        for (_, payload, case) in cases() {
+            // Every digit of the number, each turned into another digit.
+            let number = text(&case, "number");
+            let at = payload.find(&format!("05{:02}{number}", number.len())).unwrap() + 4;
+            for index in at..at + number.len() {
+                let mut bytes = payload.clone().into_bytes();
+                bytes[index] = if bytes[index] == b'9' { b'0' } else { bytes[index] + 1 };
+                let tampered = String::from_utf8(bytes).unwrap();
+                assert_eq!(emv::parse(&tampered).unwrap_err().code, CODE_CRC_MISMATCH, "{tampered}");
+            }
+            // The CRC itself altered.
+            let mut bytes = payload.clone().into_bytes();
+            let last = bytes.len() - 1;
+            bytes[last] = if bytes[last] == b'0' { b'1' } else { b'0' };
+            let tampered = String::from_utf8(bytes).unwrap();
+            assert_eq!(emv::parse(&tampered).unwrap_err().code, CODE_CRC_MISMATCH);
+        }
+    }
+
+    #[test]
+    fn truncated_or_extended_payloads_are_refused() {
+        for (_, payload, _) in cases() {
+            for cut in [1, 4, 8, 9, payload.len() / 2, payload.len()] {
+                let short = &payload[..payload.len() - cut];
+                let code = emv::parse(short).unwrap_err().code;
+                assert!(code == CODE_MALFORMED || code == CODE_CRC_MISMATCH, "{short}: {code}");
+            }
+            assert!(emv::parse(&format!("{payload}0")).is_err());
+            assert!(emv::parse(&format!(" {payload}")).is_err());
+        }
+    }
+
+    #[test]
+    fn wrong_lengths_are_refused_even_with_a_matching_crc() {
+        for (_, payload, case) in cases() {
+            let body = &payload[..payload.len() - 8];
+            let name = text(&case, "merchant_name");
+            let header = format!("59{:02}", name.len());
+            for length in [name.len() - 1, name.len() + 1] {
+                let bad = body.replacen(&header, &format!("59{length:02}"), 1);
+                let bad = format!("{bad}6304");
+                let bad = format!("{bad}{:04X}", emv::crc16_ccitt_false(bad.as_bytes()));
+                assert_eq!(emv::parse(&bad).unwrap_err().code, CODE_MALFORMED, "{bad}");
+            }
+        }
     }
 }

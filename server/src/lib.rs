@@ -13,6 +13,8 @@ pub mod config;
 pub mod connections;
 /// The HTTP API: state, extractors, error mapping, one module per resource.
 pub mod http;
+/// In-store payment and payment by number: views, waits, confirmation.
+pub mod instore;
 /// Calls to peer institutions.
 pub mod peering;
 /// Building and running the server.

@@ -196,11 +196,7 @@ pub async fn create_user(
     currency: &str,
 ) -> anyhow::Result<CreatedUser> {
     let balance = check_user(name, password, balance, currency)?;
-    let salt = SaltString::generate(&mut OsRng);
-    let password_hash = Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))?
-        .to_string();
+    let password_hash = hash_secret(password)?;
     let user_key = keyring::random32();
     let user_id = crate::ids::new(kessai_protocol::ids::USER);
     let now = crate::clock::now();
@@ -599,28 +595,8 @@ pub async fn verify_password(
     password: String,
 ) -> Result<Option<VerifiedUser>> {
     let user = load_user(pool, keyring, user_id).await?;
-    // argon2 takes tens of milliseconds of CPU: keep it off the async
-    // workers, and let only a few run at once, so a flood of password
-    // guesses queues here instead of taking the CPU from every payment.
-    let _permit = ARGON2_SLOTS
-        .acquire()
-        .await
-        .map_err(|e| Error::Internal(anyhow::anyhow!("password check slots closed: {e}")))?;
-    let (verified, user) = tokio::task::spawn_blocking(move || {
-        let ok = match &user {
-            Some(u) => PasswordHash::new(&u.password_hash)
-                .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
-                .unwrap_or(false),
-            None => {
-                let salt = SaltString::generate(&mut OsRng);
-                let _ = Argon2::default().hash_password(password.as_bytes(), &salt);
-                false
-            }
-        };
-        (ok, user)
-    })
-    .await
-    .map_err(|e| Error::Internal(anyhow::anyhow!("password check task: {e}")))?;
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let verified = verify_hash(hash, password).await?;
     Ok(match (verified, user) {
         (true, Some(u)) => Some(VerifiedUser {
             account_id: u.account_id,
@@ -628,6 +604,40 @@ pub async fn verify_password(
         }),
         _ => None,
     })
+}
+
+/// Checks `secret` against an argon2 `hash` (a password or a PIN). With
+/// no hash (an unknown user, no PIN on file) the same work is done and the
+/// answer is false, so timing does not tell which.
+pub async fn verify_hash(hash: Option<String>, secret: String) -> Result<bool> {
+    // argon2 takes tens of milliseconds of CPU: keep it off the async
+    // workers, and let only a few run at once, so a flood of password
+    // guesses queues here instead of taking the CPU from every payment.
+    let _permit = ARGON2_SLOTS
+        .acquire()
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("password check slots closed: {e}")))?;
+    tokio::task::spawn_blocking(move || match &hash {
+        Some(h) => PasswordHash::new(h)
+            .map(|h| Argon2::default().verify_password(secret.as_bytes(), &h).is_ok())
+            .unwrap_or(false),
+        None => {
+            let salt = SaltString::generate(&mut OsRng);
+            let _ = Argon2::default().hash_password(secret.as_bytes(), &salt);
+            false
+        }
+    })
+    .await
+    .map_err(|e| Error::Internal(anyhow::anyhow!("password check task: {e}")))
+}
+
+/// An argon2 hash of a password or PIN, for storing.
+pub fn hash_secret(secret: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Ok(Argon2::default()
+        .hash_password(secret.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("hashing a secret: {e}"))?
+        .to_string())
 }
 
 /// Records a payer authenticator's jti; false if it was used before.

@@ -52,6 +52,8 @@ pub mod settlements;
 pub mod store;
 /// Expiry, cooling-off capture and cleanup on a timer.
 pub mod sweeper;
+/// Billing terminals, transaction numbers, in-store payment (PROTOCOL 13).
+pub mod terminals;
 /// Attempts per key in fixed windows: the payer endpoints' rate limits.
 pub mod throttle;
 /// The server wallet: sessions, accounts, history, remote wallet payments.

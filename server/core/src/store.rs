@@ -251,6 +251,16 @@ fn sqlite_rows(conn: &rusqlite::Connection, sql: &str, args: &[Value], limit: us
 }
 
 impl Conn {
+    /// What a `SELECT` ends with to lock its rows until the step commits:
+    /// PostgreSQL's `FOR UPDATE`; nothing on SQLite, whose one writer
+    /// already runs steps one at a time.
+    pub fn for_update(&self) -> &'static str {
+        match self {
+            Conn::Sqlite(_) => "",
+            Conn::Any(_) => " FOR UPDATE",
+        }
+    }
+
     /// Runs a statement; returns the number of rows it changed.
     pub async fn execute(&mut self, sql: &str, args: Vec<Value>) -> sqlx::Result<u64> {
         match self {

@@ -21,8 +21,12 @@ pub mod peer;
 pub mod settlements;
 /// The state every handler shares.
 pub mod state;
+/// The billing terminal's API: transactions, challenges, authentications, QR codes.
+pub mod terminal;
 /// The server wallet API: sessions, brand info, payments, history.
 pub mod wallet;
+/// The paying terminal's API: sync by number, order, challenge, confirm.
+pub mod wallet_transactions;
 
 use kessai_core::Error;
 use std::collections::BTreeMap;
@@ -53,10 +57,15 @@ pub(crate) const BODY_LEN_MAX: usize = 512 * 1024;
         events::list, events::retrieve, events::redeliver, healthz, institution::document,
         peer::card_authorization, peer::status, peer::positions, payer::start_message,
         wallet::create_session, wallet::end_session, wallet::brand_info, wallet::pay, wallet::history,
+        terminal::whoami, terminal::create, terminal::retrieve, terminal::events, terminal::challenge,
+        terminal::portrait, terminal::cancel, terminal::create_authentication, terminal::retrieve_authentication,
+        terminal::qr_svg, wallet_transactions::sync, wallet_transactions::retrieve, wallet_transactions::order,
+        wallet_transactions::challenge, wallet_transactions::confirm, payer::request_number,
     ),
     modifiers(&SecretKeyAuth, &ErrorResponses),
     tags((name = "merchant", description = "Shop server → settling server, with the secret key"),
          (name = "institution", description = "Institution to institution (PROTOCOL 11)"),
+         (name = "terminal", description = "Billing terminal → settling server, with a terminal key (PROTOCOL 13)"),
          (name = "wallet", description = "Web wallet → server wallet, with a session token (PROTOCOL 12)"),
          (name = "payer", description = "Browser → settling server, with the client or payer secret"))
 )]
@@ -73,6 +82,15 @@ impl Modify for SecretKeyAuth {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("wt_…")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "terminal_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("tk_…")
                     .build(),
             ),
         );
@@ -150,6 +168,7 @@ pub fn router(state: AppState) -> Router {
         .merge(institution::router())
         .merge(peer::router())
         .merge(wallet::router())
+        .merge(terminal::router())
         .merge(payer::router(state.clone()))
         .merge(apps::router(&state.config))
         .route("/healthz", get(healthz))

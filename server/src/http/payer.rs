@@ -20,6 +20,7 @@ use axum::Router;
 use futures_util::stream::{self, Stream};
 use kessai_protocol::api::Status;
 use kessai_protocol::api::{ConfirmResult, ConfirmSettlement, ErrorBody, PaymentMethod};
+use kessai_protocol::terminal::{RequestNumber, SettlementNumber};
 use kessai_protocol::wallet::{StartMerchant, StartMessage};
 use kessai_protocol::Order;
 use serde::Deserialize;
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/v1/payer/settlements/{id}", get(status_of))
         .route("/v1/payer/settlements/{id}/events", get(events))
         .route("/v1/payer/settlements/{id}/start", get(start_message))
+        .route("/v1/payer/settlements/{id}/number", post(request_number))
         .layer(axum::middleware::from_fn_with_state(state, cors))
 }
 
@@ -573,6 +575,61 @@ pub async fn start_message(
             name: merchant.name.clone(),
             origin: merchant.origins.first().cloned().unwrap_or_default(),
         },
+    }))
+}
+
+/// A transaction number for this settlement (PROTOCOL 13, D10): the
+/// checkout's "Pay with your phone" shows it and its QR code; the buyer's
+/// wallet sends it and confirms, and the settlement gets the result. Asking
+/// again while the number is valid gives the same one.
+#[utoipa::path(post, path = "/v1/payer/settlements/{id}/number", operation_id = "payer_settlement_number", tag = "payer",
+    params(("id" = String, Path)), request_body = RequestNumber,
+    responses((status = 200, body = SettlementNumber), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "No longer waiting for its payer, or created digest-only (`order_not_available`)", body = ErrorBody)))]
+pub async fn request_number(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<axum::Json<SettlementNumber>> {
+    let req: RequestNumber = crate::http::settlements::parse_body(&body)?;
+    let query = PayerQuery {
+        payer_secret: None,
+        client_secret: Some(req.client_secret.into_inner()),
+        wait: None,
+    };
+    let (rec, merchant) = authorized(&state, &id, &query).await?;
+    check_origin(&headers, &merchant)?;
+    if rec.status != Status::AwaitingPayer {
+        return Err(settlements::closed_error(&rec)
+            .unwrap_or_else(|| {
+                Error::conflict(
+                    "settlement_not_awaiting_payer",
+                    "This settlement is no longer waiting for its payer.",
+                )
+            })
+            .into());
+    }
+    // The phone confirms the shop's own order: a digest-only settlement has
+    // none to show, as for the start message.
+    let order = rec.order()?.ok_or_else(|| {
+        Error::conflict(
+            "order_not_available",
+            "The shop sent only the order's digest; a phone cannot be shown what it pays.",
+        )
+    })?;
+    let now = kessai_core::clock::now();
+    let txn = state
+        .node
+        .writer
+        .run(move |conn| {
+            Box::pin(async move { kessai_core::terminals::sale::open_for_settlement(conn, &rec, order, now).await })
+        })
+        .await?;
+    Ok(axum::Json(SettlementNumber {
+        qr: crate::instore::qr_of(&state, &txn, "WEB").await?,
+        number: txn.number,
+        expires_at: txn.expires_at,
     }))
 }
 

@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/wallet/brand-info", get(brand_info))
         .route("/v1/wallet/payments", post(pay))
         .route("/v1/wallet/history", get(history))
+        .merge(crate::http::wallet_transactions::routes())
         .layer(axum::middleware::from_fn(cors))
 }
 
@@ -76,7 +77,7 @@ fn bearer(headers: &HeaderMap) -> Result<&str> {
         })
 }
 
-async fn session_user(state: &AppState, headers: &HeaderMap) -> Result<WalletUser> {
+pub(crate) async fn session_user(state: &AppState, headers: &HeaderMap) -> Result<WalletUser> {
     sessions::authenticate(&state.node.reader, bearer(headers)?, kessai_core::clock::now()).await
 }
 

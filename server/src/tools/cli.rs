@@ -40,6 +40,9 @@ pub enum Command {
     /// Name this institution (PROTOCOL 11).
     #[command(subcommand)]
     Institution(crate::tools::network::InstitutionCommand),
+    /// Register and revoke billing terminals (POS, vending machines, gates).
+    #[command(subcommand)]
+    Terminal(crate::tools::terminals::TerminalCommand),
     /// Pin and list the institutions this one deals with.
     #[command(subcommand)]
     Peer(crate::tools::network::PeerCommand),
@@ -200,6 +203,18 @@ pub enum MerchantCommand {
         /// Bind the merchant to its TLS client certificate: the SHA-256 of its DER encoding, hex (colons allowed). With `serve --client-ca`, its secret key is then refused (401) with any other certificate or none.
         #[arg(long)]
         client_cert_sha256: Option<String>,
+        /// The name the QR code of its terminals shows (1 to 25 printable ASCII; default: the name if it fits, else "Kessai merchant").
+        #[arg(long)]
+        qr_name: Option<String>,
+        /// City for the QR code (default Tokyo).
+        #[arg(long)]
+        city: Option<String>,
+        /// ISO 3166 country code for the QR code (default JP).
+        #[arg(long)]
+        country: Option<String>,
+        /// Merchant category code for the QR code (default 5999).
+        #[arg(long)]
+        mcc: Option<String>,
         #[command(flatten)]
         webhooks: WebhookArgs,
         #[command(flatten)]
@@ -242,6 +257,15 @@ pub enum UserCommand {
         balance: i64,
         #[arg(long)]
         currency: String,
+        /// A PIN of 4 to 8 digits a billing terminal may ask for (stored hashed).
+        #[arg(long)]
+        pin: Option<String>,
+        /// A PNG, JPEG or WebP portrait (at most 256 KB) the clerk sees while this user pays.
+        #[arg(long)]
+        portrait: Option<PathBuf>,
+        /// Birth date YYYY-MM-DD, for age-restricted articles; never leaves the institution.
+        #[arg(long)]
+        birth_date: Option<String>,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -271,6 +295,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Institution(command) => crate::tools::network::institution(command).await,
         Command::Peer(command) => crate::tools::network::peer(command).await,
+        Command::Terminal(command) => crate::tools::terminals::run(command).await,
         Command::Bench(args) => {
             crate::tools::bench::run(args).await?;
             Ok(0)
@@ -325,9 +350,20 @@ async fn merchant(command: MerchantCommand) -> anyhow::Result<i32> {
         origins,
         notify_url,
         client_cert_sha256,
+        qr_name,
+        city,
+        country,
+        mcc,
         webhooks,
         db,
     } = command;
+    let qr = kessai_core::terminals::qr::QrSettings {
+        name: qr_name,
+        city,
+        country,
+        mcc,
+    };
+    qr.check().map_err(anyhow::Error::msg)?;
     let new = kessai_core::merchants::NewMerchant {
         name: &name,
         origins: &origins,
@@ -338,6 +374,7 @@ async fn merchant(command: MerchantCommand) -> anyhow::Result<i32> {
     kessai_core::merchants::check_new(&new)?;
     let (mut conn, keyring) = open(&db).await?;
     let created = kessai_core::merchants::create(&mut conn, &keyring, &new).await?;
+    kessai_core::terminals::qr::set_profile(&mut conn, &created.merchant_id, &qr).await?;
     print_json(&created)?;
     Ok(0)
 }
@@ -367,12 +404,25 @@ async fn user(command: UserCommand) -> anyhow::Result<i32> {
         password,
         balance,
         currency,
+        pin,
+        portrait,
+        birth_date,
         db,
     } = command;
     kessai_core::instruments::check_user(&name, &password, balance, &currency)?;
+    let portrait = portrait
+        .map(|path| std::fs::read(&path).map_err(|e| anyhow::anyhow!("--portrait {}: {e}", path.display())))
+        .transpose()?;
+    let profile = kessai_core::terminals::payers::Profile {
+        pin,
+        portrait,
+        birth_date,
+    };
+    kessai_core::terminals::payers::check_profile(&profile).map_err(anyhow::Error::msg)?;
     let (mut conn, keyring) = open(&db).await?;
     let created =
         kessai_core::instruments::create_user(&mut conn, &keyring, &name, &password, balance, &currency).await?;
+    kessai_core::terminals::payers::set_profile(&mut conn, &created.user_id, &profile).await?;
     print_json(&created)?;
     Ok(0)
 }

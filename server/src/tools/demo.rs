@@ -35,6 +35,10 @@ const CARD_BALANCE_JPY: i64 = 1_000_000;
 const CREDIT_LIMIT_JPY: u64 = 10_000_000;
 /// Every demo wallet user's password (the demo is on loopback, for trying).
 const USER_PASSWORD: &str = "demo-password";
+/// Every demo wallet user's PIN, for a POS's PIN challenge (D8).
+const USER_PIN: &str = "1234";
+/// The portrait a clerk sees beside a demo wallet user's name (D6).
+const USER_PORTRAIT: &[u8] = include_bytes!("demo_portrait.png");
 
 /// One institution of the demo network.
 struct Member {
@@ -89,12 +93,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", args.shop_listen))?;
     let shop_url = format!("http://{}", shop_listener.local_addr()?);
-    let shop = shop_router(&network[0], &shop_url).await?;
+    let (shop, merchant_id) = shop_router(&network[0], &shop_url).await?;
+    let pos = register_pos(&network[0], &merchant_id).await?;
     let mut institutions = Vec::with_capacity(network.len());
     for running in &network {
         institutions.push(buyer_at(running).await?);
     }
-    announce(&network[0].url, &shop_url, &institutions);
+    announce(&network[0].url, &shop_url, &pos, &institutions);
     tasks.spawn(async move { Ok(axum::serve(shop_listener, shop).await?) });
     // The first to stop (Ctrl-C stops all) ends the demo.
     if let Some(ended) = tasks.join_next().await {
@@ -174,8 +179,8 @@ async fn peer_everyone(network: &[Running]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The demo shop, a merchant of the first institution.
-async fn shop_router(home: &Running, shop_url: &str) -> anyhow::Result<axum::Router> {
+/// The demo shop, a merchant of the first institution, and its id.
+async fn shop_router(home: &Running, shop_url: &str) -> anyhow::Result<(axum::Router, String)> {
     let mut conn = kessai_core::db::connection(&home.database).await?;
     let notify_url = format!("{shop_url}/kessai/webhook");
     let new = kessai_core::merchants::NewMerchant {
@@ -186,13 +191,35 @@ async fn shop_router(home: &Running, shop_url: &str) -> anyhow::Result<axum::Rou
         webhook_policy: DEMO_WEBHOOKS,
     };
     let merchant = kessai_core::merchants::create(&mut conn, &home.keyring, &new).await?;
-    Ok(crate::tools::shop::router(ShopConfig {
+    let merchant_id = merchant.merchant_id.clone();
+    let router = crate::tools::shop::router(ShopConfig {
         shop_url: shop_url.to_string(),
         server_url: home.url.clone(),
         merchant_id: merchant.merchant_id,
         secret_key: merchant.secret_key,
         result_key: merchant.result_key,
         webhook_secret: merchant.webhook_secret,
+    });
+    Ok((router, merchant_id))
+}
+
+/// A POS terminal of the demo shop (PROTOCOL 13): its id, key and the
+/// address that signs the POS app in with it.
+async fn register_pos(home: &Running, merchant_id: &str) -> anyhow::Result<Value> {
+    let mut conn = kessai_core::db::connection(&home.database).await?;
+    let new = kessai_core::terminals::registry::NewTerminal {
+        merchant_id: merchant_id.to_string(),
+        kind: kessai_protocol::terminal::TerminalKind::Pos,
+        name: "Demo shop register".into(),
+        label: Some("REGISTER-1".into()),
+        location: Some("Counter by the door".into()),
+    };
+    let pos = kessai_core::terminals::registry::register(&mut conn, new, kessai_core::clock::now()).await?;
+    let key = pos.terminal_key.expose();
+    Ok(json!({
+        "terminal_id": pos.terminal_id,
+        "terminal_key": key,
+        "url": format!("{}/pos/#key={key}", home.url),
     }))
 }
 
@@ -207,21 +234,28 @@ async fn buyer_at(running: &Running) -> anyhow::Result<Value> {
     let user =
         kessai_core::instruments::create_user(&mut conn, keyring, &holder, USER_PASSWORD, CARD_BALANCE_JPY, "JPY")
             .await?;
+    let profile = kessai_core::terminals::payers::Profile {
+        pin: Some(USER_PIN.into()),
+        portrait: Some(USER_PORTRAIT.to_vec()),
+        birth_date: Some("1990-04-01".into()),
+    };
+    kessai_core::terminals::payers::set_profile(&mut conn, &user.user_id, &profile).await?;
     Ok(json!({
         "name": member.name, "brand": member.brand, "url": running.url,
         "card": {"card_number": card.card_number, "exp_month": card.exp_month, "exp_year": card.exp_year, "cvc": card.cvc},
-        "user": {"user_id": user.user_id, "password": USER_PASSWORD},
+        "user": {"user_id": user.user_id, "password": USER_PASSWORD, "pin": USER_PIN},
     }))
 }
 
 /// The ready line (stdout, one JSON object) and the same for people (stderr).
-fn announce(server_url: &str, shop_url: &str, institutions: &[Value]) {
+fn announce(server_url: &str, shop_url: &str, pos: &Value, institutions: &[Value]) {
     println!(
         "{}",
         json!({
             "server_url": server_url,
             "shop_url": shop_url,
             "wallet_url": format!("{server_url}/wallet/"),
+            "pos": pos,
             "card": institutions[0]["card"],
             "institutions": institutions,
         })
@@ -246,6 +280,12 @@ fn announce(server_url: &str, shop_url: &str, institutions: &[Value]) {
     text.push_str(&format!(
         "  wallet: {server_url}/wallet/   (Add account with an institution's address, a wallet user and its \
          password; add two, then pay at the shop with \"Pay with web wallet\")\n"
+    ));
+    text.push_str(&format!(
+        "  pos:    {}   (the shop's register: sell something, then pay it from the wallet's \"Pay in store\" \
+         with a {} wallet user, PIN {USER_PIN})\n",
+        pos["url"].as_str().unwrap_or_default(),
+        institutions[0]["name"].as_str().unwrap_or_default(),
     ));
     eprintln!("{text}Any of the three cards, or any wallet user, pays the shop. Ctrl-C stops everything.\n");
 }

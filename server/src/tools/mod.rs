@@ -13,3 +13,5 @@ pub mod demo;
 pub mod network;
 /// The demo shop: a merchant backend as a merchant would write it.
 pub mod shop;
+/// `kessai terminal register | revoke | list`.
+pub mod terminals;

@@ -39,6 +39,8 @@ mod secrets;
 mod shop;
 /// Slow and numerous clients: header and body timeouts, connection and long-poll caps (issue 7).
 mod slow_clients;
+/// In-store payment by transaction number: terminals, phones, numbers (PROTOCOL 13, D1 to D11).
+mod terminals;
 /// HTTPS and mutual TLS: client certificates on merchant and peer paths, merchants bound to one (issue 7, A9).
 mod tls;
 /// The server wallet API: sessions, brand info, start messages, payments, history (PROTOCOL 12).

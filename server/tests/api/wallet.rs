@@ -12,7 +12,7 @@ use crate::helpers::{
 };
 
 impl TestApp {
-    async fn wallet_login(&self, user_id: &str, password: &str) -> Response {
+    pub(crate) async fn wallet_login(&self, user_id: &str, password: &str) -> Response {
         self.client
             .post(format!("{}/v1/wallet/sessions", self.base))
             .json(&json!({"user_id": user_id, "password": password}))
@@ -22,7 +22,7 @@ impl TestApp {
     }
 
     /// Logs in; returns the session token.
-    async fn wallet_token(&self, user_id: &str) -> String {
+    pub(crate) async fn wallet_token(&self, user_id: &str) -> String {
         let (status, body) = json_of(self.wallet_login(user_id, PASSWORD).await).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body["token"].as_str().expect("token").to_string()

@@ -17,6 +17,8 @@
 //!   with [`order`] (the order of PROTOCOL section 3) and
 //!   [`card_payment_method`].
 //!
+//! - [`decode_qr_png`]: the QR codes in a screenshot, read as a phone would.
+//!
 //! Every wait is bounded ([`PROCESS_TIMEOUT`], [`REQUEST_TIMEOUT`],
 //! [`TASKS_TIMEOUT`]): a hung server fails the test instead of hanging it.
 //!
@@ -33,10 +35,12 @@ use serde_json::Value;
 mod api;
 mod env;
 mod process;
+mod qr_reader;
 
 pub use api::{card_payment_method, order, Api, Created, ORDER_TOTAL};
 pub use env::{Card, Merchant, Server, TestEnv, User};
 pub use process::{stderr, stdout, Kessai, Running};
+pub use qr_reader::decode_qr_png;
 
 /// How long a process may take to start, or an admin command to finish.
 pub const PROCESS_TIMEOUT: Duration = Duration::from_secs(30);

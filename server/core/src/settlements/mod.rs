@@ -30,7 +30,7 @@ pub use create::create;
 pub use expiry::{capture_if_due, expire_if_due};
 pub use merchant_request::NewSettlement;
 pub use payer_first::payer_first;
-pub use record::{get, get_pooled, Record, COLUMNS};
+pub use record::{get, get_pooled, merchant_order_exists, Record, COLUMNS};
 pub use refund::refund;
 pub use steps::refusal_code;
 pub use views::{confirm_result, payer_token, result_token, view};

@@ -255,6 +255,11 @@ pub(super) async fn merchant_order(conn: &mut Conn, merchant_id: &str, order_id:
     by_order(conn, merchant_id, order_id, "merchant_request_at IS NOT NULL").await
 }
 
+/// Whether the merchant already has a settlement (its own request) for an order id.
+pub async fn merchant_order_exists(conn: &mut Conn, merchant_id: &str, order_id: &str) -> Result<bool> {
+    Ok(merchant_order(conn, merchant_id, order_id).await?.is_some())
+}
+
 /// The payer-first attempt for an order id still waiting for the shop: at
 /// most one, by the unique index `settlements_payer_first_order`. Attempts
 /// that ended (declined, mismatched, expired) hold on to no order id.
