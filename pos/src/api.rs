@@ -10,10 +10,6 @@ use serde::Deserialize;
 
 use crate::i18n::text;
 
-/// The long-poll's wait, below the protocol's 30 s cap so that proxies
-/// with a 30 s idle timeout never cut it.
-pub const POLL_WAIT_S: u32 = 25;
-
 /// Why a call did not give what was asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
@@ -84,7 +80,8 @@ mod calls {
     use wasm_bindgen::JsCast;
     use web_sys::RequestCredentials;
 
-    use super::{classify, ApiError, POLL_WAIT_S};
+    use super::{classify, ApiError};
+    use crate::events::EventBuffer;
 
     /// `GET /v1/terminal`: who this key is.
     pub async fn terminal(key: &Secret<String>) -> Result<TerminalInfo, ApiError> {
@@ -99,12 +96,50 @@ mod calls {
         receive(request.send().await).await
     }
 
-    /// `GET /v1/terminal/transactions/{id}?wait=25`: answers when anything
-    /// changes, or after the wait.
-    pub async fn poll(key: &Secret<String>, id: &str) -> Result<TerminalTransaction, ApiError> {
-        let wait = POLL_WAIT_S.to_string();
-        let request = builder(Request::get(&transaction_url(id, "")), key).query([("wait", wait.as_str())]);
-        receive(request.send().await).await
+    /// `GET /v1/terminal/transactions/{id}/events`: the transaction at
+    /// once, then at each change, each handed to `on_view` as it arrives.
+    /// Ok when the stream ends (the transaction is final, or the server's
+    /// hour is up); an error when it could not be read, or was aborted
+    /// through `signal`.
+    pub async fn follow(
+        key: &Secret<String>,
+        id: &str,
+        signal: &web_sys::AbortSignal,
+        on_view: &dyn Fn(TerminalTransaction),
+    ) -> Result<(), ApiError> {
+        let response = builder(Request::get(&transaction_url(id, "/events")), key)
+            .header("Accept", "text/event-stream")
+            .abort_signal(Some(signal))
+            .send()
+            .await
+            .map_err(|_| ApiError::Network)?;
+        if !response.ok() {
+            return Err(refusal(response).await);
+        }
+        let status = response.status();
+        let body = web_sys::Response::from(response)
+            .body()
+            .ok_or(ApiError::BadResponse(status))?;
+        let reader: web_sys::ReadableStreamDefaultReader = body
+            .get_reader()
+            .dyn_into()
+            .map_err(|_| ApiError::BadResponse(status))?;
+        let mut events = EventBuffer::default();
+        loop {
+            let chunk = wasm_bindgen_futures::JsFuture::from(reader.read())
+                .await
+                .map_err(|_| ApiError::Network)?;
+            let done = js_sys::Reflect::get(&chunk, &"done".into()).map_err(|_| ApiError::Network)?;
+            if done.as_bool() == Some(true) {
+                return Ok(());
+            }
+            let value = js_sys::Reflect::get(&chunk, &"value".into()).map_err(|_| ApiError::Network)?;
+            let bytes = js_sys::Uint8Array::new(&value).to_vec();
+            for data in events.push(&bytes) {
+                let view = serde_json::from_str(&data).map_err(|_| ApiError::BadResponse(status))?;
+                on_view(view);
+            }
+        }
     }
 
     /// `POST /v1/terminal/transactions/{id}/challenges` `{"kind":"pin"}`.

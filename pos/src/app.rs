@@ -17,9 +17,9 @@ use crate::pages::{
     new_sale::NewSalePage, outcome::OutcomePage, settings::SettingsPage, sign_in::SignInPage,
     synchronized::SynchronizedPage, waiting::WaitingPage,
 };
-use crate::poll::use_transaction_poll;
 use crate::state::{Action, Pos, Screen, Session};
 use crate::storage;
+use crate::updates::use_transaction_updates;
 
 /// Starts the terminal in the page.
 pub fn run() {
@@ -143,7 +143,7 @@ fn use_sign_in(pos: &PosContext, dispatch: Callback<Action>) {
 #[function_component(Shell)]
 pub fn shell() -> Html {
     let pos = use_context::<PosContext>();
-    use_transaction_poll(pos.clone());
+    use_transaction_updates(pos.clone());
     let Some(pos) = pos else {
         return html! {};
     };

@@ -14,6 +14,8 @@
 pub mod api;
 /// The articles and the cart.
 pub mod catalogue;
+/// Server-sent events from fetched bytes.
+pub mod events;
 /// English and Japanese texts.
 pub mod i18n;
 /// The amount keypad's arithmetic.
@@ -37,12 +39,12 @@ pub mod context;
 /// The screens.
 #[cfg(target_arch = "wasm32")]
 pub mod pages;
-/// The long-poll that follows an open transaction.
-#[cfg(target_arch = "wasm32")]
-pub mod poll;
 /// sessionStorage (the key) and localStorage (the settings).
 #[cfg(target_arch = "wasm32")]
 pub mod storage;
+/// The event stream that follows an open transaction.
+#[cfg(target_arch = "wasm32")]
+pub mod updates;
 
 #[cfg(target_arch = "wasm32")]
 pub use app::run;

@@ -189,13 +189,16 @@ pub async fn wait_for_change(state: &AppState, id: &str, first: Txn, wait: Durat
     if first.effective_status(now).is_final() {
         return Ok(first);
     }
-    let seen = (first.status, first.updated_at);
+    // The whole record, not (status, updated_at): `updated_at` counts
+    // seconds, and a PIN asked and answered (or an order placed and a PIN
+    // answered) within one second changes nothing else a pair would see.
+    let seen = first.clone();
     let mut current = record::get_pooled(&state.node.reader, id).await?.unwrap_or(first);
     // Wake at the expiry too: nothing is written then, but it is a change.
     let expiry =
         tokio::time::Instant::now() + Duration::from_secs(u64::try_from(current.expires_at - now).unwrap_or(0));
     let deadline = (tokio::time::Instant::now() + wait).min(expiry);
-    while (current.status, current.updated_at) == seen {
+    while current == seen {
         match tokio::time::timeout_at(deadline, changes.recv()).await {
             Err(_) => break,
             Ok(Ok(changed)) if changed != id => continue,

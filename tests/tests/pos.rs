@@ -8,10 +8,14 @@
 //!    link's fragment signs in, shows the merchant and the label, and is
 //!    gone from the address bar.
 //! b. An amount typed on the keyboard; "Charge" shows an 8-digit number and
-//!    the QR image.
+//!    the QR image, which reads as the transaction's EMV payload.
 //! c. The payer syncs the number: the POS turns to "Synchronized" with the
 //!    payer's name; the payer confirms: "Paid" with the receipt.
 //! d. "New sale", an itemized sale, then Cancel: "Canceled".
+//! e. "Let the customer order": the payer syncs, the clerk asks for the
+//!    PIN (pending, then passed once the payer answers), the order the
+//!    payer placed from the menu appears, the payer pays its total: "Paid",
+//!    the receipt itemized.
 //!
 //! Then the ledger checks. Every screen is saved in
 //! `tests/artifacts/pos-*.png`. Runs only with `KESSAI_E2E=1`, after
@@ -28,6 +32,8 @@ use serde_json::{json, Value};
 
 /// What the clerk keys in: ¥1,200.
 const AMOUNT: u64 = 1200;
+/// Every demo wallet user's PIN (`kessai demo` prints it with the user).
+const PIN: &str = "1234";
 
 struct Suite {
     demo: Demo,
@@ -82,6 +88,9 @@ async fn run_all(suite: &mut Suite) -> anyhow::Result<()> {
     cancel_an_itemized_sale(suite)
         .await
         .context("d_cancel_an_itemized_sale")?;
+    customer_orders_with_pin(suite)
+        .await
+        .context("e_customer_orders_with_pin")?;
     suite.demo.ledger_check().await
 }
 
@@ -163,7 +172,21 @@ async fn charge_an_amount(suite: &Suite) -> anyhow::Result<String> {
         .await?;
     let due = browser.find(".waiting .due").await?.text().await?;
     ensure!(due == "¥1,200", "amount shown: {due}");
-    browser.screenshot("pos-b-number").await?;
+    // The code on screen reads, as a phone's camera would, as the
+    // transaction's EMV payload, which carries the terminal's label.
+    let shown = browser
+        .js(
+            "return new URL(document.querySelector('.qr img').src).searchParams.get('payload')",
+            vec![],
+        )
+        .await?;
+    let png = std::fs::read(browser.screenshot("pos-b-number").await?)?;
+    let codes = kessai_testkit::decode_qr_png(&png)?;
+    ensure!(
+        codes.len() == 1 && shown == codes[0].as_str(),
+        "QR codes read: {codes:?}, shown: {shown}"
+    );
+    ensure!(codes[0].contains("TILL-1"), "the payload lacks the label: {}", codes[0]);
     Ok(number)
 }
 
@@ -242,6 +265,107 @@ async fn cancel_an_itemized_sale(suite: &Suite) -> anyhow::Result<()> {
         .await?;
     ensure!(outcome == "Canceled", "outcome shown: {outcome}");
     browser.screenshot("pos-d-canceled").await?;
+    Ok(())
+}
+
+async fn customer_orders_with_pin(suite: &Suite) -> anyhow::Result<()> {
+    let browser = &suite.browser;
+    click_button(browser, "New sale").await?;
+    click_button(browser, "Let the customer order").await?;
+    click_button(browser, "Show number").await?;
+    let number = browser
+        .wait_js(
+            "the menu sale's number",
+            "const e = document.querySelector('.txn-number'); return e && e.dataset.number",
+            vec![],
+        )
+        .await?;
+    let token = wallet_login(suite).await?;
+    let synced = wallet_post(
+        suite,
+        &token,
+        "/v1/wallet/transactions/sync",
+        json!({ "number": number }),
+    )
+    .await?;
+    let id = synced["id"]
+        .as_str()
+        .with_context(|| format!("no id in {synced}"))?
+        .to_string();
+    click_button(browser, "Ask for PIN").await?;
+    wait_for_challenge(browser, "pending").await?;
+    browser.screenshot("pos-e-pin-asked").await?;
+    wallet_post(
+        suite,
+        &token,
+        &format!("/v1/wallet/transactions/{id}/challenge"),
+        json!({ "pin": PIN }),
+    )
+    .await?;
+    wait_for_challenge(browser, "passed").await?;
+    let items = json!({ "items": [{ "code": "latte", "quantity": 2 }, { "code": "cake", "quantity": 1 }] });
+    let ordered = wallet_post(suite, &token, &format!("/v1/wallet/transactions/{id}/order"), items).await?;
+    let total = ordered["amount"]
+        .as_u64()
+        .with_context(|| format!("no amount in {ordered}"))?;
+    ensure!(total == 2 * 520 + 540, "the order's amount: {ordered}");
+    let placed = browser
+        .wait_js(
+            "the customer's order on the POS",
+            "const e = document.querySelector('.placed'); return e && e.textContent",
+            vec![],
+        )
+        .await;
+    let placed = match placed {
+        Ok(placed) => placed,
+        Err(error) => {
+            let seen = send(
+                suite
+                    .http
+                    .get(format!("{}/v1/terminal/transactions/{id}", suite.demo.server_url))
+                    .bearer_auth(&suite.terminal_key),
+            )
+            .await?;
+            let page = browser
+                .js("return document.querySelector('main').innerText", vec![])
+                .await?;
+            return Err(error.context(format!("the terminal API says {seen}; the page shows {page}")));
+        }
+    };
+    ensure!(
+        placed
+            .as_str()
+            .is_some_and(|t| t.contains("Cheesecake") && t.contains("¥1,580")),
+        "placed: {placed}"
+    );
+    browser.screenshot("pos-e-ordered").await?;
+    let body = json!({ "amount": total, "currency": "JPY" });
+    let confirmed = wallet_post(suite, &token, &format!("/v1/wallet/transactions/{id}/confirm"), body).await?;
+    ensure!(confirmed["status"] == "succeeded", "confirm: {confirmed}");
+    browser
+        .wait_js(
+            "the menu sale paid",
+            "const e = document.querySelector('#outcome-title'); return e && e.dataset.status === 'succeeded'",
+            vec![],
+        )
+        .await?;
+    let receipt = browser.find(".terminal-receipt").await?.text().await?;
+    ensure!(
+        receipt.contains("Café latte") && receipt.contains("¥1,580"),
+        "receipt: {receipt}"
+    );
+    browser.screenshot("pos-e-paid").await?;
+    Ok(())
+}
+
+async fn wait_for_challenge(browser: &Browser, status: &str) -> anyhow::Result<()> {
+    browser
+        .wait_js(
+            &format!("the PIN challenge {status}"),
+            "const e = document.querySelector('.challenge'); return e && e.dataset.status === arguments[0]",
+            vec![json!(status)],
+        )
+        .await?;
     Ok(())
 }
 
