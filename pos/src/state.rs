@@ -123,7 +123,7 @@ pub enum Action {
     SaveSettings(Settings),
     Creating(CreateTransaction),
     Created(TransactionCreated),
-    /// A new view of the open transaction (long-poll, challenge, cancel).
+    /// A new view of the open transaction (event stream, challenge, cancel).
     Updated(TerminalTransaction),
     Ask(Busy),
     /// A request failed; the message is for the clerk.
@@ -347,7 +347,7 @@ fn created_sale(mut pos: Pos, created: TransactionCreated) -> Pos {
 }
 
 /// A newer view of the open transaction. Views of another transaction (a
-/// poll that outlived its sale) are dropped, and a final status is never
+/// stream that outlived its sale) are dropped, and a final status is never
 /// replaced by a live one: answers may cross on the wire.
 fn updated(mut pos: Pos, txn: TerminalTransaction) -> Pos {
     let Some(sale) = pos.sale.as_mut() else {

@@ -7,7 +7,7 @@ use crate::i18n::text;
 use crate::state::{Action, Busy};
 
 /// Cancels the open transaction (`POST …/cancel`); the answer is its new
-/// view, so the screen turns to "Canceled" without waiting for the poll.
+/// view, so the screen turns to "Canceled" without waiting for the stream.
 #[function_component(CancelButton)]
 pub fn cancel_button() -> Html {
     let Some(pos) = use_context::<PosContext>() else {

@@ -16,7 +16,7 @@ pub struct CountdownProps {
 }
 
 /// "Expires in 4:32", ticking each second. Only a display: the server
-/// decides expiry and the long-poll reports it.
+/// decides expiry and the event stream reports it.
 #[function_component(Countdown)]
 pub fn countdown_view(props: &CountdownProps) -> Html {
     let now = use_state(now_s);
