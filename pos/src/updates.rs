@@ -24,7 +24,7 @@ use crate::api::{self, ApiError};
 use crate::context::{dispatcher, lang_of, PosContext};
 use crate::state::Action;
 
-/// After a broken stream, before the next.
+/// After a stream that broke or ended early, before the next.
 const RETRY_AFTER: Duration = Duration::from_secs(2);
 
 #[hook]
@@ -73,15 +73,17 @@ async fn follow(
         }
     };
     while !stopped.get() && !finished.get() {
-        match api::follow(&key, &id, &signal, &on_view).await {
-            Ok(()) => {}
-            Err(ApiError::KeyRefused) => {
-                if !stopped.get() {
-                    dispatch.emit(Action::KeyRefused(ApiError::KeyRefused.message(lang)));
-                }
-                return;
+        if let Err(ApiError::KeyRefused) = api::follow(&key, &id, &signal, &on_view).await {
+            if !stopped.get() {
+                dispatch.emit(Action::KeyRefused(ApiError::KeyRefused.message(lang)));
             }
-            Err(_) => sleep(RETRY_AFTER).await,
+            return;
+        }
+        // Whether it broke or ended (the server's hour), never at once
+        // again: something answering 200 with no events must not be
+        // hammered.
+        if !stopped.get() && !finished.get() {
+            sleep(RETRY_AFTER).await;
         }
     }
 }
