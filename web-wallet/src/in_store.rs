@@ -165,14 +165,14 @@ mod flow {
     /// an expired session is reported and skipped; if none knows it, the
     /// first other refusal (a rate limit, the network) is the more useful
     /// thing to say, else "no such transaction".
-    pub async fn sync_any(number: String, candidates: Vec<(String, Secret<String>)>, dispatch: Callback<Action>) {
+    pub async fn sync_any(number: &str, candidates: Vec<(String, Secret<String>)>, dispatch: Callback<Action>) {
         if candidates.is_empty() {
             dispatch.emit(Action::InStore(StoreAction::Failed(StoreProblem::NoSession)));
             return;
         }
         let mut other = None;
         for (address, token) in candidates {
-            match api::sync_transaction(&address, &token, &number).await {
+            match api::sync_transaction(&address, &token, number).await {
                 Ok(transaction) => {
                     dispatch.emit(Action::InStore(StoreAction::Synced {
                         address,

@@ -36,22 +36,32 @@ pub fn normalize(input: &str) -> Result<String, NumberProblem> {
     Ok(digits)
 }
 
-/// What a scanned QR code gives the wallet.
+/// A number to look up, typed or scanned.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Scanned {
+pub struct Lookup {
     pub number: String,
-    /// The billing institution (tag 26, sub-tag 00) when the code is an EMV
-    /// payload: the connector to ask first.
+    /// The billing institution (tag 26, sub-tag 00) when the number came
+    /// in an EMV payload: the connector to ask first.
     pub institution_id: Option<String>,
+}
+
+impl Lookup {
+    /// A typed number: which institution it belongs to is not known.
+    pub fn typed(input: &str) -> Result<Lookup, NumberProblem> {
+        Ok(Lookup {
+            number: normalize(input)?,
+            institution_id: None,
+        })
+    }
 }
 
 /// The number in a QR code's text: a Kessai EMV payload whose CRC checks,
 /// or the eight digits alone. None for anything else (another scheme's QR
 /// code, a damaged payload): a digit is never trusted before its CRC.
-pub fn from_qr(text: &str) -> Option<Scanned> {
+pub fn from_qr(text: &str) -> Option<Lookup> {
     let text = text.trim();
     if let Ok(number) = normalize(text) {
-        return Some(Scanned {
+        return Some(Lookup {
             number,
             institution_id: None,
         });
@@ -62,7 +72,7 @@ pub fn from_qr(text: &str) -> Option<Scanned> {
     let institution_id = emv::field(&fields, "26")
         .and_then(emv::fields)
         .and_then(|account| emv::field(&account, "00").map(str::to_string));
-    Some(Scanned { number, institution_id })
+    Some(Lookup { number, institution_id })
 }
 
 /// A minimal EMVCo merchant-presented payload reader: ID, length, value,
@@ -158,7 +168,7 @@ mod tests {
     fn plain_digits_are_a_number_too() {
         assert_eq!(
             from_qr("48213907\n"),
-            Some(Scanned {
+            Some(Lookup {
                 number: "48213907".into(),
                 institution_id: None
             })

@@ -9,6 +9,7 @@ use kessai_protocol::terminal::{ChallengeStatus, ConfirmedTransaction, PayerTran
 use kessai_protocol::Secret;
 
 use crate::in_store::{menu_total, StoreProblem, QUANTITY_MAX};
+use crate::transaction_number::Lookup;
 
 /// The in-store payment on the "Pay in store" screen.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -37,7 +38,7 @@ pub enum StorePhase {
     #[default]
     Entering,
     /// `sync` with this number is under way, connector after connector.
-    Syncing(String),
+    Syncing(Lookup),
     /// The transaction is shown: terminal, merchant, amount or menu, and
     /// the PIN prompt when the terminal asks for one. Nothing is paid
     /// without the "Pay" click.
@@ -55,9 +56,10 @@ pub enum StorePhase {
 /// What can happen on the "Pay in store" screen.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StoreAction {
-    /// The user sent a well-formed number.
-    Sync(String),
-    /// What the user typed is refused before sending.
+    /// The user sent a well-formed number, typed or scanned.
+    Sync(Lookup),
+    /// What the user typed (a number, a PIN) or scanned is refused before
+    /// sending.
     Invalid(StoreProblem),
     /// A server wallet knew the number.
     Synced {
@@ -94,13 +96,15 @@ impl InStore {
     pub fn apply(&mut self, action: StoreAction) {
         match action {
             StoreAction::Reset => *self = InStore::default(),
-            StoreAction::Sync(number) if self.phase == StorePhase::Entering => {
+            StoreAction::Sync(lookup) if self.phase == StorePhase::Entering => {
                 *self = InStore {
-                    phase: StorePhase::Syncing(number),
+                    phase: StorePhase::Syncing(lookup),
                     ..InStore::default()
                 }
             }
-            StoreAction::Invalid(problem) if self.phase == StorePhase::Entering => self.problem = Some(problem),
+            StoreAction::Invalid(problem) if matches!(self.phase, StorePhase::Entering | StorePhase::Shown) => {
+                self.problem = Some(problem)
+            }
             StoreAction::Synced { address, transaction } if matches!(self.phase, StorePhase::Syncing(_)) => {
                 let transaction = *transaction;
                 self.quantities = vec![0; transaction.menu.as_ref().map_or(0, |m| m.items.len())];

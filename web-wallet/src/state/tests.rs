@@ -346,6 +346,11 @@ mod in_store {
 
     use crate::in_store::StoreProblem;
     use crate::state::{Action, InStore, StoreAction, StorePhase, Wallet};
+    use crate::transaction_number::Lookup;
+
+    fn typed(number: &str) -> Lookup {
+        Lookup::typed(number).unwrap()
+    }
 
     const SAKURA: &str = "https://sakura.example";
 
@@ -418,7 +423,7 @@ mod in_store {
         store(
             Wallet::default(),
             [
-                StoreAction::Sync("48213907".into()),
+                StoreAction::Sync(typed("48213907")),
                 StoreAction::Synced {
                     address: SAKURA.into(),
                     transaction: Box::new(transaction),
@@ -441,8 +446,8 @@ mod in_store {
     // D1, D3
     #[test]
     fn a_number_syncs_shows_the_amount_then_pays_it_on_the_click() {
-        let wallet = store(Wallet::default(), [StoreAction::Sync("48213907".into())]);
-        assert_eq!(phase(&wallet), StorePhase::Syncing("48213907".into()));
+        let wallet = store(Wallet::default(), [StoreAction::Sync(typed("48213907"))]);
+        assert_eq!(phase(&wallet), StorePhase::Syncing(typed("48213907")));
         let wallet = shown(transaction(Some(1155), None));
         assert_eq!(phase(&wallet), StorePhase::Shown);
         assert_eq!(wallet.in_store.payable(), Some((1155, "JPY")));
@@ -483,13 +488,13 @@ mod in_store {
         let wallet = store(
             Wallet::default(),
             [
-                StoreAction::Sync("48213907".into()),
+                StoreAction::Sync(typed("48213907")),
                 StoreAction::Failed(StoreProblem::NoSuchTransaction),
             ],
         );
         assert_eq!(phase(&wallet), StorePhase::Entering);
         assert_eq!(wallet.in_store.problem, Some(StoreProblem::NoSuchTransaction));
-        let again = store(wallet, [StoreAction::Sync("48213908".into())]);
+        let again = store(wallet, [StoreAction::Sync(typed("4821 3908"))]);
         assert_eq!(again.in_store.problem, None, "a new try clears it");
     }
 
