@@ -160,6 +160,8 @@ mod flow {
     /// Pause after a failed long-poll before the next, so an unreachable
     /// server is not asked in a tight loop.
     const RETRY_MS: u32 = 3_000;
+    /// Pause after a long-poll that brought nothing new.
+    const UNCHANGED_PAUSE_MS: u32 = 1_000;
 
     /// Asks each candidate for `number` until one knows it. 404s move on;
     /// an expired session is reported and skipped; if none knows it, the
@@ -202,16 +204,23 @@ mod flow {
         stop: Rc<Cell<bool>>,
         dispatch: Callback<Action>,
     ) {
+        let mut last_seen: Option<PayerTransaction> = None;
         while !stop.get() {
             match api::transaction(&address, &token, &id, FOLLOW_WAIT_S).await {
+                // Nothing new (the wait ran out): ask again, but never in a
+                // tight loop should a server answer at once.
+                Ok(transaction) if last_seen.as_ref() == Some(&transaction) => {
+                    gloo::timers::future::TimeoutFuture::new(UNCHANGED_PAUSE_MS).await
+                }
                 Ok(transaction) => {
-                    let last = is_over(&transaction);
+                    let over = transaction.status.is_final();
                     if !stop.get() {
-                        dispatch.emit(Action::InStore(StoreAction::Updated(Box::new(transaction))));
+                        dispatch.emit(Action::InStore(StoreAction::Updated(Box::new(transaction.clone()))));
                     }
-                    if last {
+                    if over {
                         return;
                     }
+                    last_seen = Some(transaction);
                 }
                 Err(ApiError::SessionExpired) => {
                     dispatch.emit(Action::SessionExpired { address });
@@ -221,10 +230,6 @@ mod flow {
                 Err(_) => gloo::timers::future::TimeoutFuture::new(RETRY_MS).await,
             }
         }
-    }
-
-    fn is_over(transaction: &PayerTransaction) -> bool {
-        transaction.status.is_final()
     }
 }
 
