@@ -66,65 +66,12 @@ pub fn from_qr(text: &str) -> Option<Lookup> {
             institution_id: None,
         });
     }
-    let fields = emv::read(text)?;
-    let additional = emv::field(&fields, "62")?;
-    let number = normalize(emv::field(&emv::fields(additional)?, "05")?).ok()?;
-    let institution_id = emv::field(&fields, "26")
-        .and_then(emv::fields)
-        .and_then(|account| emv::field(&account, "00").map(str::to_string));
-    Some(Lookup { number, institution_id })
-}
-
-/// A minimal EMVCo merchant-presented payload reader: ID, length, value,
-/// and the CRC. TODO: replace with `kessai_protocol::emv::parse` once the
-/// `emv` branch is on main, so the wallet and the server read QR codes with
-/// one parser.
-mod emv {
-    /// The top-level fields of `payload`, if its CRC (tag 63, last) checks.
-    pub fn read(payload: &str) -> Option<Vec<(&str, &str)>> {
-        let body_len = payload.len().checked_sub(4)?;
-        let (body, crc) = (payload.get(..body_len)?, payload.get(body_len..)?);
-        if !body.ends_with("6304") || !crc.eq_ignore_ascii_case(&format!("{:04X}", crc16(body.as_bytes()))) {
-            return None;
-        }
-        let fields = fields(payload)?;
-        (fields.first() == Some(&("00", "01"))).then_some(fields)
-    }
-
-    /// The ID-length-value fields of `text`, in order; None if they do not
-    /// tile it exactly.
-    pub fn fields(text: &str) -> Option<Vec<(&str, &str)>> {
-        let mut rest = text;
-        let mut out = Vec::new();
-        while !rest.is_empty() {
-            let id = rest.get(..2)?;
-            let len: usize = rest.get(2..4)?.parse().ok()?;
-            let value = rest.get(4..4 + len)?;
-            out.push((id, value));
-            rest = rest.get(4 + len..)?;
-        }
-        Some(out)
-    }
-
-    pub fn field<'a>(fields: &[(&str, &'a str)], id: &str) -> Option<&'a str> {
-        fields.iter().find(|(i, _)| *i == id).map(|(_, v)| *v)
-    }
-
-    /// CRC-16/CCITT-FALSE: polynomial 0x1021, initial 0xFFFF.
-    pub fn crc16(bytes: &[u8]) -> u16 {
-        let mut crc: u16 = 0xFFFF;
-        for byte in bytes {
-            crc ^= u16::from(*byte) << 8;
-            for _ in 0..8 {
-                crc = if crc & 0x8000 != 0 {
-                    (crc << 1) ^ 0x1021
-                } else {
-                    crc << 1
-                };
-            }
-        }
-        crc
-    }
+    // The one parser the server and the tests use: CRC first, then fields.
+    let fields = kessai_protocol::emv::parse(text).ok()?;
+    Some(Lookup {
+        number: normalize(&fields.number).ok()?,
+        institution_id: Some(fields.institution_id),
+    })
 }
 
 #[cfg(test)]
@@ -146,11 +93,6 @@ mod tests {
         assert_eq!(normalize("4821390"), Err(NumberProblem::NotEightDigits));
         assert_eq!(normalize("482139071"), Err(NumberProblem::NotEightDigits));
         assert_eq!(normalize("4821a907"), Err(NumberProblem::NotEightDigits));
-    }
-
-    #[test]
-    fn the_crc_is_ccitt_false() {
-        assert_eq!(emv::crc16(b"123456789"), 0x29B1);
     }
 
     #[test]
