@@ -68,6 +68,9 @@ pub struct Limits {
     pub body_read_timeout: Duration,
     /// Time a TLS handshake may take.
     pub tls_handshake_timeout: Duration,
+    /// Failed payer attempts and wallet logins per source address (IPv6:
+    /// per /64) per minute; beyond, 429 `rate_limited`. 0: no such limit.
+    pub source_failures_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -79,6 +82,7 @@ impl Default for Limits {
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(10),
             tls_handshake_timeout: Duration::from_secs(10),
+            source_failures_per_minute: kessai_core::throttle::SOURCE_FAILURES_PER_MINUTE,
         }
     }
 }

@@ -25,6 +25,7 @@ use kessai_protocol::Order;
 use serde::Deserialize;
 
 use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::SourceAddress;
 use crate::http::settlements::{parse_body, wait_for_change};
 use crate::http::state::AppState;
 use kessai_core::authorizations;
@@ -124,6 +125,14 @@ fn throttle_card(state: &AppState, pan_hash: Option<&str>, now: i64) -> Result<(
     match pan_hash {
         Some(h) => state.node.payer_throttles.card.check(h, now, "card"),
         None => Ok(()),
+    }
+}
+
+/// Every declined attempt counts against its source address, whatever the
+/// payment method: a card number, a CVC and a password are all guesses.
+fn count_source_failure(state: &AppState, source: &SourceAddress, resolved: &Resolved, now: i64) {
+    if matches!(resolved.funding, Funding::Declined(_)) {
+        source.count_failure(&state.node, now);
     }
 }
 
@@ -286,10 +295,11 @@ async fn answer(
         (status = 200, description = "The outcome: succeeded, declined or mismatched; a repeat gets the first outcome", body = ConfirmResult),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 429, description = "Too many attempts with this card, or wrong passwords for this user (`rate_limited`); see Retry-After", body = ErrorBody)))]
+        (status = 429, description = "Too many declined attempts with this card or from this address, or wrong passwords for this user (`rate_limited`); see Retry-After", body = ErrorBody)))]
 pub async fn confirm(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    source: SourceAddress,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<axum::Json<ConfirmResult>> {
@@ -332,6 +342,7 @@ pub async fn confirm(
         return Ok(axum::Json(answer(&state, &rec, &merchant, None).await?));
     }
     let now = kessai_core::clock::now();
+    source.check(&state.node, now)?;
     let resolved = match req.payment_method {
         PaymentMethod::Card { card } => {
             let pan_hash = card_key(&state, &card);
@@ -345,6 +356,7 @@ pub async fn confirm(
         }
         other => resolve(&state, other, &req.order, Subject::Settlement(&id), now).await?,
     };
+    count_source_failure(&state, &source, &resolved, now);
     let payer_key = resolved.user.as_ref().map(|u| u.key);
     let rec = settle(&state, merchant.clone(), &id, req.order, resolved, now).await?;
     Ok(axum::Json(answer(&state, &rec, &merchant, payer_key).await?))
@@ -385,9 +397,10 @@ pub(crate) async fn settle(
         (status = 202, description = "Funds held; waiting for the shop's first request", body = ConfirmResult),
         (status = 200, description = "Declined at once", body = ConfirmResult),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 429, description = "Too many payer-first requests for this merchant, attempts with this card, or wrong passwords (`rate_limited`); see Retry-After", body = ErrorBody)))]
+        (status = 429, description = "Too many declined payer-first requests for this merchant, attempts with this card or from this address, or wrong passwords (`rate_limited`); see Retry-After", body = ErrorBody)))]
 pub async fn confirm_payer_first(
     State(state): State<AppState>,
+    source: SourceAddress,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
@@ -415,6 +428,7 @@ pub async fn confirm_payer_first(
     throttles
         .payer_first
         .check(&merchant.id, now, "merchant's payer-first requests")?;
+    source.check(&state.node, now)?;
     let pan_hash = match &req.payment_method {
         PaymentMethod::Card { card } => card_key(&state, card),
         _ => None,
@@ -431,6 +445,7 @@ pub async fn confirm_payer_first(
     )
     .await?;
     count_card_decline(&state, pan_hash.as_deref(), &resolved, now);
+    count_source_failure(&state, &source, &resolved, now);
     if matches!(resolved.funding, Funding::Declined(_)) {
         throttles.payer_first.count(&merchant.id, now);
     }

@@ -142,6 +142,9 @@ pub struct NetworkArgs {
     /// Seconds a client has to send a request's headers, and then its body.
     #[arg(long, default_value_t = 10)]
     pub request_read_timeout_s: u64,
+    /// Declined payments and failed wallet logins one source address (IPv6: one /64) may make per minute; beyond, 429 rate_limited. 0 turns the limit off (behind a reverse proxy every client has the proxy's address).
+    #[arg(long, env = "KESSAI_SOURCE_FAILURES_PER_MINUTE", default_value_t = kessai_core::throttle::SOURCE_FAILURES_PER_MINUTE)]
+    pub source_failures_per_minute: u32,
 }
 
 impl ServeArgs {
@@ -162,6 +165,7 @@ impl ServeArgs {
             event_streams_max: net.max_event_streams,
             header_read_timeout: read_timeout,
             body_read_timeout: read_timeout,
+            source_failures_per_minute: net.source_failures_per_minute,
             ..Default::default()
         };
         if let (Some(cert), Some(key)) = (&net.tls_cert, &net.tls_key) {
