@@ -39,7 +39,11 @@ impl Application {
         }
         let config = Arc::new(config);
         tokio::spawn(crate::workers::webhooks::run(node.clone(), config.clone()));
-        tokio::spawn(kessai_core::sweeper::run(node.clone(), config.sweep_interval));
+        tokio::spawn(kessai_core::sweeper::run(
+            node.clone(),
+            config.sweep_interval,
+            config.ended_attempts_keep_s,
+        ));
         let peers = crate::peering::PeerClient::new()?;
         tokio::spawn(crate::workers::authorizations::run(
             node.clone(),

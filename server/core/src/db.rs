@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_merchant_client_cert.sql")),
     (6, include_str!("../migrations/0006_payer_first_order_ids.sql")),
     (7, include_str!("../migrations/0007_card_guessing.sql")),
+    (9, include_str!("../migrations/0009_ended_payer_first_attempts.sql")),
 ];
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://kessai.db";

@@ -83,6 +83,9 @@ pub struct ServeArgs {
     /// Lifetime of wallet sessions (tests only).
     #[arg(long, hide = true, default_value_t = crate::config::WALLET_SESSION_TTL_S)]
     pub wallet_session_ttl_s: i64,
+    /// Seconds a payer-first attempt that ended without the shop (declined, mismatched, expired) is kept before it is deleted.
+    #[arg(long, default_value_t = kessai_core::sweeper::ENDED_ATTEMPTS_KEEP_S)]
+    pub payer_first_retention_s: i64,
     /// The base URL wallets and peers reach this server at (default: http://LISTEN, or https:// with --tls-cert).
     #[arg(long, env = "KESSAI_PUBLIC_URL")]
     pub public_url: Option<String>,
@@ -154,6 +157,7 @@ impl ServeArgs {
         config.webhook_retry_divisor = self.webhook_retry_divisor;
         config.authorization_ttl_s = self.authorization_ttl_s;
         config.wallet_session_ttl_s = self.wallet_session_ttl_s.max(1);
+        config.ended_attempts_keep_s = self.payer_first_retention_s.max(0);
         config.widget_dir = self.widget_dir.clone();
         config.wallet_dir = self.wallet_dir.clone();
         config.webhook_policy = self.webhooks.policy();
