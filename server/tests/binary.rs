@@ -680,6 +680,35 @@ async fn admin_commands_with_bad_input_create_no_files() {
     );
 }
 
+// Issue 7: `peer add --url` takes only an http(s) base URL, and says why
+// it refuses, before it fetches anything or touches the disk. Private and
+// loopback hosts are allowed (the operator names the peer; the demo's are
+// on 127.0.0.1), so those are not in this list.
+#[tokio::test]
+async fn peer_add_refuses_a_url_that_is_not_an_http_base_before_touching_the_disk() {
+    let bad = [
+        ("ftp://bank.example", "http:// or https://"),
+        ("file:///etc/passwd", "http:// or https://"),
+        ("bank.example", "not a URL"),
+        ("https://operator:hunter2@bank.example", "user name or password"),
+        ("https://bank.example/?token=1", "query"),
+        ("https://bank.example/#top", "fragment"),
+    ];
+    for (url, why) in bad {
+        let env = TestEnv::new(kessai());
+        let out = env.run(&["peer", "add", "--url", url, "--thumbprint", "abc"]).await;
+        let message = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{url}: {message}");
+        assert!(message.contains(why), "{url}: {message}");
+        assert!(
+            !message.contains("hunter2"),
+            "{url}: the password was echoed: {message}"
+        );
+        let left = std::fs::read_dir(env.dir()).unwrap().count();
+        assert_eq!(left, 0, "{url}: files were created");
+    }
+}
+
 // Issue 7: the database and the files SQLite keeps beside it (-wal, -shm)
 // hold card hashes and sealed keys, so like the master key they are the
 // owner's only (0600), whichever command created them: `kessai serve` on a
