@@ -288,9 +288,34 @@ async fn answer(
     Ok(settlements::confirm_result(rec, merchant, key.as_ref()))
 }
 
+/// The second request's body as `/v1/payer/settlements/{id}/confirm`
+/// takes it. One wire type (`ConfirmSettlement`) serves both confirm
+/// endpoints with both secrets optional; the document shows each endpoint
+/// what it requires and refuses, so a client (or schemathesis) built from
+/// it does not send a body the server answers 400 to.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Only described, never built: the handlers parse ConfirmSettlement.
+pub struct ConfirmWithClientSecret {
+    /// The client secret the shop handed the page with the settlement id.
+    #[schema(format = Password)]
+    client_secret: String,
+    order: Order,
+    payment_method: PaymentMethod,
+}
+
+/// The payer-first request's body: the merchant id instead of a client secret.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Only described, never built: the handler parses ConfirmSettlement.
+pub struct ConfirmPayerFirst {
+    /// The merchant whose order this is (its public id).
+    merchant_id: String,
+    order: Order,
+    payment_method: PaymentMethod,
+}
+
 /// Second settlement request (A3 to A5, A10 to A12).
 #[utoipa::path(post, path = "/v1/payer/settlements/{id}/confirm", operation_id = "confirm_settlement", tag = "payer",
-    params(("id" = String, Path)), request_body = ConfirmSettlement,
+    params(("id" = String, Path)), request_body = ConfirmWithClientSecret,
     responses(
         (status = 200, description = "The outcome: succeeded, declined or mismatched; a repeat gets the first outcome", body = ConfirmResult),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -392,7 +417,7 @@ pub(crate) async fn settle(
 }
 
 /// Payer-first second request: arrives before the shop's first request.
-#[utoipa::path(post, path = "/v1/payer/orders/confirm", operation_id = "confirm_payer_first", tag = "payer", request_body = ConfirmSettlement,
+#[utoipa::path(post, path = "/v1/payer/orders/confirm", operation_id = "confirm_payer_first", tag = "payer", request_body = ConfirmPayerFirst,
     responses(
         (status = 202, description = "Funds held; waiting for the shop's first request", body = ConfirmResult),
         (status = 200, description = "Declined at once", body = ConfirmResult),
@@ -484,6 +509,16 @@ pub struct PayerQuery {
     pub wait: Option<u64>,
 }
 
+/// What the start message is asked with, as the document shows it: the
+/// client secret only (a payer-first attempt has no start message; `wait`
+/// and `payer_secret` are read as for status and ignored).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StartQuery {
+    /// The client secret the shop handed the page.
+    pub client_secret: String,
+}
+
 /// Checks either secret and loads the settlement.
 async fn authorized(state: &AppState, id: &str, q: &PayerQuery) -> Result<(Record, std::sync::Arc<Merchant>)> {
     let ok = match (&q.payer_secret, &q.client_secret) {
@@ -537,7 +572,7 @@ pub async fn status_of(
 /// The start message (PROTOCOL 12, B13): what the page hands a wallet so
 /// that it can pay this settlement. Only for a settlement still waiting for
 /// its payer; the order is the shop's, as it created it.
-#[utoipa::path(get, path = "/v1/payer/settlements/{id}/start", operation_id = "payer_start_message", tag = "payer", params(("id" = String, Path), PayerQuery),
+#[utoipa::path(get, path = "/v1/payer/settlements/{id}/start", operation_id = "payer_start_message", tag = "payer", params(("id" = String, Path), StartQuery),
     responses((status = 200, body = StartMessage), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "The settlement is no longer waiting for its payer, or was created digest-only", body = ErrorBody)))]
 pub async fn start_message(
