@@ -19,6 +19,7 @@ use kessai_protocol::terminal::{
 };
 
 use crate::http::error::ApiResult;
+use crate::http::extract::SourceAddress;
 use crate::http::settlements::{parse_body, WaitQuery};
 use crate::http::state::AppState;
 use crate::http::wallet::session_user;
@@ -39,15 +40,18 @@ pub fn routes() -> Router<AppState> {
     security(("wallet_session" = [])), request_body = SyncTransaction,
     responses((status = 200, body = PayerTransaction), (status = 401, body = ErrorBody),
         (status = 404, description = "Unknown, expired or taken number (`no_such_transaction`)", body = ErrorBody),
-        (status = 429, description = "Too many wrong numbers for this user (`rate_limited`); see Retry-After", body = ErrorBody)))]
+        (status = 429, description = "Too many wrong numbers for this user or from this address (`rate_limited`); see Retry-After", body = ErrorBody)))]
 pub async fn sync(
     State(state): State<AppState>,
+    source: SourceAddress,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<axum::Json<PayerTransaction>> {
+    let now = kessai_core::clock::now();
+    // Per address too: one guesser with many users is still one guesser.
+    source.check(&state.node, now)?;
     let user = session_user(&state, &headers).await?;
     let req: SyncTransaction = parse_body(&body)?;
-    let now = kessai_core::clock::now();
     numbers::check_throttle(&state.node.reader, &user.id, now).await?;
     let user_id = user.id.clone();
     let typed = numbers::normalize(&req.number);
@@ -64,7 +68,10 @@ pub async fn sync(
             })
         })
         .await?;
-    let txn = found.ok_or_else(sale::no_such_transaction)?;
+    let Some(txn) = found else {
+        source.count_failure(&state.node, now);
+        return Err(sale::no_such_transaction().into());
+    };
     state.node.announce([txn.id.as_str()]);
     Ok(axum::Json(instore::payer_view(&state, txn).await?))
 }
@@ -131,14 +138,21 @@ pub async fn order(
         (status = 422, description = "Wrong PIN (`pin_incorrect`); after 3 the challenge fails", body = ErrorBody)))]
 pub async fn challenge(
     State(state): State<AppState>,
+    source: SourceAddress,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<axum::Json<PayerTransaction>> {
+    let now = kessai_core::clock::now();
+    source.check(&state.node, now)?;
     let user = session_user(&state, &headers).await?;
     let req: AnswerChallenge = parse_body(&body)?;
     own(&state, &user, &id).await?;
-    let txn = instore::answer(&state, &user, &id, req.pin.into_inner()).await?;
+    let answered = instore::answer(&state, &user, &id, req.pin.into_inner()).await;
+    if answered.is_err() {
+        source.count_failure(&state.node, now);
+    }
+    let txn = answered?;
     Ok(axum::Json(instore::payer_view(&state, txn).await?))
 }
 

@@ -799,3 +799,18 @@ async fn the_qr_image_is_drawn_only_for_valid_payloads() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn wrong_numbers_from_one_address_are_limited_across_users() {
+    let app = crate::helpers::spawn_app_with(|c| c.limits.source_failures_per_minute = 3).await;
+    let shop = app.terminal().await;
+    let (guesser, accomplice) = (app.phone(0).await, app.phone(0).await);
+    for wrong in ["00000001", "00000002", "00000003"] {
+        assert_error(app.sync(&guesser, wrong).await, StatusCode::NOT_FOUND, "no_such_transaction").await;
+    }
+    // A second user from the same address gets no fresh five guesses.
+    let sale = app.open_sale(&shop, amount_sale()).await;
+    let resp = app.sync(&accomplice, sale["number"].as_str().unwrap()).await;
+    assert!(resp.headers().contains_key("retry-after"));
+    assert_error(resp, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+}
