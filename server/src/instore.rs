@@ -81,10 +81,10 @@ pub fn info_of(terminal: &Terminal, merchant: TerminalMerchant) -> TerminalInfo 
 
 /// The QR payload of a transaction.
 pub async fn qr_of(state: &AppState, t: &Txn, label: &str) -> Result<String> {
-    let own = kessai_core::institution::current(&state.node.reader, &state.node.keyring).await?;
+    let institution_id = kessai_core::institution::current_id(&state.node.reader).await?;
     let profile = qr::profile(&state.node.reader, &t.merchant_id).await?;
     Payload {
-        institution_id: &own.id,
+        institution_id: &institution_id,
         merchant_id: &t.merchant_id,
         profile: &profile,
         currency: &t.currency,
@@ -261,8 +261,7 @@ pub async fn confirm(
     let key = kessai_core::instruments::user_key(&state.node.reader, &state.node.keyring, &user.id)
         .await?
         .ok_or_else(|| Error::internal(format!("wallet user {} has no key", user.id)))?;
-    let own = kessai_core::institution::current(&state.node.reader, &state.node.keyring).await?;
-    let brand = own.brands.first().cloned().unwrap_or_default();
+    let brand = kessai_core::institution::first_brand(&state.node.reader).await?;
     let resolved = Resolved {
         payment_type: PaymentType::Account,
         funding: Funding::Account(payer.account_id.clone()),

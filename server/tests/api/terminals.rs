@@ -806,7 +806,12 @@ async fn wrong_numbers_from_one_address_are_limited_across_users() {
     let shop = app.terminal().await;
     let (guesser, accomplice) = (app.phone(0).await, app.phone(0).await);
     for wrong in ["00000001", "00000002", "00000003"] {
-        assert_error(app.sync(&guesser, wrong).await, StatusCode::NOT_FOUND, "no_such_transaction").await;
+        assert_error(
+            app.sync(&guesser, wrong).await,
+            StatusCode::NOT_FOUND,
+            "no_such_transaction",
+        )
+        .await;
     }
     // A second user from the same address gets no fresh five guesses.
     let sale = app.open_sale(&shop, amount_sale()).await;
