@@ -38,7 +38,7 @@ button:disabled{opacity:.6;cursor:progress}.ok h2{color:var(--kessai-success,#06
 .w{margin-top:20px}.w p{margin:0;font-weight:600}.w button{display:flex;align-items:center;justify-content:center;gap:8px;margin-top:8px}\
 .w img{width:24px;height:24px;object-fit:contain}\
 .s{background:var(--kessai-secondary-background,#fff);color:var(--kessai-accent,#1d4ed8);border:1px solid var(--kessai-accent,#1d4ed8)}\
-.ph{text-align:center}.ph:focus{outline:none}.ph h3{margin:0 0 8px;font-size:1.15em}\
+.ph{text-align:center;margin-top:20px}.ph:focus{outline:none}.ph h3{margin:0 0 8px;font-size:1.15em}\
 .num{font:700 2.2em/1.2 ui-monospace,monospace;letter-spacing:.06em;margin:12px 0 8px;font-variant-numeric:tabular-nums}\
 .qr{display:block;margin:0 auto;width:176px;height:176px;image-rendering:pixelated}";
 

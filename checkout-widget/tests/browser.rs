@@ -854,6 +854,36 @@ fn phone_button(host: &HtmlElement, name: &str) -> HtmlElement {
         .unwrap_or_else(|| panic!("no {name:?} in the phone's panel"))
 }
 
+/// The number: grouped for the eyes, whole in data-number, digit by digit
+/// for screen readers; its code is the server's picture of the payload.
+fn assert_48213907_shown(host: &HtmlElement) {
+    let number = find(host, "[data-number]");
+    assert_eq!(number.get_attribute("data-number").as_deref(), Some("48213907"));
+    assert_eq!(number.text_content().unwrap(), "4821 3907");
+    assert_eq!(
+        number.get_attribute("aria-label").as_deref(),
+        Some("Transaction number: 4 8 2 1 3 9 0 7")
+    );
+    // The code is the server's picture of the EMV payload.
+    let qr = find(host, "img.qr");
+    assert_eq!(
+        qr.get_attribute("src").unwrap(),
+        format!(
+            "http://127.0.0.1:9/v1/qr.svg?payload={}",
+            String::from(js_sys::encode_uri_component(QR))
+        )
+    );
+    assert_eq!(
+        qr.get_attribute("alt").as_deref(),
+        Some("QR code for transaction number 48213907")
+    );
+    let timer = find(host, "[role=timer]").text_content().unwrap();
+    assert!(
+        ["Valid for 5:00", "Valid for 4:59", "Valid for 4:58"].contains(&timer.as_str()),
+        "{timer}"
+    );
+}
+
 #[wasm_bindgen_test]
 async fn pay_with_your_phone_shows_the_number_and_its_code_then_the_result() {
     stub_phone_server(
@@ -886,33 +916,7 @@ async fn pay_with_your_phone_shows_the_number_and_its_code_then_the_result() {
     let title = find(&host, &format!("#{}", panel.get_attribute("aria-labelledby").unwrap()));
     assert_eq!(title.text_content().unwrap(), "Pay with your phone");
     assert!(root(&host).active_element().is_some_and(|active| active == panel));
-    // The number: grouped for the eyes, whole in data-number, digit by
-    // digit for screen readers.
-    let number = find(&host, "[data-number]");
-    assert_eq!(number.get_attribute("data-number").as_deref(), Some("48213907"));
-    assert_eq!(number.text_content().unwrap(), "4821 3907");
-    assert_eq!(
-        number.get_attribute("aria-label").as_deref(),
-        Some("Transaction number: 4 8 2 1 3 9 0 7")
-    );
-    // The code is the server's picture of the EMV payload.
-    let qr = find(&host, "img.qr");
-    assert_eq!(
-        qr.get_attribute("src").unwrap(),
-        format!(
-            "http://127.0.0.1:9/v1/qr.svg?payload={}",
-            String::from(js_sys::encode_uri_component(QR))
-        )
-    );
-    assert_eq!(
-        qr.get_attribute("alt").as_deref(),
-        Some("QR code for transaction number 48213907")
-    );
-    let timer = find(&host, "[role=timer]").text_content().unwrap();
-    assert!(
-        ["Valid for 5:00", "Valid for 4:59", "Valid for 4:58"].contains(&timer.as_str()),
-        "{timer}"
-    );
+    assert_48213907_shown(&host);
     let shown = text(&host);
     assert!(shown.contains("choose Pay in store"), "{shown}");
     assert!(visible(&phone_button(&host, "Back to card payment")));
