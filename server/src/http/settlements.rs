@@ -289,7 +289,8 @@ pub async fn wait_for_change(state: &AppState, id: &str, first: Record, wait: Du
     Ok(current)
 }
 
-fn wait_duration(wait: Option<u64>) -> Result<Duration> {
+/// `?wait=N` as a duration: 0 to 30 s, else 400 `wait_out_of_range`.
+pub(crate) fn wait_duration(wait: Option<u64>) -> Result<Duration> {
     match wait {
         None => Ok(Duration::ZERO),
         Some(w) if w <= WAIT_MAX_S => Ok(Duration::from_secs(w)),

@@ -3,8 +3,6 @@
 //! orders from a menu, answers a PIN challenge, and confirms. Authenticated
 //! by the wallet session token, under the wallet API's CORS.
 
-use std::time::Duration;
-
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -20,7 +18,7 @@ use kessai_protocol::terminal::{
 
 use crate::http::error::ApiResult;
 use crate::http::extract::SourceAddress;
-use crate::http::settlements::{parse_body, WaitQuery};
+use crate::http::settlements::{parse_body, wait_duration, WaitQuery};
 use crate::http::state::AppState;
 use crate::http::wallet::session_user;
 use crate::instore;
@@ -96,11 +94,7 @@ pub async fn retrieve(
 ) -> ApiResult<axum::Json<PayerTransaction>> {
     let user = session_user(&state, &headers).await?;
     let Query(q) = query.map_err(|e| Error::field("query_invalid", "query", e.body_text()))?;
-    let wait = match q.wait {
-        None => Duration::ZERO,
-        Some(w) if w <= 30 => Duration::from_secs(w),
-        Some(_) => return Err(Error::field("wait_out_of_range", "wait", "wait must be 0 to 30 seconds.").into()),
-    };
+    let wait = wait_duration(q.wait)?;
     let mut txn = own(&state, &user, &id).await?;
     if !wait.is_zero() {
         let _slot = crate::http::state::slot(&state.long_polls, "long-polls")?;

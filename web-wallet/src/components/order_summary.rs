@@ -27,21 +27,15 @@ pub fn order_summary(props: &OrderSummaryProps) -> Html {
 pub fn order_table(order: &Order, lang: Lang) -> Html {
     let text = lang.text();
     let currency = order.currency.as_str();
+    let lines = order
+        .items
+        .iter()
+        .map(|item| (item.name.as_str(), item.quantity, item.unit_price));
     html! {
         <table>
-            <thead><tr>
-                <th scope="col">{ text.item }</th>
-                <th scope="col" class="num">{ text.quantity }</th>
-                <th scope="col" class="num">{ text.price }</th>
-            </tr></thead>
+            { lines_head(lang) }
             <tbody>
-                { for order.items.iter().map(|item| html! {
-                    <tr>
-                        <td>{ &item.name }</td>
-                        <td class="num">{ item.quantity }</td>
-                        <td class="num">{ amount(item.unit_price.saturating_mul(item.quantity), currency) }</td>
-                    </tr>
-                }) }
+                { for lines.map(|line| line_row(line, currency)) }
                 <tr class="tax">
                     <td colspan="2">{ text.tax }</td>
                     <td class="num">{ amount(order.tax, currency) }</td>
@@ -52,5 +46,28 @@ pub fn order_table(order: &Order, lang: Lang) -> Html {
                 <td class="num total">{ amount(order.total, currency) }</td>
             </tr></tfoot>
         </table>
+    }
+}
+
+/// The head of a table of lines: item, quantity, price.
+pub fn lines_head(lang: Lang) -> Html {
+    let text = lang.text();
+    html! {
+        <thead><tr>
+            <th scope="col">{ text.item }</th>
+            <th scope="col" class="num">{ text.quantity }</th>
+            <th scope="col" class="num">{ text.price }</th>
+        </tr></thead>
+    }
+}
+
+/// One line: its name, how many, and what they cost together.
+pub fn line_row((name, quantity, unit_price): (&str, u64, u64), currency: &str) -> Html {
+    html! {
+        <tr>
+            <td>{ name }</td>
+            <td class="num">{ quantity }</td>
+            <td class="num">{ amount(unit_price.saturating_mul(quantity), currency) }</td>
+        </tr>
     }
 }

@@ -1,6 +1,7 @@
 use kessai_protocol::terminal::{ConfirmedTransaction, TerminalReceipt, TransactionStatus};
 use yew::prelude::*;
 
+use super::order_summary::{line_row, lines_head};
 use super::receipt::local_time;
 use crate::i18n::{self, amount, Lang};
 
@@ -52,19 +53,9 @@ fn details(receipt: &TerminalReceipt, lang: Lang) -> Html {
             </dl>
             if !receipt.items.is_empty() {
                 <table class="lines">
-                    <thead><tr>
-                        <th scope="col">{ text.item }</th>
-                        <th scope="col" class="num">{ text.quantity }</th>
-                        <th scope="col" class="num">{ text.price }</th>
-                    </tr></thead>
+                    { lines_head(lang) }
                     <tbody>
-                        { for receipt.items.iter().map(|line| html! {
-                            <tr>
-                                <td>{ &line.name }</td>
-                                <td class="num">{ line.quantity }</td>
-                                <td class="num">{ amount(line.unit_price.saturating_mul(line.quantity), currency) }</td>
-                            </tr>
-                        }) }
+                        { for receipt.items.iter().map(|l| line_row((l.name.as_str(), l.quantity, l.unit_price), currency)) }
                     </tbody>
                 </table>
             }
