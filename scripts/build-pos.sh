@@ -35,7 +35,7 @@ touch server/build.rs
 
 printf '%-24s %10s %10s\n' file raw gzip-9
 total_gzip=0
-for file in kessai-pos_bg.wasm kessai-pos.js index.html tokens.css style.css; do
+for file in kessai-pos_bg.wasm kessai-pos.js index.html tokens.css terminal-receipt.css style.css; do
     [ -f "$OUT/$file" ] || { echo "build-pos: $file missing from $OUT" >&2; exit 1; }
     raw=$(wc -c <"$OUT/$file")
     gz=$(gzip -9 -c "$OUT/$file" | wc -c)

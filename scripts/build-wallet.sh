@@ -37,7 +37,7 @@ touch server/build.rs
 
 printf '%-24s %10s %10s\n' file raw gzip-9
 total_gzip=0
-for file in kessai-wallet_bg.wasm kessai-wallet.js index.html tokens.css style.css; do
+for file in kessai-wallet_bg.wasm kessai-wallet.js index.html tokens.css terminal-receipt.css style.css; do
     [ -f "$OUT/$file" ] || { echo "build-wallet: $file missing from $OUT" >&2; exit 1; }
     raw=$(wc -c <"$OUT/$file")
     gz=$(gzip -9 -c "$OUT/$file" | wc -c)

@@ -1,14 +1,16 @@
-//! Calls to the settling server (PROTOCOL sections 5 and 6) with the
+//! Calls to the settling server (PROTOCOL sections 5, 6, 12 and 13) with the
 //! browser's `fetch`. Every call answers a [`ConfirmResult`] or a
 //! [`Failure`]; the request body, which holds card data, is never logged
 //! and never part of a URL.
 
 use js_sys::{encode_uri_component, Array, Object, Reflect, JSON};
 use kessai_protocol::api::ConfirmResult;
+use kessai_protocol::terminal::SettlementNumber;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, RequestMode, Response};
 
+use crate::phone;
 use crate::state::{failure_of, Failure, Stage};
 use crate::wire::Target;
 use crate::wire::{self, Json, DEPTH_MAX};
@@ -83,15 +85,34 @@ pub async fn confirm(server: &str, target: &Target, body: &str) -> Result<Confir
     send("POST", &url, Some(body), Stage::Confirm).await
 }
 
+/// `POST {server}/v1/payer/settlements/{id}/number` (PROTOCOL section 13,
+/// D10): the transaction number the buyer's phone pays. An answer whose
+/// number is not [`phone::is_number`] counts as no answer.
+pub async fn request_number(server: &str, id: &str, client_secret: &str) -> Result<SettlementNumber, Failure> {
+    let url = format!("{server}/v1/payer/settlements/{}/number", encode(id));
+    let body = wire::number_body(client_secret);
+    let read = |json: &Json| wire::settlement_number(json).filter(|answer| phone::is_number(&answer.number));
+    send_reading("POST", &url, Some(&body), Stage::Number, read).await
+}
+
 async fn send(method: &str, url: &str, body: Option<&str>, stage: Stage) -> Result<ConfirmResult, Failure> {
+    send_reading(method, url, body, stage, wire::confirm_result).await
+}
+
+/// Sends a request and reads a 2xx answer with `read`; an error answer
+/// becomes the [`Failure`] it means.
+async fn send_reading<T>(
+    method: &str,
+    url: &str,
+    body: Option<&str>,
+    stage: Stage,
+    read: impl Fn(&Json) -> Option<T>,
+) -> Result<T, Failure> {
     let unknown = |http_status| Failure::Unknown { stage, http_status };
     let (http_status, text) = fetch_text(method, url, body).await.map_err(|_| unknown(0))?;
     let value = parse_json(&text).ok();
     if (200..300).contains(&http_status) {
-        return value
-            .as_ref()
-            .and_then(wire::confirm_result)
-            .ok_or_else(|| unknown(http_status));
+        return value.as_ref().and_then(read).ok_or_else(|| unknown(http_status));
     }
     let error = value.as_ref().and_then(wire::error_body);
     Err(failure_of(stage, http_status, error.as_ref()))

@@ -6,8 +6,11 @@
 //! kept only while its outcome is unknown (so that a retry repeats the very
 //! same request), and dropped at the answer.
 //!
-//! The wallets beside the card form are in [`wallets`].
+//! The wallets beside the card form are in [`wallets`], "Pay with your
+//! phone" in [`phone`].
 
+/// Paying with the buyer's phone by transaction number (PROTOCOL section 13).
+mod phone;
 /// Paying with a wallet (PROTOCOL section 12).
 mod wallets;
 
@@ -71,6 +74,8 @@ struct App {
     requests: Vec<String>,
     /// The web wallet's window while it has the payment.
     popup: Option<wallets::Popup>,
+    /// "Pay with your phone": the number, its countdown and following.
+    phone: phone::PhoneState,
 }
 
 type Shared = Rc<RefCell<App>>;
@@ -131,6 +136,7 @@ pub fn mount(host: HtmlElement, options: JsValue) -> Result<(), JsValue> {
         wallets: Wallets::default(),
         requests: Vec::new(),
         popup: None,
+        phone: phone::PhoneState::default(),
     }));
     // Payer-first has no client secret, hence no start message: wallets
     // need the settlement the shop created.
@@ -271,7 +277,11 @@ fn enter(app: &Shared, before: &Phase) {
         }
         Phase::Form { notice } => {
             log(show_form(app, notice.as_ref()));
-            if matches!(before, Phase::WithWallet | Phase::Checking) {
+            let panel_was_shown = matches!(
+                before,
+                Phase::WithWallet | Phase::Checking | Phase::AskingNumber | Phase::WithPhone | Phase::NumberExpired
+            );
+            if panel_was_shown {
                 // The waiting panel that had the focus is hidden now.
                 if let Some(form) = &app.borrow().form {
                     form.focus(Field::Number);
@@ -293,6 +303,9 @@ fn enter(app: &Shared, before: &Phase) {
             wallets::show_waiting(app, |text| text.checking, false);
             spawn_status(app, 0, Stage::Load);
         }
+        Phase::AskingNumber => phone::ask(app),
+        Phase::WithPhone => phone::show(app),
+        Phase::NumberExpired => phone::expired(app),
     }
 }
 
@@ -305,6 +318,8 @@ fn show_form(app: &Shared, notice: Option<&Failure>) -> Result<(), JsValue> {
         form.show_panel(None, false);
         form.set_locked(false);
         form.set_messages("", notice.map(|n| i18n::failure(state.lang, n)).unwrap_or_default());
+        drop(state);
+        phone::render_button(app);
         return Ok(());
     }
     let form = view::checkout(&state.doc, &state.container, state.lang, &state.options.order)?;
@@ -315,6 +330,7 @@ fn show_form(app: &Shared, notice: Option<&Failure>) -> Result<(), JsValue> {
     state.form = Some(form);
     let ready = state.callbacks.ready.clone();
     drop(state);
+    phone::render_button(app);
     wallets::render(app);
     wallets::fetch_start(app);
     call(ready.as_ref(), &JsValue::UNDEFINED);
@@ -403,6 +419,7 @@ fn wire_form(app: &Shared, form: &FormEls) -> Result<(), JsValue> {
     on(app, &form.cvc, "blur", |app, _| check_on_blur(app, Field::Cvc))?;
     on(app, &form.back, "click", |app, _| wallets::back(app))?;
     on(app, &form.wallets, "click", wallets::clicked)?;
+    phone::wire(app, form)?;
     Ok(())
 }
 

@@ -9,7 +9,7 @@
 use kessai_protocol::api::DeclineCode;
 
 use crate::form::Problem;
-use crate::state::{Failure, Status, WalletNote};
+use crate::state::{Failure, PhoneNote, Status, WalletNote};
 
 /// A language the widget speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +85,15 @@ pub struct Text {
     pub with_wallet: &'static str,
     pub checking: &'static str,
     pub back_to_card: &'static str,
+    /// "Pay with your phone": its button and its panel's heading.
+    pub phone: &'static str,
+    pub phone_asking: &'static str,
+    pub phone_steps: &'static str,
+    pub phone_waiting: &'static str,
+    /// Before the digits in the number's accessible name.
+    pub number: &'static str,
+    pub number_expired: &'static str,
+    pub new_number: &'static str,
 }
 
 static EN: Text = Text {
@@ -114,6 +123,13 @@ static EN: Text = Text {
     with_wallet: "Complete the payment in your wallet. This page updates when it is done.",
     checking: "Checking your payment with the payment server…",
     back_to_card: "Back to card payment",
+    phone: "Pay with your phone",
+    phone_asking: "Getting a number for your phone…",
+    phone_steps: "Open your wallet, choose Pay in store, and type this number or scan the code.",
+    phone_waiting: "Waiting for your phone. This page updates when the payment is done.",
+    number: "Transaction number",
+    number_expired: "This number has expired, and nothing was charged. Get a new number to pay with your phone.",
+    new_number: "New number",
 };
 
 static JA: Text = Text {
@@ -144,6 +160,13 @@ static JA: Text = Text {
     with_wallet: "ウォレットでお支払いを完了してください。完了するとこのページが更新されます。",
     checking: "決済サーバーでお支払いを確認しています…",
     back_to_card: "カードでの支払いに戻る",
+    phone: "スマートフォンで支払う",
+    phone_asking: "お支払い用の番号を取得しています…",
+    phone_steps: "ウォレットを開いて「店頭で支払う」を選び、この番号を入力するか、コードを読み取ってください。",
+    phone_waiting: "スマートフォンでのお支払いを待っています。完了するとこのページが更新されます。",
+    number: "取引番号",
+    number_expired: "この番号は有効期限が切れました。代金は請求されていません。新しい番号でお支払いください。",
+    new_number: "新しい番号",
 };
 
 /// The pay button's text, which is also its accessible name: it starts with
@@ -160,6 +183,40 @@ pub fn wallet_label(lang: Lang, name: &str) -> String {
     match lang {
         Lang::En => format!("Pay with {name}"),
         Lang::Ja => format!("{name}で支払う"),
+    }
+}
+
+/// The QR code's text alternative, with the number to type instead.
+pub fn qr_alt(lang: Lang, number: &str) -> String {
+    match lang {
+        Lang::En => format!("QR code for transaction number {number}"),
+        Lang::Ja => format!("取引番号 {number} のQRコード"),
+    }
+}
+
+/// How long the number stays valid, as `m:ss`.
+pub fn valid_for(lang: Lang, clock: &str) -> String {
+    match lang {
+        Lang::En => format!("Valid for {clock}"),
+        Lang::Ja => format!("有効期限まで {clock}"),
+    }
+}
+
+/// Why the buyer is back at the card form after choosing the phone.
+fn phone_note(lang: Lang, note: PhoneNote) -> &'static str {
+    match (lang, note) {
+        (Lang::En, PhoneNote::Unavailable) => {
+            "Paying with your phone is not available for this order. Please pay by card."
+        }
+        (Lang::En, PhoneNote::NoNumber) => {
+            "A number for your phone could not be had just now. Try again, or pay by card."
+        }
+        (Lang::Ja, PhoneNote::Unavailable) => {
+            "このご注文はスマートフォンでのお支払いに対応していません。カードでお支払いください。"
+        }
+        (Lang::Ja, PhoneNote::NoNumber) => {
+            "お支払い用の番号を取得できませんでした。もう一度お試しいただくか、カードでお支払いください。"
+        }
     }
 }
 
@@ -295,6 +352,7 @@ pub fn failure(lang: Lang, failure: &Failure) -> &'static str {
         }
         Failure::Closed => "settlement_expired",
         Failure::Wallet(note) => return wallet_note(lang, *note),
+        Failure::Phone(note) => return phone_note(lang, *note),
         Failure::Rejected { code } | Failure::Fatal { code } => code.as_str(),
     };
     server_error(lang, code)
@@ -375,6 +433,15 @@ mod tests {
     }
 
     #[test]
+    fn the_phone_button_keeps_its_accessible_name() {
+        // The end-to-end test finds the button by it.
+        assert_eq!(EN.phone, "Pay with your phone");
+        assert_eq!(JA.phone, "スマートフォンで支払う");
+        assert_eq!(qr_alt(Lang::En, "48213907"), "QR code for transaction number 48213907");
+        assert_eq!(valid_for(Lang::En, "4:59"), "Valid for 4:59");
+    }
+
+    #[test]
     fn every_decline_code_has_its_own_reason() {
         let codes = DeclineCode::ALL;
         for lang in [Lang::En, Lang::Ja] {
@@ -415,6 +482,8 @@ mod tests {
             Failure::Wallet(WalletNote::Blocked),
             Failure::Wallet(WalletNote::Closed),
             Failure::Wallet(WalletNote::Unfinished),
+            Failure::Phone(PhoneNote::Unavailable),
+            Failure::Phone(PhoneNote::NoNumber),
         ];
         for lang in [Lang::En, Lang::Ja] {
             for failure in &failures {

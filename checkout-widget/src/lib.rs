@@ -14,6 +14,11 @@
 //! wallet in a window. A wallet's word that it is done is only a reason to
 //! ask the server: the result shown and reported is always the server's.
 //!
+//! With a settlement the shop created with its order, it also offers "Pay
+//! with your phone" (section 13, D10): a transaction number and its QR code
+//! for the buyer's wallet ([`phone`]), and the same wait for the server's
+//! result as after a wallet.
+//!
 //! The pure modules build and are unit-tested natively; the browser parts
 //! exist only for `wasm32`.
 
@@ -25,6 +30,8 @@ pub mod form;
 pub mod i18n;
 /// The page's options, parsed and checked.
 pub mod options;
+/// "Pay with your phone": the transaction number as shown.
+pub mod phone;
 /// The state machine of the checkout.
 pub mod state;
 /// The wallets announced in the page, and which are shown.

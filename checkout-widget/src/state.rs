@@ -1,5 +1,7 @@
 //! The widget's state machine: Loading, Form, Paying, Waiting, Result,
-//! Error, and for wallets (PROTOCOL section 12) WithWallet and Checking. Pure: [`Phase::on`] decides each transition, [`classify`] reads a
+//! Error, for wallets (PROTOCOL section 12) WithWallet and Checking, and for
+//! "Pay with your phone" (section 13, D10) AskingNumber, WithPhone and
+//! NumberExpired. Pure: [`Phase::on`] decides each transition, [`classify`] reads a
 //! server answer and [`failure_of`] an error response, so that the rules
 //! (a result is final, a payment in flight ignores a second submit, an
 //! unknown outcome is retried with the same request) are unit-tested
@@ -81,6 +83,8 @@ pub enum Stage {
     Load,
     Confirm,
     Poll,
+    /// Asking for a transaction number for the phone.
+    Number,
 }
 
 /// Why the widget cannot go on for now.
@@ -101,6 +105,18 @@ pub enum Failure {
     Closed,
     /// A wallet did not pay; shown as a note over the card form.
     Wallet(WalletNote),
+    /// No number for the phone; shown as a note over the card form.
+    Phone(PhoneNote),
+}
+
+/// Why the buyer is back at the card form after choosing the phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneNote {
+    /// The shop sent only the order's digest (`order_not_available`): a
+    /// phone could not show what it pays for.
+    Unavailable,
+    /// The server did not give a number (network, 5xx, a refusal).
+    NoNumber,
 }
 
 /// Why the buyer is back at the card form after choosing a wallet.
@@ -112,6 +128,22 @@ pub enum WalletNote {
     Closed,
     /// The wallet said it was done, but the server still awaits payment.
     Unfinished,
+}
+
+/// Where a refused request for a number leads.
+fn number_refused(failure: Failure) -> Phase {
+    match failure {
+        // Paid, expired or canceled meanwhile: its state says which.
+        Failure::Closed => Phase::Checking,
+        Failure::Rejected { code } if code == "settlement_not_awaiting_payer" => Phase::Checking,
+        Failure::Rejected { code } if code == "order_not_available" => Phase::Form {
+            notice: Some(Failure::Phone(PhoneNote::Unavailable)),
+        },
+        failure @ Failure::Fatal { .. } => Phase::Error(failure),
+        _ => Phase::Form {
+            notice: Some(Failure::Phone(PhoneNote::NoNumber)),
+        },
+    }
 }
 
 /// Codes after which no retry can help.
@@ -161,6 +193,12 @@ pub enum Phase {
     /// A wallet said it is done; the server is asked what really happened
     /// (the word of page script or another window is not proof).
     Checking,
+    /// The buyer chose "Pay with your phone"; the number is being asked for.
+    AskingNumber,
+    /// The number is shown; the settlement is followed until the phone pays.
+    WithPhone,
+    /// The number expired unused; a new one is offered.
+    NumberExpired,
 }
 
 /// What happened.
@@ -180,6 +218,20 @@ pub enum Event {
     FromWallet(Option<WalletNote>),
     /// A wallet says it is done with this settlement.
     WalletDone,
+    /// The buyer chose "Pay with your phone".
+    ToPhone,
+    /// The server gave the number.
+    NumberShown,
+    /// The number's time ran out.
+    NumberExpired,
+    /// The buyer asked for a new number after one expired.
+    NewNumber,
+    /// "Back to card payment" from the phone's panel.
+    FromPhone,
+    /// An answer of the settlement followed since a number was shown. It
+    /// arrives whatever the buyer did meanwhile, so it moves only the
+    /// phases where no card payment is in flight.
+    Followed(Step),
 }
 
 impl Phase {
@@ -213,6 +265,31 @@ impl Phase {
                 Stage::Load => Phase::Loading,
                 Stage::Confirm => Phase::Paying,
                 Stage::Poll => Phase::Waiting,
+                Stage::Number => Phase::AskingNumber,
+            },
+            (phase, event) => phase.on_phone(event),
+        }
+    }
+
+    /// The transitions of "Pay with your phone".
+    fn on_phone(self, event: Event) -> Phase {
+        let phone = matches!(self, Phase::AskingNumber | Phase::WithPhone | Phase::NumberExpired);
+        match (self, event) {
+            (Phase::Form { .. }, Event::ToPhone) | (Phase::NumberExpired, Event::NewNumber) => Phase::AskingNumber,
+            (Phase::AskingNumber, Event::NumberShown) => Phase::WithPhone,
+            (Phase::WithPhone, Event::NumberExpired) => Phase::NumberExpired,
+            (_, Event::FromPhone) if phone => Phase::Form { notice: None },
+            (Phase::AskingNumber, Event::Failed(failure)) => number_refused(failure),
+            // The phone may pay while the buyer is back at the card form
+            // (the number stays valid at the server): that result counts.
+            // While a card payment is in flight its own answer decides.
+            (
+                phase @ (Phase::Form { .. } | Phase::AskingNumber | Phase::WithPhone | Phase::NumberExpired),
+                Event::Followed(step),
+            ) => match step {
+                Step::Open => phase,
+                Step::Pending { .. } => Phase::Waiting,
+                Step::Final(outcome) => Phase::Result(outcome),
             },
             (phase, _) => phase,
         }
@@ -425,6 +502,81 @@ mod tests {
         assert_eq!(Phase::Paying.on(Event::ToWallet), Phase::Paying);
         let result = Phase::Checking.on(Event::Answered(classify(&answer("declined"))));
         assert_eq!(result.clone().on(Event::WalletDone), result);
+    }
+
+    #[test]
+    fn the_phone_asks_for_a_number_shows_it_and_offers_a_new_one_when_it_expires() {
+        let asking = Phase::Form { notice: None }.on(Event::ToPhone);
+        assert_eq!(asking, Phase::AskingNumber);
+        assert!(!asking.accepts_input());
+        let shown = asking.on(Event::NumberShown);
+        assert_eq!(shown, Phase::WithPhone);
+        // The card form is out of reach while the number is shown.
+        assert_eq!(shown.clone().on(Event::Submit), Phase::WithPhone);
+        let expired = shown.on(Event::NumberExpired);
+        assert_eq!(expired, Phase::NumberExpired);
+        assert_eq!(expired.clone().on(Event::NewNumber), Phase::AskingNumber);
+        for phase in [Phase::AskingNumber, Phase::WithPhone, Phase::NumberExpired] {
+            assert_eq!(phase.on(Event::FromPhone), Phase::Form { notice: None });
+        }
+        // Only an expired number is renewed, only a shown one expires.
+        assert_eq!(Phase::WithPhone.on(Event::NewNumber), Phase::WithPhone);
+        assert_eq!(Phase::AskingNumber.on(Event::NumberExpired), Phase::AskingNumber);
+        assert_eq!(Phase::Paying.on(Event::ToPhone), Phase::Paying);
+    }
+
+    #[test]
+    fn the_phones_payment_ends_the_widget_like_any_other() {
+        let paid = Step::Final(match classify(&answer("succeeded")) {
+            Step::Final(outcome) => outcome,
+            other => panic!("{other:?}"),
+        });
+        for phase in [
+            Phase::WithPhone,
+            Phase::NumberExpired,
+            Phase::AskingNumber,
+            Phase::Form { notice: None },
+        ] {
+            let done = phase.on(Event::Followed(paid.clone()));
+            assert!(matches!(done, Phase::Result(ref o) if o.status == Status::Succeeded));
+        }
+        assert_eq!(Phase::WithPhone.on(Event::Followed(Step::Open)), Phase::WithPhone);
+        assert_eq!(
+            Phase::WithPhone.on(Event::Followed(classify(&answer("processing")))),
+            Phase::Waiting
+        );
+        // A card payment in flight is decided by its own answer only.
+        assert_eq!(Phase::Paying.on(Event::Followed(paid.clone())), Phase::Paying);
+        assert_eq!(Phase::Paying.on(Event::Followed(Step::Open)), Phase::Paying);
+    }
+
+    #[test]
+    fn a_refused_number_explains_or_looks_at_the_settlement() {
+        let refused = |http_status, code: &str| {
+            Phase::AskingNumber.on(Event::Failed(failure_of(
+                Stage::Number,
+                http_status,
+                Some(&error(code)),
+            )))
+        };
+        assert_eq!(
+            refused(409, "order_not_available"),
+            Phase::Form {
+                notice: Some(Failure::Phone(PhoneNote::Unavailable))
+            }
+        );
+        assert_eq!(refused(409, "settlement_not_awaiting_payer"), Phase::Checking);
+        assert_eq!(refused(409, "settlement_expired"), Phase::Checking);
+        assert!(matches!(
+            refused(401, "payer_secret_invalid"),
+            Phase::Error(Failure::Fatal { .. })
+        ));
+        assert_eq!(
+            Phase::AskingNumber.on(Event::Failed(failure_of(Stage::Number, 503, None))),
+            Phase::Form {
+                notice: Some(Failure::Phone(PhoneNote::NoNumber))
+            }
+        );
     }
 
     #[test]

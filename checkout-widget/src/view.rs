@@ -8,6 +8,11 @@
 //! results get the focus. Styles read CSS custom properties (`--kessai-*`)
 //! so that the shop can theme the widget from outside the shadow root.
 
+/// The panel of "Pay with your phone".
+mod phone;
+
+pub use phone::PhoneEls;
+
 use kessai_protocol::money::format_amount;
 use kessai_protocol::wallet::WalletAnnouncement;
 use kessai_protocol::Order;
@@ -32,7 +37,10 @@ button:disabled{opacity:.6;cursor:progress}.ok h2{color:var(--kessai-success,#06
 .detail{font-size:.85em;color:var(--kessai-muted,#4b5563)}[hidden]{display:none!important}\
 .w{margin-top:20px}.w p{margin:0;font-weight:600}.w button{display:flex;align-items:center;justify-content:center;gap:8px;margin-top:8px}\
 .w img{width:24px;height:24px;object-fit:contain}\
-.s{background:var(--kessai-secondary-background,#fff);color:var(--kessai-accent,#1d4ed8);border:1px solid var(--kessai-accent,#1d4ed8)}";
+.s{background:var(--kessai-secondary-background,#fff);color:var(--kessai-accent,#1d4ed8);border:1px solid var(--kessai-accent,#1d4ed8)}\
+.ph{text-align:center;margin-top:20px}.ph:focus{outline:none}.ph h3{margin:0 0 8px;font-size:1.15em}\
+.num{font:700 2.2em/1.2 ui-monospace,monospace;letter-spacing:.06em;margin:12px 0 8px;font-variant-numeric:tabular-nums}\
+.qr{display:block;margin:0 auto;width:176px;height:176px;image-rendering:pixelated}";
 
 /// The live elements of the card form.
 pub struct FormEls {
@@ -54,6 +62,10 @@ pub struct FormEls {
     panel_text: Element,
     /// "Back to card payment", in the panel.
     pub back: HtmlButtonElement,
+    /// "Pay with your phone", under the pay button; hidden until offered.
+    pub phone_button: HtmlButtonElement,
+    /// Shown instead of the form while the phone pays.
+    pub phone: PhoneEls,
 }
 
 fn element(doc: &Document, tag: &str, class: &str, text: &str) -> Result<Element, JsValue> {
@@ -130,6 +142,10 @@ pub fn checkout(doc: &Document, container: &Element, lang: Lang, order: &Order) 
     pay.set_type("submit");
     pay.set_attribute("part", "pay-button")?;
     append(&form, &pay)?;
+    let phone_button: HtmlButtonElement = element(doc, "button", "s", text.phone)?.dyn_into()?;
+    phone_button.set_type("button");
+    set_attrs(&phone_button, &[("part", "phone-button"), ("hidden", "")])?;
+    append(&form, &phone_button)?;
     let status = element(doc, "p", "", "")?;
     set_attrs(&status, &[("role", "status"), ("aria-live", "polite")])?;
     let alert = element(doc, "p", "alert", "")?;
@@ -142,6 +158,8 @@ pub fn checkout(doc: &Document, container: &Element, lang: Lang, order: &Order) 
     append(&container, &wallets)?;
     let (panel, panel_text, back) = wallet_panel(doc, lang)?;
     append(&container, &panel)?;
+    let phone = phone::panel(doc, lang)?;
+    append(&container, &phone.panel)?;
     Ok(FormEls {
         form,
         number,
@@ -156,6 +174,8 @@ pub fn checkout(doc: &Document, container: &Element, lang: Lang, order: &Order) 
         panel,
         panel_text,
         back,
+        phone_button,
+        phone,
     })
 }
 
@@ -354,6 +374,7 @@ impl FormEls {
             input.set_read_only(locked);
         }
         self.pay.set_disabled(locked);
+        self.phone_button.set_disabled(locked);
         let busy = if locked { "true" } else { "false" };
         let _ = self.form.set_attribute("aria-busy", busy);
     }
@@ -377,6 +398,15 @@ impl FormEls {
         let _ = self.panel.toggle_attribute_with_force("hidden", !waiting);
         let _ = self.back.toggle_attribute_with_force("hidden", !back);
         self.panel_text.set_text_content(text);
+        self.phone.show(false);
+    }
+
+    /// Shows the phone's panel in place of the form and the wallets.
+    pub fn show_phone(&self) {
+        let _ = self.form.toggle_attribute_with_force("hidden", true);
+        let _ = self.wallets.toggle_attribute_with_force("hidden", true);
+        let _ = self.panel.toggle_attribute_with_force("hidden", true);
+        self.phone.show(true);
     }
 
     /// Empties the card inputs (after a result, nothing of the card stays).

@@ -15,6 +15,7 @@
 
 use kessai_protocol::api::{CardDetails, CardSummary, ConfirmResult, DeclineCode, ErrorBody, ErrorDetail, Status};
 use kessai_protocol::money::AMOUNT_MAX;
+use kessai_protocol::terminal::SettlementNumber;
 use kessai_protocol::wallet::{WalletAnnouncement, START_TYPE, START_VERSION};
 use kessai_protocol::{Item, Order};
 
@@ -148,6 +149,14 @@ fn required_string(value: &Json, name: &str) -> Option<String> {
     value.get(name).and_then(string)
 }
 
+/// Unix seconds (a whole number, exact in a JavaScript number).
+fn unix_s(time: &Json) -> Option<i64> {
+    match *time {
+        Json::Number(n) if n.trunc() == n && n.abs() <= AMOUNT_MAX as f64 => Some(n as i64),
+        _ => None,
+    }
+}
+
 /// A settlement answer (second request, status).
 pub fn confirm_result(value: &Json) -> Option<ConfirmResult> {
     let card = |card: &Json| {
@@ -158,10 +167,6 @@ pub fn confirm_result(value: &Json) -> Option<ConfirmResult> {
     };
     let fields = |list: &Json| match list {
         Json::Array(names) => names.iter().map(string).collect(),
-        _ => None,
-    };
-    let unix_s = |time: &Json| match *time {
-        Json::Number(n) if n.trunc() == n && n.abs() <= AMOUNT_MAX as f64 => Some(n as i64),
         _ => None,
     };
     Some(ConfirmResult {
@@ -349,6 +354,25 @@ pub fn start_payment(uuid: &str, request_id: &str, start_json: &str) -> String {
     out.push_str(start_json);
     out.push('}');
     out
+}
+
+// ---- "Pay with your phone" (PROTOCOL section 13, D10).
+
+/// The body of `POST /v1/payer/settlements/{id}/number`, a `RequestNumber`.
+pub fn number_body(client_secret: &str) -> String {
+    let mut out = String::from("{\"client_secret\":");
+    push_string(&mut out, client_secret);
+    out.push('}');
+    out
+}
+
+/// Its answer, `{number, qr, expires_at}` (unknown fields ignored).
+pub fn settlement_number(value: &Json) -> Option<SettlementNumber> {
+    Some(SettlementNumber {
+        number: required_string(value, "number")?,
+        qr: required_string(value, "qr")?,
+        expires_at: unix_s(value.get("expires_at")?)?,
+    })
 }
 
 /// The answer to the web wallet's `kessai:ready`.
@@ -629,6 +653,28 @@ pub(crate) mod tests {
             "{}",
         ] {
             assert_eq!(read(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn the_number_request_and_answer_read_as_serde_does() {
+        let body: kessai_protocol::terminal::RequestNumber =
+            serde_json::from_str(&number_body("stl_1_secret_\"x\"")).unwrap();
+        assert_eq!(body.client_secret.expose(), "stl_1_secret_\"x\"");
+        let text = r#"{"number":"48213907","qr":"000201010212","expires_at":1700000300,"later":true}"#;
+        let expected: SettlementNumber = serde_json::from_str(text).unwrap();
+        assert_eq!(settlement_number(&parse(text).unwrap()), Some(expected));
+        for (from, to) in [
+            ("\"number\":\"48213907\"", "\"number\":48213907"),
+            ("\"expires_at\":1700000300", "\"expires_at\":\"soon\""),
+            ("\"expires_at\":1700000300", "\"expires_at\":1.5"),
+            ("\"qr\":\"000201010212\",", ""),
+        ] {
+            assert_eq!(
+                settlement_number(&parse(&text.replace(from, to)).unwrap()),
+                None,
+                "{to}"
+            );
         }
     }
 

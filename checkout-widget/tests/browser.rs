@@ -781,3 +781,237 @@ async fn a_blocked_wallet_window_is_a_note_over_the_card_form() {
     let alert = find(&host, "p[role=alert]").text_content().unwrap();
     assert!(alert.contains("could not open"), "{alert}");
 }
+
+// ---- "Pay with your phone" (PROTOCOL section 13, D10). The fake server
+// answers the start message, the number requests (`numbers` in turn, the
+// last repeated) and status requests: at once with the current status, or,
+// for a long poll (`wait=`), only when the test moves the settlement on
+// with `settle_to` — as the real server holds them — so nothing depends on
+// timing, and a widget of an earlier test left waiting never asks again.
+
+const QR: &str = "00020101021226300014jp.kessai.number0108482139075204000053033925404115558025JP5904Shop6005Tokyo62070703WEB6304ABCD";
+
+fn number_answer(number: &str, expires_at: f64) -> String {
+    format!(r#"{{"number":"{number}","qr":"{QR}","expires_at":{expires_at}}}"#)
+}
+
+fn in_five_minutes() -> f64 {
+    (js_sys::Date::now() / 1000.0).floor() + 300.0
+}
+
+/// `numbers` as (HTTP status, body) in turn.
+fn stub_phone_server(start: &str, status: &str, numbers: &[(u16, String)]) {
+    let install = Function::new_with_args(
+        "start, status, numbers",
+        "window.__kessai_requests = [];
+         window.__kessai_status = status;
+         window.__kessai_polls = [];
+         window.__kessai_settle_to = (body) => {
+           window.__kessai_status = body;
+           window.__kessai_polls.splice(0).forEach((resolve) => resolve());
+         };
+         window.fetch = async (request) => {
+           const post = request.method === 'POST';
+           window.__kessai_requests.push([request.method, request.url, post ? await request.clone().text() : null]);
+           const url = new URL(request.url);
+           const json = (body, status) => new Response(body, {status, headers: {'Content-Type': 'application/json'}});
+           if (url.pathname.endsWith('/start')) return json(start, start ? 200 : 404);
+           if (url.pathname.endsWith('/number')) {
+             const [code, body] = numbers.length > 1 ? numbers.shift() : numbers[0];
+             return json(body, code);
+           }
+           if (url.searchParams.has('wait')) {
+             await new Promise((resolve) => window.__kessai_polls.push(resolve));
+           }
+           return json(window.__kessai_status, 200);
+         };",
+    );
+    let numbers: js_sys::Array = numbers
+        .iter()
+        .map(|(code, body)| JsValue::from(js_sys::Array::of2(&(*code).into(), &body.into())))
+        .collect();
+    install
+        .call3(&JsValue::NULL, &start.into(), &status.into(), &numbers)
+        .unwrap();
+}
+
+/// Ends the long polls waiting with this settlement status.
+fn settle_to(body: &str) {
+    let settle: Function = global("__kessai_settle_to").dyn_into().unwrap();
+    settle.call1(&JsValue::NULL, &body.into()).unwrap();
+}
+
+fn phone_panel(host: &HtmlElement) -> Element {
+    find(host, "[part=phone]")
+}
+
+/// The button in the phone's panel whose text is exactly `name`.
+fn phone_button(host: &HtmlElement, name: &str) -> HtmlElement {
+    let buttons = phone_panel(host).query_selector_all("button").unwrap();
+    (0..buttons.length())
+        .map(|index| buttons.item(index).unwrap().dyn_into::<HtmlElement>().unwrap())
+        .find(|button| button.text_content().as_deref() == Some(name))
+        .unwrap_or_else(|| panic!("no {name:?} in the phone's panel"))
+}
+
+/// The number: grouped for the eyes, whole in data-number, digit by digit
+/// for screen readers; its code is the server's picture of the payload.
+fn assert_48213907_shown(host: &HtmlElement) {
+    let number = find(host, "[data-number]");
+    assert_eq!(number.get_attribute("data-number").as_deref(), Some("48213907"));
+    assert_eq!(number.text_content().unwrap(), "4821 3907");
+    assert_eq!(
+        number.get_attribute("aria-label").as_deref(),
+        Some("Transaction number: 4 8 2 1 3 9 0 7")
+    );
+    // The code is the server's picture of the EMV payload.
+    let qr = find(host, "img.qr");
+    assert_eq!(
+        qr.get_attribute("src").unwrap(),
+        format!(
+            "http://127.0.0.1:9/v1/qr.svg?payload={}",
+            String::from(js_sys::encode_uri_component(QR))
+        )
+    );
+    assert_eq!(
+        qr.get_attribute("alt").as_deref(),
+        Some("QR code for transaction number 48213907")
+    );
+    let timer = find(host, "[role=timer]").text_content().unwrap();
+    assert!(
+        ["Valid for 5:00", "Valid for 4:59", "Valid for 4:58"].contains(&timer.as_str()),
+        "{timer}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn pay_with_your_phone_shows_the_number_and_its_code_then_the_result() {
+    stub_phone_server(
+        &start_message("stl_p1"),
+        &settlement("stl_p1", "awaiting_payer"),
+        &[(200, number_answer("48213907", in_five_minutes()))],
+    );
+    let host = mount_settlement("stl_p1", &[]);
+    let seen = Function::new_with_args("event", "window.__kessai_phone_result = event.detail;");
+    host.add_event_listener_with_callback("kessai:result", &seen).unwrap();
+    settle().await;
+    let button = button_named(&host, "Pay with your phone").expect("the phone's button");
+    assert!(visible(&button));
+    button.click();
+    settle().await;
+    let request = js_sys::Array::from(&requests().get(2));
+    assert_eq!(
+        (request.get(0).as_string().unwrap(), request.get(1).as_string().unwrap()),
+        (
+            "POST".to_owned(),
+            "http://127.0.0.1:9/v1/payer/settlements/stl_p1/number".to_owned()
+        )
+    );
+    let body: serde_json::Value = serde_json::from_str(&request.get(2).as_string().unwrap()).unwrap();
+    assert_eq!(body, serde_json::json!({"client_secret": "stl_p1_secret_abc"}));
+    // A labelled region with the focus, in place of the card form.
+    let panel = phone_panel(&host);
+    assert!(visible(&panel) && !visible(&find(&host, "form")));
+    assert_eq!(panel.get_attribute("role").as_deref(), Some("region"));
+    let title = find(&host, &format!("#{}", panel.get_attribute("aria-labelledby").unwrap()));
+    assert_eq!(title.text_content().unwrap(), "Pay with your phone");
+    assert!(root(&host).active_element().is_some_and(|active| active == panel));
+    assert_48213907_shown(&host);
+    let shown = text(&host);
+    assert!(shown.contains("choose Pay in store"), "{shown}");
+    assert!(visible(&phone_button(&host, "Back to card payment")));
+    assert!(!visible(&phone_button(&host, "New number")));
+    // The widget waits on a long poll; the phone pays; the server's result
+    // ends the widget as a card payment would.
+    assert!(request_urls()
+        .iter()
+        .any(|url| url.contains("stl_p1?client_secret=stl_p1_secret_abc&wait=")));
+    settle_to(&settlement("stl_p1", "succeeded"));
+    settle().await;
+    assert!(text(&host).contains("Payment complete"), "{}", text(&host));
+    let detail = global("__kessai_phone_result");
+    assert_eq!(Reflect::get(&detail, &"status".into()).unwrap(), "succeeded");
+    assert_eq!(Reflect::get(&detail, &"result_token".into()).unwrap(), "h.p.s");
+}
+
+#[wasm_bindgen_test]
+async fn an_expired_number_offers_a_new_one() {
+    stub_phone_server(
+        &start_message("stl_p2"),
+        &settlement("stl_p2", "awaiting_payer"),
+        &[
+            (200, number_answer("11112222", 1.0)),
+            (200, number_answer("33334444", in_five_minutes())),
+        ],
+    );
+    let host = mount_settlement("stl_p2", &[]);
+    settle().await;
+    button_named(&host, "Pay with your phone").unwrap().click();
+    settle().await;
+    // Already past its time: neither the number nor its code stays shown.
+    let shown = text(&host);
+    assert!(shown.contains("This number has expired"), "{shown}");
+    assert!(!visible(&find(&host, "[data-number]")));
+    assert!(!visible(&find(&host, "img.qr")));
+    let renew = phone_button(&host, "New number");
+    assert!(visible(&renew));
+    renew.click();
+    settle().await;
+    let number = find(&host, "[data-number]");
+    assert!(visible(&number));
+    assert_eq!(number.get_attribute("data-number").as_deref(), Some("33334444"));
+    assert!(!visible(&phone_button(&host, "New number")));
+    let posts = request_urls().iter().filter(|url| url.ends_with("/number")).count();
+    assert_eq!(posts, 2);
+    settle_to(&settlement("stl_p2", "canceled"));
+    settle().await;
+    assert!(text(&host).contains("This checkout was canceled"), "{}", text(&host));
+}
+
+#[wasm_bindgen_test]
+async fn back_returns_to_the_card_form_and_a_late_phone_payment_still_counts() {
+    stub_phone_server(
+        &start_message("stl_p3"),
+        &settlement("stl_p3", "awaiting_payer"),
+        &[(200, number_answer("55556666", in_five_minutes()))],
+    );
+    let host = mount_settlement("stl_p3", &[("lang", "ja")]);
+    settle().await;
+    button_named(&host, "スマートフォンで支払う").unwrap().click();
+    settle().await;
+    assert!(text(&host).contains("「店頭で支払う」"), "{}", text(&host));
+    phone_button(&host, "カードでの支払いに戻る").click();
+    assert!(visible(&find(&host, "form")));
+    assert!(!visible(&phone_panel(&host)));
+    let active = root(&host).active_element().unwrap();
+    assert_eq!(active.id(), "kc-number");
+    // The number is still valid at the server: the phone pays it now.
+    settle_to(&settlement("stl_p3", "succeeded"));
+    settle().await;
+    assert!(text(&host).contains("お支払いが完了しました"), "{}", text(&host));
+}
+
+#[wasm_bindgen_test]
+async fn a_digest_only_settlement_does_not_offer_the_phone_or_explains_why_not() {
+    // The start message is refused (digest only): no button.
+    stub_phone_server("", &settlement("stl_p4", "awaiting_payer"), &[(500, "{}".to_owned())]);
+    let host = mount_settlement("stl_p4", &[]);
+    settle().await;
+    assert!(!visible(&find(&host, "[part=phone-button]")));
+    // The number is refused all the same: a note, and the button goes.
+    let refusal = r#"{"error":{"type":"invalid_request_error","code":"order_not_available","message":"m"}}"#;
+    stub_phone_server(
+        &start_message("stl_p5"),
+        &settlement("stl_p5", "awaiting_payer"),
+        &[(409, refusal.to_owned())],
+    );
+    let host = mount_settlement("stl_p5", &[]);
+    settle().await;
+    button_named(&host, "Pay with your phone").unwrap().click();
+    settle().await;
+    assert!(visible(&find(&host, "form")));
+    let alert = find(&host, "p[role=alert]").text_content().unwrap();
+    assert!(alert.contains("not available for this order"), "{alert}");
+    assert!(!visible(&find(&host, "[part=phone-button]")));
+    assert!(root(&host).query_selector("[data-number]").unwrap().is_none());
+}

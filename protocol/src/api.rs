@@ -93,8 +93,10 @@ pub struct CreateSettlement {
     /// Where the browser posts the result token when done.
     #[serde(default)]
     pub return_url: Option<String>,
-    /// Seconds until an unconfirmed settlement expires.
+    /// Seconds until an unconfirmed settlement expires (60 to 604800; 900
+    /// when absent).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 60, maximum = 604800))]
     pub expires_in: Option<u64>,
     /// Conditions on the settlement.
     #[serde(default)]

@@ -21,8 +21,12 @@ pub struct Config {
     /// Divides the published retry schedule: 1 in production; tests shorten
     /// the waits to exercise retries in seconds instead of minutes.
     pub webhook_retry_divisor: u64,
-    /// How often expired settlements are swept.
+    /// How often expired settlements are swept; old rows are cleaned up
+    /// every 60 sweeps.
     pub sweep_interval: Duration,
+    /// How long a payer-first attempt that ended without the shop
+    /// (declined, mismatched, expired) is kept before it is deleted.
+    pub ended_attempts_keep_s: i64,
     /// How long after issuing a payment authorization the issuer first asks
     /// the acquirer what became of it, and how often the worker looks.
     pub authorization_first_check_s: i64,
@@ -71,6 +75,9 @@ pub struct Limits {
     pub body_read_timeout: Duration,
     /// Time a TLS handshake may take.
     pub tls_handshake_timeout: Duration,
+    /// Failed payer attempts and wallet logins per source address (IPv6:
+    /// per /64) per minute; beyond, 429 `rate_limited`. 0: no such limit.
+    pub source_failures_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -82,6 +89,7 @@ impl Default for Limits {
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(10),
             tls_handshake_timeout: Duration::from_secs(10),
+            source_failures_per_minute: kessai_core::throttle::SOURCE_FAILURES_PER_MINUTE,
         }
     }
 }
@@ -106,6 +114,7 @@ impl Config {
             webhook_poll: Duration::from_secs(1),
             webhook_retry_divisor: 1,
             sweep_interval: Duration::from_secs(1),
+            ended_attempts_keep_s: kessai_core::sweeper::ENDED_ATTEMPTS_KEEP_S,
             authorization_first_check_s: 2,
             authorization_ttl_s: kessai_core::authorizations::AUTHORIZATION_TTL_S,
             authorization_poll: Duration::from_secs(1),

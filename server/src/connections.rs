@@ -5,9 +5,11 @@
 //! until the process ran out of descriptors.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -46,7 +48,7 @@ pub async fn serve(listener: TcpListener, serving: Serving, shutdown: impl Futur
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(e) => {
@@ -61,7 +63,7 @@ pub async fn serve(listener: TcpListener, serving: Serving, shutdown: impl Futur
         let _ = stream.set_nodelay(true);
         match slots.clone().try_acquire_owned() {
             Ok(slot) => {
-                tokio::spawn(connection(stream, slot, serving.clone(), graceful.watcher()));
+                tokio::spawn(connection(stream, peer, slot, serving.clone(), graceful.watcher()));
             }
             Err(_) => match refusals.clone().try_acquire_owned() {
                 Ok(refusal) => {
@@ -76,9 +78,15 @@ pub async fn serve(listener: TcpListener, serving: Serving, shutdown: impl Futur
 }
 
 /// One connection: the TLS handshake (bounded), then HTTP/1.1 requests.
-async fn connection(stream: TcpStream, _slot: OwnedSemaphorePermit, serving: Serving, graceful: Watcher) {
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    _slot: OwnedSemaphorePermit,
+    serving: Serving,
+    graceful: Watcher,
+) {
     let Some(tls) = serving.tls.clone() else {
-        return http(stream, None, serving, graceful).await;
+        return http(stream, peer, None, serving, graceful).await;
     };
     let handshake = tokio::time::timeout(serving.limits.tls_handshake_timeout, tls.accept(stream)).await;
     match handshake {
@@ -89,19 +97,22 @@ async fn connection(stream: TcpStream, _slot: OwnedSemaphorePermit, serving: Ser
                 .peer_certificates()
                 .and_then(|chain| chain.first())
                 .map(|der| ClientCert::of(der));
-            http(stream, cert, serving, graceful).await;
+            http(stream, peer, cert, serving, graceful).await;
         }
         Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
         Err(_) => tracing::debug!("TLS handshake timed out"),
     }
 }
 
-async fn http<S>(stream: S, cert: Option<ClientCert>, serving: Serving, graceful: Watcher)
+async fn http<S>(stream: S, peer: SocketAddr, cert: Option<ClientCert>, serving: Serving, graceful: Watcher)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let app = serving.app;
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+        // The client's address, as axum's `ConnectInfo` extractor reads it:
+        // the per-address limits key on it (`http::extract::Source`).
+        request.extensions_mut().insert(ConnectInfo(peer));
         if let Some(cert) = &cert {
             request.extensions_mut().insert(cert.clone());
         }

@@ -5,14 +5,13 @@
 
 use std::time::Duration;
 
-use kessai_core::instruments::{Funding, PayerUser, Resolved};
+use kessai_core::instruments::Resolved;
 use kessai_core::terminals::payers;
 use kessai_core::terminals::qr::{self, Payload};
 use kessai_core::terminals::sale::{self, Confirming};
 use kessai_core::terminals::{record, registry, Purpose, Terminal, Txn};
 use kessai_core::wallet::WalletUser;
 use kessai_core::{Error, Result};
-use kessai_protocol::api::PaymentType;
 use kessai_protocol::money::Money;
 use kessai_protocol::terminal::{
     Authentication, AuthenticationStatus, ConfirmTransaction, ConfirmedTransaction, PayerTransaction, TerminalInfo,
@@ -39,14 +38,19 @@ where
     Ok(out)
 }
 
-/// The terminal a transaction belongs to, as the payer sees it (D4).
-async fn terminal_info(state: &AppState, t: &Txn) -> Result<TerminalInfo> {
-    let merchant = state
+/// The merchant a transaction bills for.
+async fn merchant_of(state: &AppState, t: &Txn) -> Result<std::sync::Arc<kessai_core::merchants::Merchant>> {
+    state
         .node
         .merchants
         .by_id(&state.node.reader, &state.node.keyring, &t.merchant_id)
         .await?
-        .ok_or_else(|| Error::internal(format!("transaction {} of unknown merchant", t.id)))?;
+        .ok_or_else(|| Error::internal(format!("transaction {} of unknown merchant", t.id)))
+}
+
+/// The terminal a transaction belongs to, as the payer sees it (D4).
+async fn terminal_info(state: &AppState, t: &Txn) -> Result<TerminalInfo> {
+    let merchant = merchant_of(state, t).await?;
     let merchant = TerminalMerchant {
         id: merchant.id.clone(),
         name: merchant.name.clone(),
@@ -81,10 +85,10 @@ pub fn info_of(terminal: &Terminal, merchant: TerminalMerchant) -> TerminalInfo 
 
 /// The QR payload of a transaction.
 pub async fn qr_of(state: &AppState, t: &Txn, label: &str) -> Result<String> {
-    let own = kessai_core::institution::current(&state.node.reader, &state.node.keyring).await?;
+    let institution_id = kessai_core::institution::current_id(&state.node.reader).await?;
     let profile = qr::profile(&state.node.reader, &t.merchant_id).await?;
     Payload {
-        institution_id: &own.id,
+        institution_id: &institution_id,
         merchant_id: &t.merchant_id,
         profile: &profile,
         currency: &t.currency,
@@ -252,31 +256,15 @@ pub async fn confirm(
         .await?
         .filter(|t| t.payer_user_id.as_deref() == Some(user.id.as_str()))
         .ok_or_else(sale::no_such_transaction)?;
-    let merchant = state
-        .node
-        .merchants
-        .by_id(&state.node.reader, &state.node.keyring, &t.merchant_id)
-        .await?
-        .ok_or_else(|| Error::internal(format!("transaction {} of unknown merchant", t.id)))?;
+    let merchant = merchant_of(state, &t).await?;
     let payer = payers::get(&state.node.reader, &user.id)
         .await?
         .ok_or_else(|| Error::internal(format!("wallet user {} not found", user.id)))?;
     let key = kessai_core::instruments::user_key(&state.node.reader, &state.node.keyring, &user.id)
         .await?
         .ok_or_else(|| Error::internal(format!("wallet user {} has no key", user.id)))?;
-    let own = kessai_core::institution::current(&state.node.reader, &state.node.keyring).await?;
-    let brand = own.brands.first().cloned().unwrap_or_default();
-    let resolved = Resolved {
-        payment_type: PaymentType::Account,
-        funding: Funding::Account(payer.account_id.clone()),
-        card: Some((brand, String::new())),
-        user: Some(PayerUser {
-            id: user.id.clone(),
-            key,
-        }),
-        jti: None,
-        guess: None,
-    };
+    let brand = kessai_core::institution::first_brand(&state.node.reader).await?;
+    let resolved = Resolved::wallet_account(&user.id, &payer.account_id, key, brand);
     let now = kessai_core::clock::now();
     let old_enough = t
         .min_age

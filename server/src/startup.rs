@@ -23,7 +23,10 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         // Bad TLS files stop the server before it opens anything.
         let tls = config.tls.as_ref().map(crate::tls::acceptor).transpose()?;
-        let node = Node::open(&config.database_url, &config.key_file).await?;
+        let mut node = Node::open(&config.database_url, &config.key_file).await?;
+        node.payer_throttles = Arc::new(kessai_core::throttle::PayerThrottles::new(
+            config.limits.source_failures_per_minute,
+        ));
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
@@ -36,7 +39,11 @@ impl Application {
         }
         let config = Arc::new(config);
         tokio::spawn(crate::workers::webhooks::run(node.clone(), config.clone()));
-        tokio::spawn(kessai_core::sweeper::run(node.clone(), config.sweep_interval));
+        tokio::spawn(kessai_core::sweeper::run(
+            node.clone(),
+            config.sweep_interval,
+            config.ended_attempts_keep_s,
+        ));
         let peers = crate::peering::PeerClient::new()?;
         tokio::spawn(crate::workers::authorizations::run(
             node.clone(),

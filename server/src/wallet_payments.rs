@@ -13,14 +13,14 @@
 
 use kessai_core::authorizations::{self, Grant, Pending, Resolution};
 use kessai_core::institution::Institution;
-use kessai_core::instruments::{Funding, PayerUser, Resolved};
+use kessai_core::instruments::Resolved;
 use kessai_core::keyring::Keyring;
 use kessai_core::peers::Peer;
 use kessai_core::settlements::{self, Record};
 use kessai_core::wallet::remote::{self, Begun, RemotePayment, Shop};
 use kessai_core::wallet::{accounts, WalletUser};
 use kessai_core::{Error, Result};
-use kessai_protocol::api::{ConfirmResult, ConfirmSettlement, PaymentMethod, PaymentType, Status};
+use kessai_protocol::api::{ConfirmResult, ConfirmSettlement, PaymentMethod, Status};
 use kessai_protocol::money::Money;
 use kessai_protocol::peer::UseState;
 use kessai_protocol::wallet::{Receipt, StartMessage, WalletPayment};
@@ -137,18 +137,7 @@ async fn pay_here(
         .ok_or_else(|| Error::internal(format!("wallet user {} has no key", user.id)))?;
     let rec = if rec.status == Status::AwaitingPayer {
         amount_payable(state, user, &message, &brand).await?;
-        let resolved = Resolved {
-            payment_type: PaymentType::Account,
-            funding: Funding::Account(user.account_id.clone()),
-            // The brand is checked against the shop's like a card's.
-            card: Some((brand.clone(), String::new())),
-            user: Some(PayerUser {
-                id: user.id.clone(),
-                key,
-            }),
-            jti: None,
-            guess: None,
-        };
+        let resolved = Resolved::wallet_account(&user.id, &user.account_id, key, brand.clone());
         let now = kessai_core::clock::now();
         crate::http::payer::settle(state, merchant.clone(), &id, message.order, resolved, now).await?
     } else {

@@ -680,6 +680,35 @@ async fn admin_commands_with_bad_input_create_no_files() {
     );
 }
 
+// Issue 7: `peer add --url` takes only an http(s) base URL, and says why
+// it refuses, before it fetches anything or touches the disk. Private and
+// loopback hosts are allowed (the operator names the peer; the demo's are
+// on 127.0.0.1), so those are not in this list.
+#[tokio::test]
+async fn peer_add_refuses_a_url_that_is_not_an_http_base_before_touching_the_disk() {
+    let bad = [
+        ("ftp://bank.example", "http:// or https://"),
+        ("file:///etc/passwd", "http:// or https://"),
+        ("bank.example", "not a URL"),
+        ("https://operator:hunter2@bank.example", "user name or password"),
+        ("https://bank.example/?token=1", "query"),
+        ("https://bank.example/#top", "fragment"),
+    ];
+    for (url, why) in bad {
+        let env = TestEnv::new(kessai());
+        let out = env.run(&["peer", "add", "--url", url, "--thumbprint", "abc"]).await;
+        let message = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{url}: {message}");
+        assert!(message.contains(why), "{url}: {message}");
+        assert!(
+            !message.contains("hunter2"),
+            "{url}: the password was echoed: {message}"
+        );
+        let left = std::fs::read_dir(env.dir()).unwrap().count();
+        assert_eq!(left, 0, "{url}: files were created");
+    }
+}
+
 // Issue 7: the database and the files SQLite keeps beside it (-wal, -shm)
 // hold card hashes and sealed keys, so like the master key they are the
 // owner's only (0600), whichever command created them: `kessai serve` on a
@@ -866,6 +895,64 @@ async fn serve_with_widget_dir_serves_that_folder_instead() {
         404,
         "the folder has no wasm, whatever the binary carries"
     );
+}
+
+// Issue 7 (A9): `kessai serve --tls-cert --tls-key` serves HTTPS, with the
+// files as an operator gives them (PEM, made here with rcgen), and nothing
+// in plain HTTP on the same port.
+#[tokio::test]
+async fn serve_with_tls_files_answers_https_and_not_plain_http() {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(DnType::CommonName, "Test CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&key, &ca, &ca_key)
+        .unwrap();
+    let env = TestEnv::new(kessai());
+    let (cert_file, key_file) = (env.dir().join("server.pem"), env.dir().join("server.key"));
+    std::fs::write(&cert_file, cert.pem()).unwrap();
+    std::fs::write(&key_file, key.serialize_pem()).unwrap();
+    let args = [
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--tls-cert",
+        cert_file.to_str().unwrap(),
+        "--tls-key",
+        key_file.to_str().unwrap(),
+    ];
+    let server = env.try_start(&args, None, Duration::from_secs(60)).await.unwrap();
+    let url = str_field(server.ready(), "url").to_string();
+    let port = url
+        .strip_prefix("https://127.0.0.1:")
+        .expect("an https URL on 127.0.0.1");
+
+    let trusting = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(ca.pem().as_bytes()).unwrap())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let resp = trusting.get(format!("{url}/healthz")).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let health: Value = resp.json().await.unwrap();
+    assert_eq!(health["status"], "ok", "{health}");
+
+    // Plain HTTP to the same port: what the server reads is no TLS
+    // handshake, so the connection closes without an HTTP answer.
+    let plain = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let answer = plain.get(format!("http://127.0.0.1:{port}/healthz")).send().await;
+    assert!(answer.is_err(), "plain HTTP was answered: {answer:?}");
+    // And a client that does not trust the CA refuses the server.
+    let answer = plain.get(format!("{url}/healthz")).send().await;
+    assert!(answer.is_err(), "an untrusted certificate was accepted: {answer:?}");
 }
 
 // "Write queries so the same code will run on PostgreSQL" (issue 2): the

@@ -380,3 +380,164 @@ async fn a_long_poll_on_one_server_wakes_when_another_changes_the_settlement() {
     }
     cluster.finish().await;
 }
+
+/// `POST` or `GET` with a bearer token: status and body.
+async fn bearer(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: String,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = http.request(method, url).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+// Issue 10 on two servers: six phones sending one number through either
+// server get one transaction; the phone's confirmation racing the clerk's
+// cancel through the other server has one outcome and moves money at most
+// once; a terminal long-polling one server hears of a payment through the
+// other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn terminal_transactions_across_servers() {
+    let Some(cluster) = Cluster::start("terminals", 2).await else {
+        return;
+    };
+    let merchant = cluster.env.merchant("Counter Shop").await;
+    let register = [
+        "terminal",
+        "register",
+        "--merchant",
+        &merchant.id,
+        "--kind",
+        "pos",
+        "--name",
+        "Register",
+    ];
+    let key = str_field(&cluster.env.admin(&register).await, "terminal_key").to_string();
+    let mut tokens = Vec::new();
+    for i in 0..6 {
+        let user = cluster
+            .env
+            .user(&format!("Phone {i}"), "phone-password", 1_000_000)
+            .await;
+        tokens.push(cluster.api(i).wallet_token(&user.id, "phone-password").await);
+    }
+    for round in 0..6 {
+        let (status, sale) = bearer(
+            &cluster.http,
+            reqwest::Method::POST,
+            format!("{}/v1/terminal/transactions", cluster.url(round)),
+            key.clone(),
+            Some(json!({"amount": 1155, "currency": "JPY"})),
+        )
+        .await;
+        assert_eq!(status, 201, "{sale}");
+        let (id, number) = (
+            str_field(&sale, "id").to_string(),
+            str_field(&sale, "number").to_string(),
+        );
+        let syncs = tokens.iter().enumerate().map(|(i, token)| {
+            let (http, url, token, number) = (cluster.http.clone(), cluster.url(i), token.clone(), number.clone());
+            tokio::spawn(async move {
+                bearer(
+                    &http,
+                    reqwest::Method::POST,
+                    format!("{url}/v1/wallet/transactions/sync"),
+                    token,
+                    Some(json!({"number": number})),
+                )
+                .await
+            })
+        });
+        let answers = join_all(syncs.collect()).await;
+        assert_no_server_errors(&answers);
+        let winners: Vec<usize> = answers
+            .iter()
+            .enumerate()
+            .filter(|(_, (s, _))| *s == 200)
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(winners.len(), 1, "{answers:?}");
+        // Losers are told the number is unknown; after five such rounds a
+        // loser has used up its wrong numbers and is told to wait.
+        assert!(
+            answers.iter().all(|(s, b)| *s == 200
+                || b["error"]["code"] == "no_such_transaction"
+                || b["error"]["code"] == "rate_limited"),
+            "{answers:?}"
+        );
+        let payer = tokens[winners[0]].clone();
+        // The terminal waits on one server; the phone and the clerk race on both.
+        let poll = {
+            let (http, url, key, id) = (cluster.http.clone(), cluster.url(round), key.clone(), id.clone());
+            tokio::spawn(async move {
+                bearer(
+                    &http,
+                    reqwest::Method::GET,
+                    format!("{url}/v1/terminal/transactions/{id}?wait=20"),
+                    key,
+                    None,
+                )
+                .await
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let confirm = {
+            let (http, url, id) = (cluster.http.clone(), cluster.url(round + 1), id.clone());
+            tokio::spawn(async move {
+                bearer(
+                    &http,
+                    reqwest::Method::POST,
+                    format!("{url}/v1/wallet/transactions/{id}/confirm"),
+                    payer,
+                    Some(json!({"amount": 1155, "currency": "JPY"})),
+                )
+                .await
+            })
+        };
+        let cancel = {
+            let (http, url, key, id) = (cluster.http.clone(), cluster.url(round), key.clone(), id.clone());
+            tokio::spawn(async move {
+                bearer(
+                    &http,
+                    reqwest::Method::POST,
+                    format!("{url}/v1/terminal/transactions/{id}/cancel"),
+                    key,
+                    None,
+                )
+                .await
+            })
+        };
+        let answers = join_all(vec![confirm, cancel]).await;
+        assert_no_server_errors(&answers);
+        let (_, woke) = poll.await.unwrap();
+        let (_, view) = bearer(
+            &cluster.http,
+            reqwest::Method::GET,
+            format!("{}/v1/terminal/transactions/{id}", cluster.url(round + 1)),
+            key.clone(),
+            None,
+        )
+        .await;
+        assert_eq!(
+            woke["status"], view["status"],
+            "the long-poll heard the final status: {woke}"
+        );
+        let settlement = view["receipt"]["transaction_id"].as_str().map(|_| ());
+        let transfers = cluster
+            .count("SELECT COUNT(*) FROM transfers t JOIN terminal_transactions x ON x.settlement_id = t.settlement_id WHERE x.id = $1", &id)
+            .await;
+        match view["status"].as_str() {
+            Some("succeeded") => assert_eq!((transfers, settlement), (1, Some(())), "{view}"),
+            Some("canceled") => assert_eq!(transfers, 0, "{view}"),
+            other => panic!("{id} ended {other:?}"),
+        }
+    }
+    cluster.finish().await;
+}

@@ -66,6 +66,7 @@ async fn run_all(suite: &mut Suite) -> anyhow::Result<()> {
     scenario(suite, "reload_after_payment", reload_after_payment).await?;
     scenario(suite, "japanese_labels", japanese_labels).await?;
     scenario(suite, "shop_never_saw_the_card", shop_never_saw_the_card).await?;
+    scenario(suite, "pay_with_your_phone", pay_with_your_phone).await?;
     suite.demo.ledger_check().await
 }
 
@@ -569,5 +570,129 @@ async fn shop_never_saw_the_card(suite: &mut Suite) -> anyhow::Result<()> {
         requests.len(),
         suite.cards_typed.len()
     );
+    Ok(())
+}
+
+/// Scenario (D10): "Pay with your phone". The checkout shows a transaction
+/// number and its QR code; the test reads the code off a screenshot as a
+/// phone's camera would, and pays the number over HTTP as the buyer's
+/// phone (the demo's wallet user: log in, sync the number, confirm the
+/// amount); the widget, waiting on the server, takes the shop's page to its
+/// paid order.
+async fn pay_with_your_phone(suite: &mut Suite) -> anyhow::Result<()> {
+    place_order(suite, &[("YYYY", 1)]).await?;
+    let browser = &suite.browser;
+    // Offered once the server's start message says the shop sent the order.
+    browser
+        .wait_js(
+            "the widget's \"Pay with your phone\" button",
+            "return document.querySelector('kessai-checkout')?.shadowRoot\
+               ?.querySelector('[part=phone-button]:not([hidden])');",
+            vec![],
+        )
+        .await?;
+    let button = browser.widget("[part=phone-button]").await?;
+    let label = button.text().await?;
+    ensure!(label == "Pay with your phone", "the phone's button says {label:?}");
+    button.click().await?;
+    let number = browser
+        .wait_js(
+            "the transaction number and its loaded QR code",
+            "const root = document.querySelector('kessai-checkout')?.shadowRoot;\
+             const number = root?.querySelector('[data-number]:not([hidden] *)');\
+             const qr = root?.querySelector('img.qr');\
+             return number && qr && qr.complete && qr.naturalWidth > 0 ? number.getAttribute('data-number') : null;",
+            vec![],
+        )
+        .await?;
+    let number = number.as_str().context("data-number is not text")?.to_string();
+    ensure!(
+        number.len() == 8 && number.bytes().all(|b| b.is_ascii_digit()),
+        "the number shown is {number:?}"
+    );
+    let text = browser.widget_text().await?;
+    let grouped = format!("{} {}", &number[..4], &number[4..]);
+    for expected in [grouped.as_str(), "Pay in store", "Valid for "] {
+        ensure!(text.contains(expected), "the phone's panel lacks {expected:?}:\n{text}");
+    }
+    let focused = browser
+        .js(
+            "return document.querySelector('kessai-checkout').shadowRoot.activeElement?.getAttribute('part');",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        focused == json!("phone"),
+        "the focus is on {focused}, not on the phone's panel"
+    );
+    let fields = read_the_code(browser).await?;
+    ensure!(
+        fields.number == number,
+        "the QR code's number is {}, the page's {number}",
+        fields.number
+    );
+    ensure!(
+        fields.amount == Some(660),
+        "the QR code's amount is {:?}",
+        fields.amount
+    );
+    pay_by_number_as_the_phone(suite, &number, 660).await?;
+    wait_until_shop_says_paid(suite).await?;
+    suite.browser.screenshot("pay_with_your_phone").await?;
+    Ok(())
+}
+
+/// Reads the QR code off a screenshot of the phone's panel, as a phone's
+/// camera would, and parses its EMV payload.
+async fn read_the_code(browser: &Browser) -> anyhow::Result<kessai_protocol::emv::Fields> {
+    // The whole panel in the viewport: an element's screenshot is cut at
+    // its edge.
+    browser
+        .js(
+            "document.querySelector('kessai-checkout').shadowRoot.querySelector('[part=phone]')\
+               .scrollIntoView({block: 'center'});",
+            vec![],
+        )
+        .await?;
+    browser.screenshot("pay_with_your_phone-panel").await?;
+    // The code, read off the panel's picture, is the same number.
+    let png = browser.widget("[part=phone]").await?.screenshot().await?;
+    std::fs::write(kessai_e2e::artifacts_dir()?.join("pay_with_your_phone-qr.png"), &png)?;
+    let texts = kessai_testkit::decode_qr_png(&png)?;
+    ensure!(texts.len() == 1, "{} QR codes in the panel", texts.len());
+    kessai_protocol::emv::parse(&texts[0]).map_err(|e| anyhow::anyhow!("{e:?}"))
+}
+
+/// The buyer's phone: the demo's wallet user at the shop's institution logs
+/// in, syncs the number (it sees the shop's order) and confirms the amount.
+async fn pay_by_number_as_the_phone(suite: &Suite, number: &str, amount: u64) -> anyhow::Result<()> {
+    let user = &suite.demo.institutions[0];
+    let token = suite.demo.api().wallet_token(&user.user_id, &user.password).await;
+    let http = reqwest::Client::new();
+    let post = |path: &str, body: Value| {
+        http.post(format!("{}{path}", suite.demo.server_url))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let seen: Value = post("/v1/wallet/transactions/sync", json!({ "number": number }))
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    ensure!(
+        seen["amount"] == json!(amount) && seen["order"]["items"][0]["code"] == json!("YYYY"),
+        "the phone sees {seen}"
+    );
+    let id = seen["id"].as_str().context("no transaction id")?;
+    let paid: Value = post(
+        &format!("/v1/wallet/transactions/{id}/confirm"),
+        json!({ "amount": amount, "currency": "JPY" }),
+    )
+    .await?
+    .error_for_status()?
+    .json()
+    .await?;
+    ensure!(paid["status"] == json!("succeeded"), "the phone's payment: {paid}");
     Ok(())
 }

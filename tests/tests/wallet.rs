@@ -24,6 +24,13 @@
 //! g. A shop that accepts no brand the user has: a `#start=` link to the
 //!    wallet lists every account disabled with the reason.
 //! h. The shop never saw a wallet token or the password.
+//! i. Pay in store (PROTOCOL section 13): a POS terminal registered for a
+//!    new merchant at the shop's institution opens a ¥1,155 transaction
+//!    over HTTP with its key; the wallet, now logged in there too, types its
+//!    number as the terminal shows it ("1234 5678"), asks Sakura and Fuji
+//!    first (404), finds it at the shop's institution, shows the merchant,
+//!    terminal and amount, pays on "Pay ¥1,155" and shows the receipt; the
+//!    terminal sees `succeeded` with the same receipt.
 //!
 //! Then every institution's ledger checks. Every screen is saved in
 //! `tests/artifacts/wallet-*.png`. Runs only with `KESSAI_E2E=1`, after
@@ -115,6 +122,7 @@ async fn run_all(suite: &mut Suite) -> anyhow::Result<()> {
     scenario(suite, "f_expired_session", expired_session).await?;
     scenario(suite, "g_no_brand_accepted", no_brand_accepted).await?;
     scenario(suite, "h_shop_never_saw_a_token", shop_never_saw_a_token).await?;
+    scenario(suite, "i_pay_in_store", pay_in_store).await?;
     let checked = suite.demo.ledger_check_all().await?;
     ensure!(checked.len() == 3, "ledgers checked: {checked:?}");
     eprintln!("wallet: ledgers check: {checked:?}");
@@ -746,4 +754,99 @@ async fn shop_never_saw_a_token(suite: &mut Suite) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// i. Pay in store with a transaction number typed in the wallet.
+async fn pay_in_store(suite: &mut Suite) -> anyhow::Result<()> {
+    let home = suite.demo.institutions[0].clone();
+    let before = available(&home).await?;
+    let terminal = register_terminal(suite).await?;
+    let opened = terminal_call(
+        suite,
+        &terminal,
+        "POST",
+        "",
+        Some(json!({ "amount": 1155, "currency": "JPY" })),
+    )
+    .await?;
+    let number = opened["number"].as_str().context("no number")?.to_string();
+    let id = opened["id"].as_str().context("no id")?.to_string();
+    let browser = &suite.browser;
+    browser.goto(&format!("{}#/add", suite.demo.wallet_url)).await?;
+    add_account(browser, &home).await?;
+    browser.goto(&format!("{}#/store", suite.demo.wallet_url)).await?;
+    wait_text(browser, "Transaction number").await?;
+    let field = browser.find("#transaction-number").await?;
+    ensure!(
+        field.attr("inputmode").await?.as_deref() == Some("numeric"),
+        "a numeric keyboard"
+    );
+    field.send_keys(&format!("{} {}", &number[..4], &number[4..])).await?;
+    browser.screenshot("wallet-store-number").await?;
+    click(browser, "Continue").await?;
+    for shown in ["Corner shop", "Front register", "REGISTER-1", "Ginza 1F", "¥1,155"] {
+        wait_text(browser, shown).await?;
+    }
+    let synced = terminal_call(suite, &terminal, "GET", &format!("/{id}"), None).await?;
+    ensure!(
+        synced["status"] == "synchronized",
+        "the terminal sees the payer: {synced}"
+    );
+    ensure!(available(&home).await? == before, "nothing paid before the click");
+    browser.screenshot("wallet-store-bill").await?;
+    click(browser, "Pay ¥1,155").await?;
+    wait_text(browser, "Receipt number").await?;
+    browser.screenshot("wallet-store-receipt").await?;
+    let done = terminal_call(suite, &terminal, "GET", &format!("/{id}"), None).await?;
+    ensure!(done["status"] == "succeeded", "the terminal's transaction: {done}");
+    ensure!(done["receipt"]["amount"] == 1155, "the receipt's amount: {done}");
+    let receipt_no = done["receipt"]["receipt_no"].as_str().context("no receipt number")?;
+    wait_text(browser, receipt_no).await?;
+    ensure!(available(&home).await? == before - 1155, "the payer paid ¥1,155");
+    Ok(())
+}
+
+/// `kessai terminal register` for a new merchant of the shop's institution:
+/// the terminal's key.
+async fn register_terminal(suite: &Suite) -> anyhow::Result<String> {
+    let env = &suite.demo.env;
+    let merchant = env.try_merchant("Corner shop").await?;
+    let args = [
+        "terminal",
+        "register",
+        "--merchant",
+        &merchant.id,
+        "--kind",
+        "pos",
+        "--name",
+        "Front register",
+        "--label",
+        "REGISTER-1",
+        "--location",
+        "Ginza 1F",
+    ];
+    let registered = env.try_admin(&args).await?;
+    let key = registered["terminal_key"].as_str().context("no terminal_key")?;
+    Ok(key.to_string())
+}
+
+/// `{method} /v1/terminal/transactions{path}` with the terminal's key.
+async fn terminal_call(
+    suite: &Suite,
+    key: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> anyhow::Result<Value> {
+    let url = format!("{}/v1/terminal/transactions{path}", suite.demo.server_url);
+    let client = reqwest::Client::new();
+    let request = match method {
+        "POST" => client.post(&url).json(&body.unwrap_or_default()),
+        _ => client.get(&url),
+    };
+    let response = request.bearer_auth(key).send().await?;
+    let status = response.status();
+    let value: Value = response.json().await?;
+    ensure!(status.is_success(), "{method} {url}: {status} {value}");
+    Ok(value)
 }

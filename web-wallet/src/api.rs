@@ -1,5 +1,6 @@
 //! The server wallet API (PROTOCOL section 12) as the wallet calls it:
-//! sessions, brand information, payments and history, with the protocol
+//! sessions, brand information, payments, history and in-store
+//! transactions (section 13), with the protocol
 //! crate's wire types.
 //!
 //! Every failure becomes an [`ApiError`]; [`classify`] is the one place an
@@ -74,9 +75,13 @@ pub use calls::*;
 #[cfg(target_arch = "wasm32")]
 mod calls {
     use gloo::net::http::{Request, RequestBuilder};
+    use kessai_protocol::terminal::{
+        AnswerChallenge, ConfirmTransaction, ConfirmedTransaction, PayerTransaction, PlaceOrder, SyncTransaction,
+    };
     use kessai_protocol::wallet::{BrandInfo, CreateSession, History, Session, StartMessage, WalletPayment};
     use kessai_protocol::Secret;
     use serde::de::DeserializeOwned;
+    use serde::Serialize;
     use web_sys::RequestCredentials;
 
     use super::{classify, ApiError, HISTORY_PAGE_LEN};
@@ -131,6 +136,84 @@ mod calls {
             query.push(("starting_after", id));
         }
         let request = builder(Request::get(&url(address, "history")), Some(token)).query(query);
+        receive(request.send().await, true).await
+    }
+
+    /// `POST /v1/wallet/transactions/sync` (PROTOCOL section 13): the
+    /// transaction behind a terminal's number, if this institution has it.
+    pub async fn sync_transaction(
+        address: &str,
+        token: &Secret<String>,
+        number: &str,
+    ) -> Result<PayerTransaction, ApiError> {
+        let body = SyncTransaction {
+            number: number.to_string(),
+        };
+        let request = builder(Request::post(&url(address, "transactions/sync")), Some(token))
+            .json(&body)
+            .map_err(|_| ApiError::Network)?;
+        receive(request.send().await, true).await
+    }
+
+    /// `GET /v1/wallet/transactions/{id}?wait=N`: answers as soon as the
+    /// transaction changes, or after `wait_s`.
+    pub async fn transaction(
+        address: &str,
+        token: &Secret<String>,
+        id: &str,
+        wait_s: u32,
+    ) -> Result<PayerTransaction, ApiError> {
+        let wait = wait_s.to_string();
+        let request = builder(Request::get(&url(address, &format!("transactions/{id}"))), Some(token))
+            .query([("wait", wait.as_str())]);
+        receive(request.send().await, true).await
+    }
+
+    /// `POST /v1/wallet/transactions/{id}/order` (D9).
+    pub async fn place_order(
+        address: &str,
+        token: &Secret<String>,
+        id: &str,
+        order: &PlaceOrder,
+    ) -> Result<PayerTransaction, ApiError> {
+        post(address, token, &format!("transactions/{id}/order"), order).await
+    }
+
+    /// `POST /v1/wallet/transactions/{id}/challenge` (D8).
+    pub async fn answer_challenge(
+        address: &str,
+        token: &Secret<String>,
+        id: &str,
+        pin: Secret<String>,
+    ) -> Result<PayerTransaction, ApiError> {
+        post(
+            address,
+            token,
+            &format!("transactions/{id}/challenge"),
+            &AnswerChallenge { pin },
+        )
+        .await
+    }
+
+    /// `POST /v1/wallet/transactions/{id}/confirm` with the amount shown.
+    pub async fn confirm_transaction(
+        address: &str,
+        token: &Secret<String>,
+        id: &str,
+        confirm: &ConfirmTransaction,
+    ) -> Result<ConfirmedTransaction, ApiError> {
+        post(address, token, &format!("transactions/{id}/confirm"), confirm).await
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(
+        address: &str,
+        token: &Secret<String>,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        let request = builder(Request::post(&url(address, path)), Some(token))
+            .json(body)
+            .map_err(|_| ApiError::Network)?;
         receive(request.send().await, true).await
     }
 

@@ -28,6 +28,9 @@ pub enum Route {
     History,
     #[at("/pay")]
     Pay,
+    /// "Pay in store" (PROTOCOL section 13).
+    #[at("/store")]
+    Store,
     #[not_found]
     #[at("/404")]
     NotFound,

@@ -9,9 +9,13 @@ use kessai_protocol::api::{DeclineCode, Status};
 use kessai_protocol::money::format_amount;
 use serde::{Deserialize, Serialize};
 
+use kessai_protocol::terminal::TransactionStatus;
+
 use crate::connectors::AddressProblem;
+use crate::in_store::StoreProblem;
 use crate::selector::Unusable;
 use crate::start::StartProblem;
+use crate::transaction_number::NumberProblem;
 
 /// A language the wallet speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,6 +131,32 @@ pub struct Text {
     pub bad_response: &'static str,
     pub too_many: &'static str,
     pub payment_waiting: &'static str,
+    pub pay_in_store: &'static str,
+    pub transaction_number: &'static str,
+    pub transaction_number_hint: &'static str,
+    pub find_transaction: &'static str,
+    pub looking_up: &'static str,
+    pub scan_qr: &'static str,
+    pub stop_scanning: &'static str,
+    pub point_camera: &'static str,
+    pub terminal: &'static str,
+    pub location: &'static str,
+    pub amount_label: &'static str,
+    pub check_before_paying: &'static str,
+    pub choose_from_menu: &'static str,
+    pub send_order: &'static str,
+    pub sending_order: &'static str,
+    pub pin_requested: &'static str,
+    pub authentication_requested: &'static str,
+    pub pin: &'static str,
+    pub send_pin: &'static str,
+    pub authenticate: &'static str,
+    pub checking_pin: &'static str,
+    pub challenge_failed_start_again: &'static str,
+    pub waiting_for_terminal: &'static str,
+    pub authenticated: &'static str,
+    pub receipt_no: &'static str,
+    pub pay_another: &'static str,
 }
 
 static EN: Text = Text {
@@ -193,6 +223,33 @@ static EN: Text = Text {
     bad_response: "The server wallet sent an answer the wallet does not understand.",
     too_many: "This wallet holds as many addresses as it can.",
     payment_waiting: "A shop is waiting for your payment: continue",
+    pay_in_store: "Pay in store",
+    transaction_number: "Transaction number",
+    transaction_number_hint: "The 8 digits the register, machine or web page shows.",
+    find_transaction: "Continue",
+    looking_up: "Looking up the transaction…",
+    scan_qr: "Scan QR code",
+    stop_scanning: "Stop scanning",
+    point_camera: "Point the camera at the QR code.",
+    terminal: "Terminal",
+    location: "Location",
+    amount_label: "Amount",
+    check_before_paying: "Check who bills you and the amount before you pay.",
+    choose_from_menu: "Choose what you want",
+    send_order: "Send order",
+    sending_order: "Sending the order…",
+    pin_requested: "The terminal asks for your PIN.",
+    authentication_requested: "A terminal asks you to prove it is you: enter your PIN.",
+    pin: "PIN",
+    send_pin: "Send PIN",
+    authenticate: "Authenticate",
+    checking_pin: "Checking the PIN…",
+    challenge_failed_start_again:
+        "The PIN was wrong too often: this payment cannot go on. Ask the clerk to start again.",
+    waiting_for_terminal: "Waiting for the terminal…",
+    authenticated: "Authenticated",
+    receipt_no: "Receipt number",
+    pay_another: "Pay something else",
 };
 
 static JA: Text = Text {
@@ -258,6 +315,33 @@ static JA: Text = Text {
     bad_response: "サーバウォレットから理解できない応答がありました。",
     too_many: "このウォレットに追加できるアドレスの上限です。",
     payment_waiting: "お店が支払いを待っています: 続ける",
+    pay_in_store: "店頭で支払う",
+    transaction_number: "取引番号",
+    transaction_number_hint: "レジ・機械・ウェブページに表示された8桁の番号です。",
+    find_transaction: "次へ",
+    looking_up: "取引を確認しています…",
+    scan_qr: "QRコードを読み取る",
+    stop_scanning: "読み取りをやめる",
+    point_camera: "カメラをQRコードに向けてください。",
+    terminal: "端末",
+    location: "場所",
+    amount_label: "金額",
+    check_before_paying: "支払う前に、請求元と金額を確認してください。",
+    choose_from_menu: "ご希望の商品を選んでください",
+    send_order: "注文を送る",
+    sending_order: "注文を送信しています…",
+    pin_requested: "端末がPINの入力を求めています。",
+    authentication_requested: "端末が本人確認を求めています。PINを入力してください。",
+    pin: "PIN",
+    send_pin: "PINを送る",
+    authenticate: "認証する",
+    checking_pin: "PINを確認しています…",
+    challenge_failed_start_again:
+        "PINの誤りが多すぎたため、この支払いは続けられません。店員にやり直しを依頼してください。",
+    waiting_for_terminal: "端末を待っています…",
+    authenticated: "認証しました",
+    receipt_no: "領収書番号",
+    pay_another: "別の支払いをする",
 };
 
 /// "Pay with {institution name} {brand}": the accessible name of a sheet
@@ -372,6 +456,79 @@ pub fn decline(lang: Lang, code: DeclineCode) -> &'static str {
     }
 }
 
+/// The in-store "Pay" button: "Pay ¥1,155". Its accessible name starts
+/// with "Pay" in English (PROTOCOL section 13), which tests find it by.
+pub fn pay_amount(lang: Lang, amount: &str) -> String {
+    match lang {
+        Lang::En => format!("Pay {amount}"),
+        Lang::Ja => format!("{amount}を支払う"),
+    }
+}
+
+/// The accessible names of a menu stepper's buttons.
+pub fn stepper(lang: Lang, more: bool, article: &str) -> String {
+    match (lang, more) {
+        (Lang::En, true) => format!("One more {article}"),
+        (Lang::En, false) => format!("One less {article}"),
+        (Lang::Ja, true) => format!("{article}を1つ増やす"),
+        (Lang::Ja, false) => format!("{article}を1つ減らす"),
+    }
+}
+
+/// What went wrong on the "Pay in store" screen.
+pub fn store_problem(lang: Lang, problem: &StoreProblem) -> String {
+    let words = match (lang, problem) {
+        (_, StoreProblem::Refused(error)) => return error.message(lang),
+        (Lang::En, StoreProblem::Number(NumberProblem::Empty)) => "Enter the transaction number.",
+        (Lang::En, StoreProblem::Number(NumberProblem::NotEightDigits)) => "The transaction number is 8 digits.",
+        (Lang::En, StoreProblem::NotATransactionQr) => "This QR code holds no transaction number.",
+        (Lang::En, StoreProblem::Camera) => "The camera could not be opened. Type the number instead.",
+        (Lang::En, StoreProblem::NoSession) => "Log in to an account first: no session can look the number up.",
+        (Lang::En, StoreProblem::NoSuchTransaction) => {
+            "No transaction with this number. Check the number, or ask for a new one."
+        }
+        (Lang::En, StoreProblem::PinFormat) => "The PIN is 4 to 8 digits.",
+        (Lang::En, StoreProblem::PinIncorrect) => "Wrong PIN. Try again.",
+        (Lang::En, StoreProblem::ChallengePending) => "Enter your PIN first.",
+        (Lang::En, StoreProblem::ChallengeFailed) => Lang::En.text().challenge_failed_start_again,
+        (Lang::En, StoreProblem::AmountMismatch) => "The amount changed. Nothing was paid: check the new amount.",
+        (Lang::Ja, StoreProblem::Number(NumberProblem::Empty)) => "取引番号を入力してください。",
+        (Lang::Ja, StoreProblem::Number(NumberProblem::NotEightDigits)) => "取引番号は8桁の数字です。",
+        (Lang::Ja, StoreProblem::NotATransactionQr) => "このQRコードには取引番号がありません。",
+        (Lang::Ja, StoreProblem::Camera) => "カメラを起動できませんでした。番号を入力してください。",
+        (Lang::Ja, StoreProblem::NoSession) => {
+            "先に口座にログインしてください。番号を確認できるセッションがありません。"
+        }
+        (Lang::Ja, StoreProblem::NoSuchTransaction) => {
+            "この番号の取引はありません。番号を確認するか、新しい番号を依頼してください。"
+        }
+        (Lang::Ja, StoreProblem::PinFormat) => "PINは4〜8桁の数字です。",
+        (Lang::Ja, StoreProblem::PinIncorrect) => "PINが違います。もう一度入力してください。",
+        (Lang::Ja, StoreProblem::ChallengePending) => "先にPINを入力してください。",
+        (Lang::Ja, StoreProblem::ChallengeFailed) => Lang::Ja.text().challenge_failed_start_again,
+        (Lang::Ja, StoreProblem::AmountMismatch) => {
+            "金額が変わりました。支払いは行われていません。新しい金額を確認してください。"
+        }
+    };
+    words.to_string()
+}
+
+/// The headline of an in-store result.
+pub fn terminal_outcome(lang: Lang, status: TransactionStatus) -> &'static str {
+    match (lang, status) {
+        (Lang::En, TransactionStatus::Succeeded) => "Paid",
+        (Lang::En, TransactionStatus::Declined) => "Declined",
+        (Lang::En, TransactionStatus::Expired) => "Not paid: the transaction number expired",
+        (Lang::En, TransactionStatus::Canceled) => "Not paid: the terminal canceled the transaction",
+        (Lang::En, _) => "Not paid",
+        (Lang::Ja, TransactionStatus::Succeeded) => "支払い完了",
+        (Lang::Ja, TransactionStatus::Declined) => "支払いが拒否されました",
+        (Lang::Ja, TransactionStatus::Expired) => "未払い: 取引番号の期限が切れました",
+        (Lang::Ja, TransactionStatus::Canceled) => "未払い: 端末が取引を取り消しました",
+        (Lang::Ja, _) => "未払い",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -409,6 +566,10 @@ mod tests {
         assert_eq!(en.choose_how_to_pay, "Choose how to pay");
         assert_eq!(en.make_default, "Make default");
         assert_eq!(en.history, "History");
+        assert_eq!(en.pay_in_store, "Pay in store");
+        assert_eq!(en.transaction_number, "Transaction number");
+        assert_eq!(en.scan_qr, "Scan QR code");
+        assert_eq!(pay_amount(Lang::En, "¥1,155"), "Pay ¥1,155");
         assert_eq!(
             pay_with(Lang::En, "Sakura Bank", "sakura-debit"),
             "Pay with Sakura Bank sakura-debit"

@@ -16,12 +16,16 @@ pub mod api;
 pub mod connectors;
 /// English and Japanese texts.
 pub mod i18n;
+/// Paying in store: connectors to ask, menu totals, PINs, problems.
+pub mod in_store;
 /// Which accounts can pay, and whether to ask.
 pub mod selector;
 /// How a start message arrives, and its checks.
 pub mod start;
 /// The wallet's state and reducer.
 pub mod state;
+/// The terminal's transaction number, typed or scanned.
+pub mod transaction_number;
 
 /// The running app: root component, routes, context.
 #[cfg(target_arch = "wasm32")]

@@ -2,7 +2,8 @@
 //! reducer of Yew's `use_reducer`, as in its `function_todomvc` example).
 //!
 //! Everything the screens show is here: the connectors (B1, B7), the
-//! selector's settings (B2 to B4) and the payment in progress. Effects
+//! selector's settings (B2 to B4), the shop payment in progress and the
+//! in-store one ([`InStore`], PROTOCOL section 13). Effects
 //! (HTTP, storage, postMessage) happen in the components, which report what
 //! happened as [`Action`]s; so every rule of the flow is tested natively.
 
@@ -14,6 +15,9 @@ use crate::connectors::{Connector, ServerLink, CONNECTORS_MAX, LINKS_PER_CONNECT
 use crate::i18n::Lang;
 use crate::selector::{self, AccountRef, Mode};
 use crate::start::{Channel, StartProblem};
+
+mod in_store;
+pub use in_store::{Found, InStore, StoreAction, StorePhase};
 
 /// The whole state of the wallet.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -35,6 +39,9 @@ pub struct Wallet {
     pub storage_failed: bool,
     /// The payment in progress, if a start message arrived.
     pub payment: Option<Payment>,
+    /// "Pay in store": the terminal transaction being paid. Not saved: a
+    /// number lives minutes, and a reload starts again from the number.
+    pub in_store: InStore,
 }
 
 /// The part of [`Wallet`] kept across visits, in the wallet's own storage
@@ -135,6 +142,8 @@ pub enum Action {
     Cancel,
     /// The receipt or refusal was read: back to the wallet.
     Dismiss,
+    /// A step of "Pay in store".
+    InStore(StoreAction),
 }
 
 impl Wallet {
@@ -157,6 +166,7 @@ impl Wallet {
             Action::BrandInfoFetched { address, info, now_s } => self.store_brand_info(&address, info, now_s),
             Action::SessionExpired { address } => self.expire(&address),
             Action::LoggedOut { address } => self.log_out(&address),
+            Action::InStore(action) => self.in_store.apply(action),
             other => self.payment_action(other),
         }
         self

@@ -81,6 +81,7 @@ pub(super) fn fetch_start(app: &Shared) {
         }
         app.borrow_mut().start = Some(text);
         render(&app);
+        super::phone::render_button(&app);
     });
 }
 
@@ -314,7 +315,7 @@ fn watch_closed(app: &Shared) {
     });
 }
 
-async fn sleep(ms: i32) -> Result<(), JsValue> {
+pub(super) async fn sleep(ms: i32) -> Result<(), JsValue> {
     let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
     let tick = Promise::new(&mut |resolve, _| {
         let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);

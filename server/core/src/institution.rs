@@ -140,6 +140,27 @@ pub async fn current(pool: &Reader, keyring: &Keyring) -> crate::Result<Institut
     Ok(Institution::from_row(&row, keyring)?)
 }
 
+/// This institution's id alone: without deriving its key, for the hot
+/// paths that only name it (QR codes).
+pub async fn current_id(pool: &Reader) -> crate::Result<String> {
+    let row = crate::store::pool_optional(pool, "SELECT id FROM institution WHERE singleton = 1", args![])
+        .await?
+        .ok_or_else(|| crate::Error::internal("this institution has no identity yet"))?;
+    Ok(row.try_get("id")?)
+}
+
+/// The brand this institution's accounts pay under (its first), without
+/// deriving its key.
+pub async fn first_brand(pool: &Reader) -> crate::Result<String> {
+    let row = crate::store::pool_optional(pool, "SELECT brands FROM institution WHERE singleton = 1", args![])
+        .await?
+        .ok_or_else(|| crate::Error::internal("this institution has no identity yet"))?;
+    let text: String = row.try_get("brands")?;
+    let brands: Vec<String> =
+        serde_json::from_str(&text).map_err(|e| crate::Error::internal(format!("institution brands {text:?}: {e}")))?;
+    Ok(brands.into_iter().next().unwrap_or_default())
+}
+
 /// A Visa-range prefix (cards of this institution read as Visa in checkout
 /// forms, which know no Kessai brand): 4 and five random digits.
 fn default_card_prefix() -> String {

@@ -240,6 +240,25 @@ pub struct Resolved {
     pub guess: Option<Guess>,
 }
 
+impl Resolved {
+    /// A wallet user paying from their account at this institution (the
+    /// server wallet, in-store payment): no authenticator to spend, and the
+    /// institution's brand checked against the shop's like a card's.
+    pub fn wallet_account(user_id: &str, account_id: &str, key: [u8; 32], brand: String) -> Self {
+        Self {
+            payment_type: PaymentType::Account,
+            funding: Funding::Account(account_id.to_string()),
+            card: Some((brand, String::new())),
+            user: Some(PayerUser {
+                id: user_id.to_string(),
+                key,
+            }),
+            jti: None,
+            guess: None,
+        }
+    }
+}
+
 /// What a payment attempt showed about a secret, for the guessing limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Guess {

@@ -1,6 +1,7 @@
 //! Housekeeping on a timer: expires settlements whose time has passed
-//! (releasing payer-first holds) and forgets spent authenticator ids and
-//! idempotency keys once they can no longer matter.
+//! (releasing payer-first holds) and forgets spent authenticator ids,
+//! idempotency keys and payer-first attempts that ended without the shop,
+//! once they can no longer matter.
 
 use crate::args;
 
@@ -12,9 +13,18 @@ use crate::node::Node;
 const SWEEP_LEN_MAX: i64 = 256;
 /// Idempotency keys are kept at least 24 h (PROTOCOL section 2); we keep 48 h.
 const IDEMPOTENCY_KEEP_S: i64 = 48 * 3600;
+/// How long a payer-first attempt that ended without the shop is kept: a
+/// day, for the buyer's page to read its outcome and the operator to look
+/// into a complaint. Card testers' guesses would otherwise pile up for good.
+pub const ENDED_ATTEMPTS_KEEP_S: i64 = 24 * 3600;
+/// Ended attempts deleted per writer step, and steps per cleanup round:
+/// short steps, so payments are not kept waiting behind a large delete.
+const ATTEMPTS_BATCH_LEN_MAX: i64 = 500;
+const ATTEMPTS_BATCHES_MAX: usize = 20;
 
-/// Runs the sweeps every `interval` until the process ends.
-pub async fn run(node: Node, interval: Duration) {
+/// Runs the sweeps every `interval` until the process ends; ended
+/// payer-first attempts are kept `ended_attempts_keep_s`.
+pub async fn run(node: Node, interval: Duration, ended_attempts_keep_s: i64) {
     let state = &node;
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -36,6 +46,10 @@ pub async fn run(node: Node, interval: Duration) {
         if rounds % 60 == 0 {
             if let Err(e) = forget_old(state).await {
                 tracing::warn!(error = format!("{e:#}"), "cleanup sweep failed");
+            }
+            let ended_before = crate::clock::now().saturating_sub(ended_attempts_keep_s);
+            if let Err(e) = forget_ended_attempts(state, ended_before).await {
+                tracing::warn!(error = format!("{e:#}"), "payer-first cleanup sweep failed");
             }
         }
     }
@@ -129,4 +143,26 @@ async fn forget_old(state: &Node) -> anyhow::Result<()> {
         })
         .await
         .map_err(|e| anyhow::Error::new(e).context("forgetting old authenticator ids and idempotency keys"))
+}
+
+/// Deletes payer-first attempts that ended without the shop before
+/// `ended_before`, in short steps; returns how many.
+pub async fn forget_ended_attempts(state: &Node, ended_before: i64) -> anyhow::Result<u64> {
+    let mut deleted = 0;
+    for _ in 0..ATTEMPTS_BATCHES_MAX {
+        let n = state
+            .writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    crate::settlements::payer_first::delete_ended(conn, ended_before, ATTEMPTS_BATCH_LEN_MAX).await
+                })
+            })
+            .await
+            .map_err(|e| anyhow::Error::new(e).context("deleting ended payer-first attempts"))?;
+        deleted += n;
+        if n < ATTEMPTS_BATCH_LEN_MAX as u64 {
+            break;
+        }
+    }
+    Ok(deleted)
 }

@@ -5,6 +5,7 @@
 //! passwords per user) hold across servers and restarts.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 
 use crate::error::{Error, Result};
@@ -13,7 +14,8 @@ use crate::error::{Error, Result};
 /// and if that is not enough, all: forgetting only lets a few more through.
 const KEYS_MAX: usize = 100_000;
 
-/// At most `limit` attempts per key in each window of `window_s` seconds.
+/// At most `limit` attempts per key in each window of `window_s` seconds;
+/// a `limit` of 0 refuses nothing (a limit the operator turned off).
 pub struct Throttle {
     limit: u32,
     window_s: i64,
@@ -33,6 +35,9 @@ impl Throttle {
     /// Refuses (429, with the seconds until the key's window ends) when
     /// `key` has used up its window; counts nothing.
     pub fn check(&self, key: &str, now: i64, what: &str) -> Result<()> {
+        if self.limit == 0 {
+            return Ok(());
+        }
         let window = self.window_of(now);
         let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         match counts.get(key) {
@@ -46,6 +51,9 @@ impl Throttle {
 
     /// Counts one attempt for `key` at `now`.
     pub fn count(&self, key: &str, now: i64) {
+        if self.limit == 0 {
+            return;
+        }
         let window = self.window_of(now);
         // A poisoned lock only means another request panicked mid-count;
         // the counts are still usable.
@@ -78,6 +86,11 @@ pub struct PayerThrottles {
     /// public merchant id, so they are the card tester's way in, with a new
     /// made-up number each time.
     pub payer_first: Throttle,
+    /// Failures (declines, wrong passwords) per source address, keyed by
+    /// [`source_key`]: one client trying many cards, many merchants or
+    /// many users is refused even though each of those stays under its own
+    /// limit.
+    pub source: Throttle,
 }
 
 /// Declined attempts with one card per minute: a buyer retrying typos
@@ -85,13 +98,44 @@ pub struct PayerThrottles {
 pub const CARD_DECLINES_PER_MINUTE: u32 = 10;
 /// Declined payer-first requests per merchant per minute.
 pub const PAYER_FIRST_DECLINES_PER_MINUTE: u32 = 120;
+/// Failures per source address per minute: a buyer who mistypes a card
+/// three times, or a shop's whole NAT of buyers, stays far below it; a
+/// card tester on one address is slowed to one guess a second.
+pub const SOURCE_FAILURES_PER_MINUTE: u32 = 60;
 
-impl Default for PayerThrottles {
-    fn default() -> Self {
+impl PayerThrottles {
+    /// The limits, with `source_failures_per_minute` per source address
+    /// (0: none, for a server behind a proxy that all clients seem to
+    /// come from).
+    pub fn new(source_failures_per_minute: u32) -> Self {
         Self {
             card: Throttle::new(CARD_DECLINES_PER_MINUTE, 60),
             payer_first: Throttle::new(PAYER_FIRST_DECLINES_PER_MINUTE, 60),
+            source: Throttle::new(source_failures_per_minute, 60),
         }
+    }
+}
+
+impl Default for PayerThrottles {
+    fn default() -> Self {
+        Self::new(SOURCE_FAILURES_PER_MINUTE)
+    }
+}
+
+/// The key a source address is limited by: an IPv4 address itself, an
+/// IPv6 address by its /64, since one host or home is routinely given a
+/// whole /64 and could otherwise take a new address for each guess. An
+/// IPv4 address mapped into IPv6 (a dual-stack socket) is its IPv4 address.
+pub fn source_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let net = u128::from(v6) & (u128::MAX << 64);
+                format!("{}/64", std::net::Ipv6Addr::from(net))
+            }
+        },
     }
 }
 
@@ -110,5 +154,25 @@ mod tests {
         assert_eq!(refused.body().error.code, "rate_limited");
         assert!(t.check("other", 150, "card").is_ok(), "keys are counted apart");
         assert!(t.check("k", 180, "card").is_ok(), "a new window starts afresh");
+    }
+
+    #[test]
+    fn a_limit_of_zero_refuses_nothing() {
+        let t = Throttle::new(0, 60);
+        for _ in 0..10 {
+            t.count("k", 120);
+        }
+        assert!(t.check("k", 121, "address").is_ok());
+    }
+
+    #[test]
+    fn ipv6_sources_are_limited_per_64_and_ipv4_per_address() {
+        let key = |s: &str| source_key(s.parse().unwrap());
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2:ffff:1:2:3"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("192.0.2.7"), "192.0.2.7");
+        assert_ne!(key("192.0.2.7"), key("192.0.2.8"));
+        assert_eq!(key("::ffff:192.0.2.7"), "192.0.2.7");
     }
 }

@@ -1,14 +1,15 @@
 //! Extractors: what a handler needs from a request before it runs, with
 //! rejections in the protocol's error shape.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use kessai_core::idempotency::Key;
 use kessai_core::merchants::Merchant;
-use kessai_core::Error;
+use kessai_core::{throttle, Error, Node};
 use kessai_protocol::keys;
 
 use crate::http::error::ApiError;
@@ -80,5 +81,45 @@ fn check_bound_certificate(merchant: &Merchant, presented: Option<&ClientCert>) 
             "client_certificate_mismatch",
             "This merchant's secret key must be sent over a connection with its own TLS client certificate.",
         )),
+    }
+}
+
+/// The client's source address, as the per-address limits key it (IPv6 by
+/// its /64, [`kessai_core::throttle::source_key`]). From the connection
+/// itself, never from a header a client could write (`X-Forwarded-For`);
+/// None when the request did not come through our accept loop (a router
+/// driven in-process), which is then not limited by address.
+///
+/// A guessable endpoint checks it before doing any work and counts only its
+/// failures: `source.check(&state.node, now)?` first, then
+/// `source.count_failure(&state.node, now)` on a decline or wrong secret.
+pub struct SourceAddress(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for SourceAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>();
+        Ok(SourceAddress(
+            peer.map(|ConnectInfo(addr)| throttle::source_key(addr.ip())),
+        ))
+    }
+}
+
+impl SourceAddress {
+    /// 429 `rate_limited` (with Retry-After) when this address has used up
+    /// its failures for the minute; counts nothing.
+    pub fn check(&self, node: &Node, now: i64) -> Result<(), Error> {
+        match &self.0 {
+            Some(key) => node.payer_throttles.source.check(key, now, "address"),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts one failed attempt (a decline, a wrong password) from here.
+    pub fn count_failure(&self, node: &Node, now: i64) {
+        if let Some(key) = &self.0 {
+            node.payer_throttles.source.count(key, now);
+        }
     }
 }

@@ -26,6 +26,7 @@ use kessai_protocol::Order;
 use serde::Deserialize;
 
 use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::SourceAddress;
 use crate::http::settlements::{parse_body, wait_for_change};
 use crate::http::state::AppState;
 use kessai_core::authorizations;
@@ -126,6 +127,14 @@ fn throttle_card(state: &AppState, pan_hash: Option<&str>, now: i64) -> Result<(
     match pan_hash {
         Some(h) => state.node.payer_throttles.card.check(h, now, "card"),
         None => Ok(()),
+    }
+}
+
+/// Every declined attempt counts against its source address, whatever the
+/// payment method: a card number, a CVC and a password are all guesses.
+fn count_source_failure(state: &AppState, source: &SourceAddress, resolved: &Resolved, now: i64) {
+    if matches!(resolved.funding, Funding::Declined(_)) {
+        source.count_failure(&state.node, now);
     }
 }
 
@@ -281,17 +290,43 @@ async fn answer(
     Ok(settlements::confirm_result(rec, merchant, key.as_ref()))
 }
 
+/// The second request's body as `/v1/payer/settlements/{id}/confirm`
+/// takes it. One wire type (`ConfirmSettlement`) serves both confirm
+/// endpoints with both secrets optional; the document shows each endpoint
+/// what it requires and refuses, so a client (or schemathesis) built from
+/// it does not send a body the server answers 400 to.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Only described, never built: the handlers parse ConfirmSettlement.
+pub struct ConfirmWithClientSecret {
+    /// The client secret the shop handed the page with the settlement id.
+    #[schema(format = Password)]
+    client_secret: String,
+    order: Order,
+    payment_method: PaymentMethod,
+}
+
+/// The payer-first request's body: the merchant id instead of a client secret.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Only described, never built: the handler parses ConfirmSettlement.
+pub struct ConfirmPayerFirst {
+    /// The merchant whose order this is (its public id).
+    merchant_id: String,
+    order: Order,
+    payment_method: PaymentMethod,
+}
+
 /// Second settlement request (A3 to A5, A10 to A12).
 #[utoipa::path(post, path = "/v1/payer/settlements/{id}/confirm", operation_id = "confirm_settlement", tag = "payer",
-    params(("id" = String, Path)), request_body = ConfirmSettlement,
+    params(("id" = String, Path)), request_body = ConfirmWithClientSecret,
     responses(
         (status = 200, description = "The outcome: succeeded, declined or mismatched; a repeat gets the first outcome", body = ConfirmResult),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 429, description = "Too many attempts with this card, or wrong passwords for this user (`rate_limited`); see Retry-After", body = ErrorBody)))]
+        (status = 429, description = "Too many declined attempts with this card or from this address, or wrong passwords for this user (`rate_limited`); see Retry-After", body = ErrorBody)))]
 pub async fn confirm(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    source: SourceAddress,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<axum::Json<ConfirmResult>> {
@@ -334,6 +369,7 @@ pub async fn confirm(
         return Ok(axum::Json(answer(&state, &rec, &merchant, None).await?));
     }
     let now = kessai_core::clock::now();
+    source.check(&state.node, now)?;
     let resolved = match req.payment_method {
         PaymentMethod::Card { card } => {
             let pan_hash = card_key(&state, &card);
@@ -347,6 +383,7 @@ pub async fn confirm(
         }
         other => resolve(&state, other, &req.order, Subject::Settlement(&id), now).await?,
     };
+    count_source_failure(&state, &source, &resolved, now);
     let payer_key = resolved.user.as_ref().map(|u| u.key);
     let rec = settle(&state, merchant.clone(), &id, req.order, resolved, now).await?;
     Ok(axum::Json(answer(&state, &rec, &merchant, payer_key).await?))
@@ -382,14 +419,15 @@ pub(crate) async fn settle(
 }
 
 /// Payer-first second request: arrives before the shop's first request.
-#[utoipa::path(post, path = "/v1/payer/orders/confirm", operation_id = "confirm_payer_first", tag = "payer", request_body = ConfirmSettlement,
+#[utoipa::path(post, path = "/v1/payer/orders/confirm", operation_id = "confirm_payer_first", tag = "payer", request_body = ConfirmPayerFirst,
     responses(
         (status = 202, description = "Funds held; waiting for the shop's first request", body = ConfirmResult),
         (status = 200, description = "Declined at once", body = ConfirmResult),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 429, description = "Too many payer-first requests for this merchant, attempts with this card, or wrong passwords (`rate_limited`); see Retry-After", body = ErrorBody)))]
+        (status = 429, description = "Too many declined payer-first requests for this merchant, attempts with this card or from this address, or wrong passwords (`rate_limited`); see Retry-After", body = ErrorBody)))]
 pub async fn confirm_payer_first(
     State(state): State<AppState>,
+    source: SourceAddress,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
@@ -417,6 +455,7 @@ pub async fn confirm_payer_first(
     throttles
         .payer_first
         .check(&merchant.id, now, "merchant's payer-first requests")?;
+    source.check(&state.node, now)?;
     let pan_hash = match &req.payment_method {
         PaymentMethod::Card { card } => card_key(&state, card),
         _ => None,
@@ -433,6 +472,7 @@ pub async fn confirm_payer_first(
     )
     .await?;
     count_card_decline(&state, pan_hash.as_deref(), &resolved, now);
+    count_source_failure(&state, &source, &resolved, now);
     if matches!(resolved.funding, Funding::Declined(_)) {
         throttles.payer_first.count(&merchant.id, now);
     }
@@ -469,6 +509,16 @@ pub struct PayerQuery {
     /// Long-poll: hold the answer until the status changes, at most 30 s.
     #[param(minimum = 0, maximum = 30)]
     pub wait: Option<u64>,
+}
+
+/// What the start message is asked with, as the document shows it: the
+/// client secret only (a payer-first attempt has no start message; `wait`
+/// and `payer_secret` are read as for status and ignored).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StartQuery {
+    /// The client secret the shop handed the page.
+    pub client_secret: String,
 }
 
 /// Checks either secret and loads the settlement.
@@ -524,7 +574,7 @@ pub async fn status_of(
 /// The start message (PROTOCOL 12, B13): what the page hands a wallet so
 /// that it can pay this settlement. Only for a settlement still waiting for
 /// its payer; the order is the shop's, as it created it.
-#[utoipa::path(get, path = "/v1/payer/settlements/{id}/start", operation_id = "payer_start_message", tag = "payer", params(("id" = String, Path), PayerQuery),
+#[utoipa::path(get, path = "/v1/payer/settlements/{id}/start", operation_id = "payer_start_message", tag = "payer", params(("id" = String, Path), StartQuery),
     responses((status = 200, body = StartMessage), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "The settlement is no longer waiting for its payer, or was created digest-only", body = ErrorBody)))]
 pub async fn start_message(

@@ -175,7 +175,7 @@ fn order_identity(req: &CreateSettlement) -> Result<OrderIdentity> {
 /// First settlement request.
 #[utoipa::path(post, path = "/v1/settlements", operation_id = "create_settlement", tag = "merchant",
     request_body = CreateSettlement,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body")),
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$", description = "Replays the first answer for the same key and body")),
     responses(
         (status = 201, description = "Created; when the buyer's agreeing request came first, already succeeded", body = api::Settlement),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -289,7 +289,8 @@ pub async fn wait_for_change(state: &AppState, id: &str, first: Record, wait: Du
     Ok(current)
 }
 
-fn wait_duration(wait: Option<u64>) -> Result<Duration> {
+/// `?wait=N` as a duration: 0 to 30 s, else 400 `wait_out_of_range`.
+pub(crate) fn wait_duration(wait: Option<u64>) -> Result<Duration> {
     match wait {
         None => Ok(Duration::ZERO),
         Some(w) if w <= WAIT_MAX_S => Ok(Duration::from_secs(w)),
@@ -406,7 +407,7 @@ pub async fn cancel(
 
 /// Refund all or part of a succeeded settlement (A14).
 #[utoipa::path(post, path = "/v1/settlements/{id}/refunds", operation_id = "refund_settlement", tag = "merchant",
-    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$")),
     request_body = CreateRefund,
     responses((status = 201, body = api::Refund), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("secret_key" = [])))]

@@ -25,7 +25,7 @@ use kessai_protocol::terminal::{
 use serde::Deserialize;
 
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::settlements::{parse_body, WaitQuery};
+use crate::http::settlements::{parse_body, wait_duration, WaitQuery};
 use crate::http::state::AppState;
 use crate::instore;
 
@@ -122,15 +122,7 @@ async fn own(state: &AppState, terminal: &Terminal, id: &str, purpose: Purpose) 
 
 fn wait_of(query: std::result::Result<Query<WaitQuery>, axum::extract::rejection::QueryRejection>) -> Result<Duration> {
     let Query(q) = query.map_err(|e| Error::field("query_invalid", "query", e.body_text()))?;
-    match q.wait {
-        None => Ok(Duration::ZERO),
-        Some(w) if w <= 30 => Ok(Duration::from_secs(w)),
-        Some(_) => Err(Error::field(
-            "wait_out_of_range",
-            "wait",
-            "wait must be 0 to 30 seconds.",
-        )),
-    }
+    wait_duration(q.wait)
 }
 
 /// The transaction; `?wait=N` holds the answer until it changes (D3's

@@ -17,6 +17,7 @@ use kessai_protocol::wallet::{BrandInfo, CreateSession, History, Session, StartM
 use serde::Deserialize;
 
 use crate::http::error::ApiResult;
+use crate::http::extract::SourceAddress;
 use crate::http::settlements::parse_body;
 use crate::http::state::AppState;
 
@@ -86,8 +87,8 @@ pub(crate) async fn session_user(state: &AppState, headers: &HeaderMap) -> Resul
 #[utoipa::path(post, path = "/v1/wallet/sessions", operation_id = "create_wallet_session", tag = "wallet",
     request_body = CreateSession,
     responses((status = 201, body = Session), (status = 401, description = "Wrong user id or password (`authentication_failed`)", body = ErrorBody),
-        (status = 429, description = "Too many failed logins for this user (`rate_limited`); see Retry-After", body = ErrorBody)))]
-pub async fn create_session(State(state): State<AppState>, body: Bytes) -> ApiResult<Response> {
+        (status = 429, description = "Too many failed logins for this user, or from this address (`rate_limited`); see Retry-After", body = ErrorBody)))]
+pub async fn create_session(State(state): State<AppState>, source: SourceAddress, body: Bytes) -> ApiResult<Response> {
     let req: CreateSession = parse_body(&body)?;
     let password = req.password.into_inner();
     if !kessai_protocol::ids::is_id(kessai_protocol::ids::USER, &req.user_id)
@@ -97,6 +98,7 @@ pub async fn create_session(State(state): State<AppState>, body: Bytes) -> ApiRe
         return Err(wrong_login().into());
     }
     let now = kessai_core::clock::now();
+    source.check(&state.node, now)?;
     if let Some(until) = sessions::throttled_until(&state.node.reader, &req.user_id, now).await? {
         return Ok(rate_limited(until - now));
     }
@@ -105,6 +107,7 @@ pub async fn create_session(State(state): State<AppState>, body: Bytes) -> ApiRe
             .await?;
     let user_id = req.user_id.clone();
     if verified.is_none() {
+        source.count_failure(&state.node, now);
         state
             .node
             .writer

@@ -3,8 +3,6 @@
 //! orders from a menu, answers a PIN challenge, and confirms. Authenticated
 //! by the wallet session token, under the wallet API's CORS.
 
-use std::time::Duration;
-
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -19,7 +17,8 @@ use kessai_protocol::terminal::{
 };
 
 use crate::http::error::ApiResult;
-use crate::http::settlements::{parse_body, WaitQuery};
+use crate::http::extract::SourceAddress;
+use crate::http::settlements::{parse_body, wait_duration, WaitQuery};
 use crate::http::state::AppState;
 use crate::http::wallet::session_user;
 use crate::instore;
@@ -39,15 +38,18 @@ pub fn routes() -> Router<AppState> {
     security(("wallet_session" = [])), request_body = SyncTransaction,
     responses((status = 200, body = PayerTransaction), (status = 401, body = ErrorBody),
         (status = 404, description = "Unknown, expired or taken number (`no_such_transaction`)", body = ErrorBody),
-        (status = 429, description = "Too many wrong numbers for this user (`rate_limited`); see Retry-After", body = ErrorBody)))]
+        (status = 429, description = "Too many wrong numbers for this user or from this address (`rate_limited`); see Retry-After", body = ErrorBody)))]
 pub async fn sync(
     State(state): State<AppState>,
+    source: SourceAddress,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<axum::Json<PayerTransaction>> {
+    let now = kessai_core::clock::now();
+    // Per address too: one guesser with many users is still one guesser.
+    source.check(&state.node, now)?;
     let user = session_user(&state, &headers).await?;
     let req: SyncTransaction = parse_body(&body)?;
-    let now = kessai_core::clock::now();
     numbers::check_throttle(&state.node.reader, &user.id, now).await?;
     let user_id = user.id.clone();
     let typed = numbers::normalize(&req.number);
@@ -64,7 +66,10 @@ pub async fn sync(
             })
         })
         .await?;
-    let txn = found.ok_or_else(sale::no_such_transaction)?;
+    let Some(txn) = found else {
+        source.count_failure(&state.node, now);
+        return Err(sale::no_such_transaction().into());
+    };
     state.node.announce([txn.id.as_str()]);
     Ok(axum::Json(instore::payer_view(&state, txn).await?))
 }
@@ -89,11 +94,7 @@ pub async fn retrieve(
 ) -> ApiResult<axum::Json<PayerTransaction>> {
     let user = session_user(&state, &headers).await?;
     let Query(q) = query.map_err(|e| Error::field("query_invalid", "query", e.body_text()))?;
-    let wait = match q.wait {
-        None => Duration::ZERO,
-        Some(w) if w <= 30 => Duration::from_secs(w),
-        Some(_) => return Err(Error::field("wait_out_of_range", "wait", "wait must be 0 to 30 seconds.").into()),
-    };
+    let wait = wait_duration(q.wait)?;
     let mut txn = own(&state, &user, &id).await?;
     if !wait.is_zero() {
         let _slot = crate::http::state::slot(&state.long_polls, "long-polls")?;
@@ -131,14 +132,21 @@ pub async fn order(
         (status = 422, description = "Wrong PIN (`pin_incorrect`); after 3 the challenge fails", body = ErrorBody)))]
 pub async fn challenge(
     State(state): State<AppState>,
+    source: SourceAddress,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<axum::Json<PayerTransaction>> {
+    let now = kessai_core::clock::now();
+    source.check(&state.node, now)?;
     let user = session_user(&state, &headers).await?;
     let req: AnswerChallenge = parse_body(&body)?;
     own(&state, &user, &id).await?;
-    let txn = instore::answer(&state, &user, &id, req.pin.into_inner()).await?;
+    let answered = instore::answer(&state, &user, &id, req.pin.into_inner()).await;
+    if answered.is_err() {
+        source.count_failure(&state.node, now);
+    }
+    let txn = answered?;
     Ok(axum::Json(instore::payer_view(&state, txn).await?))
 }
 

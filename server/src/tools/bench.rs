@@ -32,6 +32,9 @@ use sqlx::{ConnectOptions, Connection};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, ChildStdout, Command};
 
+/// Terminal and phone pairs (`--instore`).
+mod instore;
+
 /// The goal from the issue: batching must beat the disk's commit rate by this much.
 const TARGET_RATIO_MIN: f64 = 5.0;
 /// The goal from the issue: the buyer waits at most this long at p99.
@@ -109,6 +112,12 @@ pub struct BenchArgs {
     /// there, so every settlement is authorized across institutions.
     #[arg(long, conflicts_with = "server")]
     pub across: bool,
+    /// In-store sales instead of online settlements (PROTOCOL 13): each
+    /// concurrent pair is a POS terminal and a phone; the first latency is
+    /// the terminal opening a transaction, the second the time from the
+    /// phone's confirmation to the terminal's completion notice.
+    #[arg(long, conflicts_with = "across")]
+    pub instore: bool,
 }
 
 /// Only loopback targets: a load generator pointed elsewhere by mistake is a
@@ -559,6 +568,7 @@ struct LoadPlan {
 enum Work {
     Echo { url: Arc<str>, body: Arc<Value> },
     Settle(Arc<Buyer>),
+    Sell(Arc<instore::Pair>),
 }
 
 /// A shop and its buyer: the merchant's key and the buyer's own card.
@@ -687,6 +697,7 @@ impl Work {
         match self {
             Work::Echo { url, body } => echo_once(client, url, body).await,
             Work::Settle(buyer) => settle_once(client, buyer, task, n).await,
+            Work::Sell(pair) => instore::sell_once(client, pair).await,
         }
     }
 }
@@ -763,6 +774,12 @@ async fn settlement_load(
             .iter()
             .map(|u| u.as_str().trim_end_matches('/').to_string()),
     );
+    if args.instore {
+        note(args, &format!("registering {} terminals and phones", plan.concurrency));
+        let pairs = instore::make_pairs(exe, &server.database, &server.base, plan.concurrency).await?;
+        note(args, &format!("driving in-store sales against {}", server.base));
+        return drive(client, pairs.into_iter().map(Work::Sell).collect(), plan).await;
+    }
     let buyers = make_buyers(exe, server, &bases, cards_at, plan.concurrency).await?;
     note(args, &format!("driving settlements against {}", server.base));
     drive(client, buyers.into_iter().map(Work::Settle).collect(), plan).await
@@ -945,6 +962,7 @@ impl Report<'_> {
             },
             "server": self.args.server.as_ref().map_or("self-started".to_string(), |u| u.to_string()),
             "across_institutions": self.args.across,
+            "flow": if self.args.instore { "instore" } else { "online" },
             "server_healthz": self.healthz,
             "ledger_check": self.ledger_check.as_ref().map_or_else(|e| format!("{e:#}"), |()| "ok".to_string()),
         })
@@ -1015,17 +1033,22 @@ fn print_human(r: &Value) {
         ms("echo_p99_ms"),
         r["echo_errors"]
     );
+    let instore = r["flow"] == "instore";
+    let (what, first, second) = match instore {
+        true => ("in-store sales", "terminal opens a sale", "confirm → completion notice"),
+        false => ("settlements", "first  request (shop) ", "second request (buyer)"),
+    };
     println!(
-        "  settlements   {} in {} s = {}/s; errors {}, not succeeded {}",
+        "  {what:<13} {} in {} s = {}/s; errors {}, not succeeded {}",
         r["settlements"], r["measured_s"], r["settlements_per_s"], r["errors"], r["not_succeeded"]
     );
     println!(
-        "    first  request (shop)   p50 {}, p99 {}",
+        "    {first}  p50 {}, p99 {}",
         ms("first_request_p50_ms"),
         ms("first_request_p99_ms")
     );
     println!(
-        "    second request (buyer)  p50 {}, p99 {}",
+        "    {second}  p50 {}, p99 {}",
         ms("second_request_p50_ms"),
         ms("second_request_p99_ms")
     );

@@ -86,6 +86,9 @@ pub struct ServeArgs {
     /// Lifetime of wallet sessions (tests only).
     #[arg(long, hide = true, default_value_t = crate::config::WALLET_SESSION_TTL_S)]
     pub wallet_session_ttl_s: i64,
+    /// Seconds a payer-first attempt that ended without the shop (declined, mismatched, expired) is kept before it is deleted.
+    #[arg(long, default_value_t = kessai_core::sweeper::ENDED_ATTEMPTS_KEEP_S)]
+    pub payer_first_retention_s: i64,
     /// The base URL wallets and peers reach this server at (default: http://LISTEN, or https:// with --tls-cert).
     #[arg(long, env = "KESSAI_PUBLIC_URL")]
     pub public_url: Option<String>,
@@ -148,6 +151,9 @@ pub struct NetworkArgs {
     /// Seconds a client has to send a request's headers, and then its body.
     #[arg(long, default_value_t = 10)]
     pub request_read_timeout_s: u64,
+    /// Declined payments and failed wallet logins one source address (IPv6: one /64) may make per minute; beyond, 429 rate_limited. 0 turns the limit off (behind a reverse proxy every client has the proxy's address).
+    #[arg(long, env = "KESSAI_SOURCE_FAILURES_PER_MINUTE", default_value_t = kessai_core::throttle::SOURCE_FAILURES_PER_MINUTE)]
+    pub source_failures_per_minute: u32,
 }
 
 impl ServeArgs {
@@ -157,6 +163,7 @@ impl ServeArgs {
         config.webhook_retry_divisor = self.webhook_retry_divisor;
         config.authorization_ttl_s = self.authorization_ttl_s;
         config.wallet_session_ttl_s = self.wallet_session_ttl_s.max(1);
+        config.ended_attempts_keep_s = self.payer_first_retention_s.max(0);
         config.widget_dir = self.widget_dir.clone();
         config.wallet_dir = self.wallet_dir.clone();
         config.pos_dir = self.pos_dir.clone();
@@ -169,6 +176,7 @@ impl ServeArgs {
             event_streams_max: net.max_event_streams,
             header_read_timeout: read_timeout,
             body_read_timeout: read_timeout,
+            source_failures_per_minute: net.source_failures_per_minute,
             ..Default::default()
         };
         if let (Some(cert), Some(key)) = (&net.tls_cert, &net.tls_key) {

@@ -203,20 +203,33 @@ async fn reconcile(peer_id: &str, db: &DbArgs) -> anyhow::Result<i32> {
 }
 
 /// The peer's base URL: http(s), a host, no credentials, query or fragment;
-/// without a trailing slash so paths join cleanly.
+/// as the WHATWG parser (reqwest's own) reads it, so what is stored is what
+/// will be called (`http://2130706433` is `http://127.0.0.1`); without a
+/// trailing slash so paths join cleanly.
+///
+/// Private and loopback addresses are allowed, unlike webhook targets: the
+/// operator names the peer on its own command line, nobody outside can
+/// choose it, and institutions commonly reach each other on a private
+/// network (the demo's run on 127.0.0.1).
 fn peer_url(text: &str) -> anyhow::Result<String> {
-    let url = text.trim_end_matches('/');
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .context("--url must start with http:// or https://")?;
+    const SHAPE: &str = "scheme://host[:port][/path]";
+    let url = reqwest::Url::parse(text).with_context(|| format!("--url is not a URL ({SHAPE})"))?;
     ensure!(
-        !rest.is_empty()
-            && !rest.contains(['@', '?', '#'])
-            && !rest.chars().any(|c| c.is_whitespace() || c.is_control()),
-        "--url must be scheme://host[:port][/path], without credentials, query or fragment"
+        matches!(url.scheme(), "http" | "https"),
+        "--url must start with http:// or https://, not {}://",
+        url.scheme()
     );
-    Ok(url.to_string())
+    ensure!(url.host().is_some(), "--url has no host ({SHAPE})");
+    ensure!(
+        url.username().is_empty() && url.password().is_none(),
+        "--url must not carry a user name or password: requests to peers are signed"
+    );
+    ensure!(
+        url.query().is_none(),
+        "--url must not have a query (?…): it is a base URL"
+    );
+    ensure!(url.fragment().is_none(), "--url must not have a fragment (#…)");
+    Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
 /// The peer's public document. Redirects are not followed: the key is
@@ -257,7 +270,20 @@ mod tests {
             peer_url("https://bank.example/kessai").unwrap(),
             "https://bank.example/kessai"
         );
-        for bad in ["ftp://x", "http://", "http://u:p@host", "https://host/?q", "host:80"] {
+        assert_eq!(peer_url("HTTP://2130706433:8081").unwrap(), "http://127.0.0.1:8081");
+        assert_eq!(peer_url("http://[::1]:8081/").unwrap(), "http://[::1]:8081");
+        for bad in [
+            "ftp://x",
+            "http://",
+            "http://u:p@host",
+            "http://u@host",
+            "https://host/?q",
+            "https://host/?",
+            "https://host/#top",
+            "host:80",
+            "file:///etc/passwd",
+            "http://exa mple.com",
+        ] {
             assert!(peer_url(bad).is_err(), "{bad}");
         }
     }

@@ -11,7 +11,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    card_method, confirm_body, json_of, now, sample_order, spawn_app, TestApp, BACKGROUND_TIMEOUT, TOTAL,
+    card_method, confirm_body, json_of, now, sample_order, spawn_app, spawn_app_with, TestApp, BACKGROUND_TIMEOUT,
+    TOTAL,
 };
 
 /// The buyer's request before the shop's; asserts 202 awaiting_merchant.
@@ -286,4 +287,76 @@ async fn buyer_request_first_for_an_unknown_merchant_or_from_a_foreign_origin_is
     crate::helpers::assert_error(resp, StatusCode::FORBIDDEN, "origin_not_allowed").await;
     assert_eq!(app.account(&card.account_id).await, (10_000, 0));
     assert_eq!(app.count("settlements").await, 0);
+}
+
+async fn settlement_exists(app: &TestApp, id: &str) -> bool {
+    use sqlx::Row;
+    let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM settlements WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("count")
+        .get("n");
+    n == 1
+}
+
+/// A payer-first attempt declined at once (a made-up card); its id.
+async fn declined_attempt(app: &TestApp, order: &Order) -> String {
+    let method = json!({"type": "card", "card": {"number": "4000056655665556", "exp_month": 12, "exp_year": 2090, "cvc": "123"}});
+    let body = json!({"merchant_id": app.merchant.merchant_id, "order": order, "payment_method": method});
+    let (_, result) = json_of(app.confirm_payer_first(&body).await).await;
+    assert_eq!(result["status"], "declined", "{result}");
+    result["id"].as_str().expect("id").to_string()
+}
+
+// Issue 7: card testers' declined guesses, and attempts the shop never took,
+// do not each leave a row behind for good.
+#[tokio::test]
+async fn ended_payer_first_attempts_are_deleted_after_their_retention_and_nothing_else_is() {
+    let app = spawn_app_with(|c| {
+        c.ended_attempts_keep_s = 1;
+        // Old rows are cleaned up every 60 sweeps: every 3 s here.
+        c.sweep_interval = std::time::Duration::from_millis(50);
+    })
+    .await;
+    let card = app.issue_card(100_000).await;
+    let declined = declined_attempt(&app, &sample_order("end-declined")).await;
+    let mismatched_order = sample_order("end-mismatched");
+    let (mismatched, _) = pay_first(&app, &mismatched_order, &card).await;
+    let mut shop_order = mismatched_order.clone();
+    shop_order.tax = 56;
+    shop_order.total = 1156;
+    let shops_own = shop_request(&app, &shop_order).await;
+    let shops_own = shops_own["id"].as_str().expect("id").to_string();
+    let (expired, expired_secret) = pay_first(&app, &sample_order("end-expired"), &card).await;
+    app.set_expires_at(&expired, now() - 1).await;
+    // Kept: an attempt the shop claimed (paid), and one still waiting.
+    let claimed_order = sample_order("end-claimed");
+    let (claimed, _) = pay_first(&app, &claimed_order, &card).await;
+    assert_eq!(shop_request(&app, &claimed_order).await["status"], "succeeded");
+    let (waiting, _) = pay_first(&app, &sample_order("end-waiting"), &card).await;
+    let holds = app.count("holds").await;
+
+    let deadline = tokio::time::Instant::now() + BACKGROUND_TIMEOUT;
+    for id in [&declined, &mismatched, &expired] {
+        while settlement_exists(&app, id).await {
+            assert!(tokio::time::Instant::now() < deadline, "{id} was never deleted");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+    for id in [&shops_own, &claimed, &waiting] {
+        assert!(settlement_exists(&app, id).await, "{id} was deleted");
+    }
+    // The released holds stay, as the buyer's account's record.
+    assert_eq!(app.count("holds").await, holds);
+    assert_eq!(app.account(&card.account_id).await, (100_000 - 1155, 1155));
+    let response = app
+        .client
+        .get(format!("{}/v1/payer/settlements/{expired}", app.base))
+        .query(&[("payer_secret", expired_secret.as_str())])
+        .send()
+        .await
+        .expect("GET payer settlement");
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    app.assert_ledger_ok().await;
 }

@@ -799,3 +799,67 @@ async fn the_qr_image_is_drawn_only_for_valid_payloads() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn wrong_numbers_from_one_address_are_limited_across_users() {
+    let app = crate::helpers::spawn_app_with(|c| c.limits.source_failures_per_minute = 3).await;
+    let shop = app.terminal().await;
+    let (guesser, accomplice) = (app.phone(0).await, app.phone(0).await);
+    for wrong in ["00000001", "00000002", "00000003"] {
+        assert_error(
+            app.sync(&guesser, wrong).await,
+            StatusCode::NOT_FOUND,
+            "no_such_transaction",
+        )
+        .await;
+    }
+    // A second user from the same address gets no fresh five guesses.
+    let sale = app.open_sale(&shop, amount_sale()).await;
+    let resp = app.sync(&accomplice, sale["number"].as_str().unwrap()).await;
+    assert!(resp.headers().contains_key("retry-after"));
+    assert_error(resp, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+}
+
+#[tokio::test]
+async fn the_terminal_event_stream_follows_the_sale_to_its_end() {
+    let app = spawn_app().await;
+    let shop = app.terminal().await;
+    let phone = app.phone(10_000).await;
+    let created = app.open_sale(&shop, amount_sale()).await;
+    let id = created["id"].as_str().unwrap();
+    let path = format!("/v1/terminal/transactions/{id}/events");
+    let mut stream = app.as_terminal(&shop.key, reqwest::Method::GET, &path, None).await;
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    let deadline = tokio::time::Instant::now() + crate::helpers::BACKGROUND_TIMEOUT;
+    let mut seen = String::new();
+    read_until(&mut stream, &mut seen, deadline, "\"awaiting_payer\"").await;
+    app.synced(&phone, created["number"].as_str().unwrap()).await;
+    read_until(&mut stream, &mut seen, deadline, "\"synchronized\"").await;
+    assert!(seen.contains("Taro Yamada"), "the clerk sees who synchronized: {seen}");
+    app.confirm_txn(&phone, id, TOTAL).await;
+    read_until(&mut stream, &mut seen, deadline, "\"succeeded\"").await;
+    assert!(
+        seen.contains("event: transaction") && seen.contains("receipt_no"),
+        "{seen}"
+    );
+    // A final status ends the stream.
+    let end = tokio::time::timeout_at(deadline, stream.chunk())
+        .await
+        .expect("the stream ends");
+    assert!(matches!(end, Ok(None)), "{end:?}");
+}
+
+/// Reads a server-sent event stream until `what` has been seen.
+async fn read_until(stream: &mut Response, seen: &mut String, deadline: tokio::time::Instant, what: &str) {
+    while !seen.contains(what) {
+        let chunk = tokio::time::timeout_at(deadline, stream.chunk())
+            .await
+            .expect(what)
+            .unwrap();
+        match chunk {
+            Some(chunk) => seen.push_str(&String::from_utf8_lossy(&chunk)),
+            None => break,
+        }
+    }
+}

@@ -35,6 +35,7 @@ pub fn nav() -> Html {
             <nav aria-label={text.wallet}>
                 <ul>
                     { link(Route::Accounts, text.accounts) }
+                    { link(Route::Store, text.pay_in_store) }
                     { link(Route::AddAccount, text.add_account) }
                     { link(Route::Settings, text.settings) }
                     { link(Route::History, text.history) }

@@ -10,3 +10,5 @@ pub mod history;
 pub mod pay;
 /// "When a shop asks for payment" (B2 to B4).
 pub mod settings;
+/// "Pay in store": a terminal's transaction number to receipt (section 13).
+pub mod store;

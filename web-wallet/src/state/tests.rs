@@ -333,3 +333,314 @@ fn nothing_is_saved_before_loading_or_after_a_failed_load() {
     let failed = Wallet::default().apply(Action::LoadFailed);
     assert!(failed.loaded && !failed.saving());
 }
+
+mod in_store {
+    //! "Pay in store" (PROTOCOL section 13): the reducer's rules.
+
+    use kessai_protocol::api::DeclineCode;
+    use kessai_protocol::terminal::{
+        Challenge, ChallengeKind, ChallengeStatus, ConfirmedTransaction, Menu, MenuItem, PayerTransaction,
+        TerminalInfo, TerminalKind, TerminalMerchant, TerminalReceipt, TransactionStatus,
+    };
+    use kessai_protocol::{Order, Secret};
+
+    use crate::in_store::StoreProblem;
+    use crate::state::{Action, InStore, StoreAction, StorePhase, Wallet};
+    use crate::transaction_number::Lookup;
+
+    fn typed(number: &str) -> Lookup {
+        Lookup::typed(number).unwrap()
+    }
+
+    const SAKURA: &str = "https://sakura.example";
+
+    fn transaction(amount: Option<u64>, menu: Option<Menu>) -> PayerTransaction {
+        PayerTransaction {
+            id: "txn_1".into(),
+            terminal: TerminalInfo {
+                id: Some("trm_1".into()),
+                name: "Front register".into(),
+                kind: TerminalKind::Pos,
+                label: "REGISTER-1".into(),
+                location: Some("1F".into()),
+                merchant: TerminalMerchant {
+                    id: "mch_1".into(),
+                    name: "Corner shop".into(),
+                },
+            },
+            amount,
+            currency: "JPY".into(),
+            order: amount.map(|_| Order::example()),
+            menu,
+            status: TransactionStatus::Synchronized,
+            challenge: None,
+            receipt: None,
+            decline_code: None,
+            authentication: false,
+        }
+    }
+
+    fn menu() -> Menu {
+        Menu {
+            currency: "JPY".into(),
+            items: vec![
+                MenuItem {
+                    code: "tea".into(),
+                    name: "Green tea".into(),
+                    unit_price: 150,
+                },
+                MenuItem {
+                    code: "water".into(),
+                    name: "Water".into(),
+                    unit_price: 110,
+                },
+            ],
+        }
+    }
+
+    fn receipt() -> TerminalReceipt {
+        TerminalReceipt {
+            receipt_no: "R-1".into(),
+            transaction_id: "txn_1".into(),
+            merchant: "Corner shop".into(),
+            terminal: "REGISTER-1".into(),
+            amount: 1155,
+            currency: "JPY".into(),
+            items: vec![],
+            paid_at: 1_000,
+            ticket: None,
+        }
+    }
+
+    fn store(wallet: Wallet, actions: impl IntoIterator<Item = StoreAction>) -> Wallet {
+        actions
+            .into_iter()
+            .fold(wallet, |wallet, action| wallet.apply(Action::InStore(action)))
+    }
+
+    /// Synchronized with `transaction`, shown.
+    fn shown(transaction: PayerTransaction) -> Wallet {
+        store(
+            Wallet::default(),
+            [
+                StoreAction::Sync(typed("48213907")),
+                StoreAction::Synced {
+                    address: SAKURA.into(),
+                    transaction: Box::new(transaction),
+                },
+            ],
+        )
+    }
+
+    fn phase(wallet: &Wallet) -> StorePhase {
+        wallet.in_store.phase.clone()
+    }
+
+    fn confirm(amount: u64) -> StoreAction {
+        StoreAction::Confirm {
+            amount,
+            currency: "JPY".into(),
+        }
+    }
+
+    // D1, D3
+    #[test]
+    fn a_number_syncs_shows_the_amount_then_pays_it_on_the_click() {
+        let wallet = store(Wallet::default(), [StoreAction::Sync(typed("48213907"))]);
+        assert_eq!(phase(&wallet), StorePhase::Syncing(typed("48213907")));
+        let wallet = shown(transaction(Some(1155), None));
+        assert_eq!(phase(&wallet), StorePhase::Shown);
+        assert_eq!(wallet.in_store.payable(), Some((1155, "JPY")));
+        assert_eq!(wallet.in_store.found.as_ref().unwrap().address, SAKURA);
+        let wallet = store(wallet, [confirm(1155)]);
+        assert_eq!(
+            phase(&wallet),
+            StorePhase::Confirming {
+                amount: 1155,
+                currency: "JPY".into()
+            }
+        );
+        let paid = ConfirmedTransaction {
+            status: TransactionStatus::Succeeded,
+            receipt: Some(receipt()),
+            decline_code: None,
+        };
+        let wallet = store(wallet, [StoreAction::Confirmed(Box::new(paid.clone()))]);
+        assert_eq!(phase(&wallet), StorePhase::Done(paid));
+        let wallet = store(wallet, [StoreAction::Reset]);
+        assert_eq!(wallet.in_store, InStore::default());
+    }
+
+    // Claim 5: only the amount on screen is confirmed.
+    #[test]
+    fn a_click_for_another_amount_confirms_nothing() {
+        let wallet = store(shown(transaction(Some(1155), None)), [confirm(1000)]);
+        assert_eq!(phase(&wallet), StorePhase::Shown);
+        let dollars = StoreAction::Confirm {
+            amount: 1155,
+            currency: "USD".into(),
+        };
+        assert_eq!(phase(&store(wallet, [dollars])), StorePhase::Shown);
+    }
+
+    #[test]
+    fn an_unknown_number_goes_back_to_the_field_with_the_reason() {
+        let wallet = store(
+            Wallet::default(),
+            [
+                StoreAction::Sync(typed("48213907")),
+                StoreAction::Failed(StoreProblem::NoSuchTransaction),
+            ],
+        );
+        assert_eq!(phase(&wallet), StorePhase::Entering);
+        assert_eq!(wallet.in_store.problem, Some(StoreProblem::NoSuchTransaction));
+        let again = store(wallet, [StoreAction::Sync(typed("4821 3908"))]);
+        assert_eq!(again.in_store.problem, None, "a new try clears it");
+    }
+
+    // D9
+    #[test]
+    fn a_menu_is_chosen_from_then_ordered_then_paid() {
+        let wallet = shown(transaction(None, Some(menu())));
+        assert!(wallet.in_store.choosing_from_menu());
+        assert_eq!(wallet.in_store.payable(), None, "nothing to pay before ordering");
+        let wallet = store(wallet, [StoreAction::SendOrder]);
+        assert_eq!(phase(&wallet), StorePhase::Shown, "an empty order is not sent");
+        let wallet = store(
+            wallet,
+            [
+                StoreAction::SetQuantity { index: 0, quantity: 2 },
+                StoreAction::SetQuantity { index: 1, quantity: 1 },
+                StoreAction::SetQuantity { index: 7, quantity: 1 },
+            ],
+        );
+        assert_eq!(wallet.in_store.quantities, [2, 1]);
+        assert_eq!(wallet.in_store.menu_total(), 410);
+        let wallet = store(wallet, [StoreAction::SendOrder]);
+        assert_eq!(phase(&wallet), StorePhase::Ordering);
+        let wallet = store(
+            wallet,
+            [StoreAction::Answered(Box::new(transaction(Some(410), Some(menu()))))],
+        );
+        assert_eq!(phase(&wallet), StorePhase::Shown);
+        assert!(!wallet.in_store.choosing_from_menu());
+        assert_eq!(wallet.in_store.payable(), Some((410, "JPY")));
+        let wallet = store(wallet, [StoreAction::SetQuantity { index: 0, quantity: 5 }]);
+        assert_eq!(wallet.in_store.quantities, [2, 1], "the order is sent: no more changes");
+    }
+
+    // D8
+    #[test]
+    fn a_pin_challenge_blocks_paying_until_it_passes() {
+        let wallet = shown(transaction(Some(1155), None));
+        let mut asked = transaction(Some(1155), None);
+        asked.challenge = Some(Challenge {
+            kind: ChallengeKind::Pin,
+            status: ChallengeStatus::Pending,
+        });
+        let wallet = store(wallet, [StoreAction::Updated(Box::new(asked.clone()))]);
+        assert_eq!(wallet.in_store.payable(), None);
+        assert_eq!(phase(&store(wallet.clone(), [confirm(1155)])), StorePhase::Shown);
+        let pin = Secret::new("1234".to_string());
+        let wallet = store(wallet, [StoreAction::AnswerPin(pin.clone())]);
+        assert_eq!(phase(&wallet), StorePhase::Answering(pin.clone()));
+        let wallet = store(wallet, [StoreAction::Failed(StoreProblem::PinIncorrect)]);
+        assert_eq!(phase(&wallet), StorePhase::Shown);
+        assert_eq!(wallet.in_store.problem, Some(StoreProblem::PinIncorrect));
+        let mut passed = asked;
+        passed.challenge = Some(Challenge {
+            kind: ChallengeKind::Pin,
+            status: ChallengeStatus::Passed,
+        });
+        let wallet = store(
+            wallet,
+            [StoreAction::AnswerPin(pin), StoreAction::Answered(Box::new(passed))],
+        );
+        assert_eq!(wallet.in_store.problem, None);
+        assert_eq!(wallet.in_store.payable(), Some((1155, "JPY")));
+    }
+
+    #[test]
+    fn a_failed_challenge_cannot_be_answered_or_paid() {
+        let mut failed = transaction(Some(1155), None);
+        failed.challenge = Some(Challenge {
+            kind: ChallengeKind::Pin,
+            status: ChallengeStatus::Failed,
+        });
+        let wallet = shown(failed);
+        let wallet = store(
+            wallet,
+            [StoreAction::AnswerPin(Secret::new("1234".into())), confirm(1155)],
+        );
+        assert_eq!(phase(&wallet), StorePhase::Shown);
+        assert_eq!(wallet.in_store.payable(), None);
+    }
+
+    // D11
+    #[test]
+    fn an_authentication_ends_when_its_pin_passes() {
+        let mut authentication = transaction(None, None);
+        authentication.id = "aut_1".into();
+        authentication.authentication = true;
+        authentication.challenge = Some(Challenge {
+            kind: ChallengeKind::Pin,
+            status: ChallengeStatus::Pending,
+        });
+        let wallet = shown(authentication.clone());
+        assert_eq!(wallet.in_store.payable(), None, "nothing to pay");
+        let mut passed = authentication;
+        passed.challenge = Some(Challenge {
+            kind: ChallengeKind::Pin,
+            status: ChallengeStatus::Passed,
+        });
+        let wallet = store(
+            wallet,
+            [
+                StoreAction::AnswerPin(Secret::new("1234".into())),
+                StoreAction::Answered(Box::new(passed)),
+            ],
+        );
+        let StorePhase::Done(result) = phase(&wallet) else {
+            panic!("{:?}", phase(&wallet))
+        };
+        assert_eq!(result.status, TransactionStatus::Succeeded);
+    }
+
+    #[test]
+    fn a_transaction_ended_at_the_terminal_shows_its_end() {
+        let wallet = shown(transaction(Some(1155), None));
+        let mut canceled = transaction(Some(1155), None);
+        canceled.status = TransactionStatus::Canceled;
+        let other = PayerTransaction {
+            id: "txn_other".into(),
+            ..canceled.clone()
+        };
+        let wallet = store(wallet, [StoreAction::Updated(Box::new(other))]);
+        assert_eq!(
+            phase(&wallet),
+            StorePhase::Shown,
+            "another transaction's news is ignored"
+        );
+        let wallet = store(wallet, [StoreAction::Updated(Box::new(canceled))]);
+        let StorePhase::Done(result) = phase(&wallet) else {
+            panic!("{:?}", phase(&wallet))
+        };
+        assert_eq!(result.status, TransactionStatus::Canceled);
+    }
+
+    #[test]
+    fn while_confirming_only_the_confirms_answer_decides() {
+        let wallet = store(shown(transaction(Some(1155), None)), [confirm(1155)]);
+        let mut declined = transaction(Some(1155), None);
+        declined.status = TransactionStatus::Declined;
+        let wallet = store(wallet, [StoreAction::Updated(Box::new(declined))]);
+        assert!(matches!(phase(&wallet), StorePhase::Confirming { .. }));
+        let refused = ConfirmedTransaction {
+            status: TransactionStatus::Declined,
+            receipt: None,
+            decline_code: Some(DeclineCode::InsufficientFunds),
+        };
+        let wallet = store(wallet, [StoreAction::Confirmed(Box::new(refused.clone()))]);
+        assert_eq!(phase(&wallet), StorePhase::Done(refused));
+    }
+}

@@ -165,3 +165,31 @@ async fn end_attempt(
     rec.mismatched_fields = differ.iter().map(|f| f.to_string()).collect();
     finish(conn, rec, merchant, Status::Mismatched, now).await
 }
+
+/// Deletes up to `len_max` payer-first attempts that ended without the shop
+/// (declined, mismatched, expired) before `ended_before`; returns how many.
+///
+/// Nothing else goes with them, because nothing else is theirs: an attempt
+/// the shop never claimed recorded no event (`finish` records one only
+/// after the shop's request), and money never moved for it (a transfer
+/// needs the shop's agreement). The conditions say so again, so that a row
+/// money did move for is never deleted: no transfer names it and its hold,
+/// if it had one, is no longer open. A released hold keeps its row, as the
+/// account's own record that funds were held and given back.
+pub async fn delete_ended(conn: &mut Conn, ended_before: i64, len_max: i64) -> Result<u64> {
+    let deleted = conn
+        .execute(
+            "DELETE FROM settlements WHERE id IN (
+                 SELECT s.id FROM settlements s
+                 WHERE s.merchant_request_at IS NULL
+                   AND s.status IN ('declined', 'mismatched', 'expired')
+                   AND s.updated_at < $1
+                   AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.settlement_id = s.id)
+                   AND NOT EXISTS (SELECT 1 FROM events e WHERE e.settlement_id = s.id)
+                   AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.id = s.hold_id AND h.status = 'open')
+                 LIMIT $2)",
+            crate::args![ended_before, len_max],
+        )
+        .await?;
+    Ok(deleted)
+}
