@@ -255,6 +255,10 @@ pub struct TerminalTransaction {
     pub qr: String,
     /// When the number stops working, Unix seconds.
     pub expires_at: i64,
+    /// Grows with every change; `?wait=N&version=V` answers at once when
+    /// the transaction is no longer at version V.
+    #[serde(default)]
+    pub version: u64,
 }
 
 /// The merchant of a terminal, as the payer sees it.
@@ -317,6 +321,10 @@ pub struct PayerTransaction {
     /// challenge to answer.
     #[serde(default)]
     pub authentication: bool,
+    /// Grows with every change; `?wait=N&version=V` answers at once when
+    /// the transaction is no longer at version V.
+    #[serde(default)]
+    pub version: u64,
 }
 
 /// One article and how many (D9).

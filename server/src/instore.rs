@@ -141,6 +141,7 @@ pub async fn terminal_view(state: &AppState, t: Txn, terminal: &Terminal) -> Res
         receipt: t.receipt,
         decline_code: t.decline_code,
         expires_at: t.expires_at,
+        version: t.version.unsigned_abs(),
     })
 }
 
@@ -159,6 +160,7 @@ pub async fn payer_view(state: &AppState, t: Txn) -> Result<PayerTransaction> {
         challenge: t.challenge,
         receipt: t.receipt,
         decline_code: t.decline_code,
+        version: t.version.unsigned_abs(),
     })
 }
 
@@ -186,23 +188,28 @@ pub async fn authentication_view(state: &AppState, t: Txn) -> Result<Authenticat
 }
 
 /// Waits until transaction `id` changes (any write: status, payer, order,
-/// challenge), at most `wait`; a final one is answered at once.
-pub async fn wait_for_change(state: &AppState, id: &str, first: Txn, wait: Duration) -> Result<Txn> {
+/// challenge), at most `wait`; a final one is answered at once. `known` is
+/// the version the client last saw: when the transaction has moved on since,
+/// the answer is immediate, so a change between two polls is never missed.
+pub async fn wait_for_change(
+    state: &AppState,
+    id: &str,
+    first: Txn,
+    wait: Duration,
+    known: Option<u64>,
+) -> Result<Txn> {
     let mut changes = state.node.changes.subscribe();
     let now = kessai_core::clock::now();
     if first.effective_status(now).is_final() {
         return Ok(first);
     }
-    // The whole record, not (status, updated_at): `updated_at` counts
-    // seconds, and a PIN asked and answered (or an order placed and a PIN
-    // answered) within one second changes nothing else a pair would see.
-    let seen = first.clone();
+    let seen = known.map_or(first.version, |v| i64::try_from(v).unwrap_or(i64::MAX));
     let mut current = record::get_pooled(&state.node.reader, id).await?.unwrap_or(first);
     // Wake at the expiry too: nothing is written then, but it is a change.
     let expiry =
         tokio::time::Instant::now() + Duration::from_secs(u64::try_from(current.expires_at - now).unwrap_or(0));
     let deadline = (tokio::time::Instant::now() + wait).min(expiry);
-    while current == seen {
+    while current.version == seen {
         match tokio::time::timeout_at(deadline, changes.recv()).await {
             Err(_) => break,
             Ok(Ok(changed)) if changed != id => continue,

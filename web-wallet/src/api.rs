@@ -155,17 +155,23 @@ mod calls {
         receive(request.send().await, true).await
     }
 
-    /// `GET /v1/wallet/transactions/{id}?wait=N`: answers as soon as the
-    /// transaction changes, or after `wait_s`.
+    /// `GET /v1/wallet/transactions/{id}?wait=N&version=V`: answers as
+    /// soon as the transaction is past `version` (the one last seen; at once
+    /// if it already is), or after `wait_s`.
     pub async fn transaction(
         address: &str,
         token: &Secret<String>,
         id: &str,
         wait_s: u32,
+        version: Option<u64>,
     ) -> Result<PayerTransaction, ApiError> {
         let wait = wait_s.to_string();
-        let request = builder(Request::get(&url(address, &format!("transactions/{id}"))), Some(token))
-            .query([("wait", wait.as_str())]);
+        let version = version.map(|v| v.to_string());
+        let mut query = vec![("wait", wait.as_str())];
+        if let Some(v) = &version {
+            query.push(("version", v.as_str()));
+        }
+        let request = builder(Request::get(&url(address, &format!("transactions/{id}"))), Some(token)).query(query);
         receive(request.send().await, true).await
     }
 

@@ -201,12 +201,14 @@ mod flow {
         address: String,
         token: Secret<String>,
         id: String,
+        since: Option<u64>,
         stop: Rc<Cell<bool>>,
         dispatch: Callback<Action>,
     ) {
         let mut last_seen: Option<PayerTransaction> = None;
         while !stop.get() {
-            match api::transaction(&address, &token, &id, FOLLOW_WAIT_S).await {
+            let version = last_seen.as_ref().map(|t| t.version).or(since);
+            match api::transaction(&address, &token, &id, FOLLOW_WAIT_S, version).await {
                 // Nothing new (the wait ran out): ask again, but never in a
                 // tight loop should a server answer at once.
                 Ok(transaction) if last_seen.as_ref() == Some(&transaction) => {

@@ -53,7 +53,10 @@ CREATE TABLE terminal_transactions (
     receipt_json TEXT,
     expires_at BIGINT NOT NULL,
     created_at BIGINT NOT NULL,
-    updated_at BIGINT NOT NULL
+    updated_at BIGINT NOT NULL,
+    -- One more at every write: what a long-poll's `version` compares, since
+    -- `updated_at` counts seconds and two changes can share one.
+    version BIGINT NOT NULL DEFAULT 0
 );
 -- A number names one open transaction at a time (section 13: unique among
 -- the institution's open transactions); closed ones free it.

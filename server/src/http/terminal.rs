@@ -25,7 +25,7 @@ use kessai_protocol::terminal::{
 use serde::Deserialize;
 
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::settlements::{parse_body, wait_duration, WaitQuery};
+use crate::http::settlements::{parse_body, wait_duration};
 use crate::http::state::AppState;
 use crate::instore;
 
@@ -120,28 +120,42 @@ async fn own(state: &AppState, terminal: &Terminal, id: &str, purpose: Purpose) 
         .ok_or_else(|| Error::not_found("transaction_not_found", "No such transaction."))
 }
 
-fn wait_of(query: std::result::Result<Query<WaitQuery>, axum::extract::rejection::QueryRejection>) -> Result<Duration> {
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct TransactionWaitQuery {
+    /// Hold the answer until the transaction changes or this many seconds pass (at most 30).
+    #[param(minimum = 0, maximum = 30)]
+    pub wait: Option<u64>,
+    /// The `version` last seen: answered at once if the transaction has moved on since.
+    pub version: Option<u64>,
+}
+
+/// `?wait=N&version=V`, checked.
+pub(crate) fn wait_of(
+    query: std::result::Result<Query<TransactionWaitQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<(Duration, Option<u64>)> {
     let Query(q) = query.map_err(|e| Error::field("query_invalid", "query", e.body_text()))?;
-    wait_duration(q.wait)
+    Ok((wait_duration(q.wait)?, q.version))
 }
 
 /// The transaction; `?wait=N` holds the answer until it changes (D3's
 /// completion notice, D6's synchronization confirmation).
 #[utoipa::path(get, path = "/v1/terminal/transactions/{id}", operation_id = "retrieve_terminal_transaction", tag = "terminal",
-    security(("terminal_key" = [])), params(("id" = String, Path, description = "txn_…"), WaitQuery),
+    security(("terminal_key" = [])), params(("id" = String, Path, description = "txn_…"), TransactionWaitQuery),
     responses((status = 200, body = TerminalTransaction), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 503, description = "Too many long-polls waiting (`server_busy`)", body = ErrorBody)))]
 pub async fn retrieve(
     State(state): State<AppState>,
     AuthedTerminal(t): AuthedTerminal,
     Path(id): Path<String>,
-    query: std::result::Result<Query<WaitQuery>, axum::extract::rejection::QueryRejection>,
+    query: std::result::Result<Query<TransactionWaitQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<axum::Json<TerminalTransaction>> {
-    let wait = wait_of(query)?;
+    let (wait, known) = wait_of(query)?;
     let mut txn = own(&state, &t, &id, Purpose::Payment).await?;
     if !wait.is_zero() {
         let _slot = crate::http::state::slot(&state.long_polls, "long-polls")?;
-        txn = instore::wait_for_change(&state, &id, txn, wait).await?;
+        txn = instore::wait_for_change(&state, &id, txn, wait, known).await?;
     }
     Ok(axum::Json(instore::terminal_view(&state, txn, &t).await?))
 }
@@ -167,7 +181,7 @@ pub async fn events(
         async move {
             let mut txn = pending?;
             if round > 0 {
-                txn = instore::wait_for_change(&state, &id, txn, Duration::from_secs(25))
+                txn = instore::wait_for_change(&state, &id, txn, Duration::from_secs(25), None)
                     .await
                     .ok()?;
             }
@@ -282,19 +296,19 @@ pub async fn create_authentication(
 
 /// The authentication; `?wait=N` holds the answer until it changes.
 #[utoipa::path(get, path = "/v1/terminal/authentications/{id}", operation_id = "retrieve_authentication", tag = "terminal",
-    security(("terminal_key" = [])), params(("id" = String, Path, description = "aut_…"), WaitQuery),
+    security(("terminal_key" = [])), params(("id" = String, Path, description = "aut_…"), TransactionWaitQuery),
     responses((status = 200, body = Authentication), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn retrieve_authentication(
     State(state): State<AppState>,
     AuthedTerminal(t): AuthedTerminal,
     Path(id): Path<String>,
-    query: std::result::Result<Query<WaitQuery>, axum::extract::rejection::QueryRejection>,
+    query: std::result::Result<Query<TransactionWaitQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<axum::Json<Authentication>> {
-    let wait = wait_of(query)?;
+    let (wait, _) = wait_of(query)?;
     let mut txn = own(&state, &t, &id, Purpose::Authentication).await?;
     if !wait.is_zero() {
         let _slot = crate::http::state::slot(&state.long_polls, "long-polls")?;
-        txn = instore::wait_for_change(&state, &id, txn, wait).await?;
+        txn = instore::wait_for_change(&state, &id, txn, wait, None).await?;
     }
     Ok(axum::Json(instore::authentication_view(&state, txn).await?))
 }

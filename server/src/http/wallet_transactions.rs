@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use kessai_core::terminals::{numbers, record, sale};
 use kessai_core::wallet::WalletUser;
-use kessai_core::{Error, Result};
+use kessai_core::Result;
 use kessai_protocol::api::ErrorBody;
 use kessai_protocol::terminal::{
     AnswerChallenge, ConfirmTransaction, ConfirmedTransaction, PayerTransaction, PlaceOrder, SyncTransaction,
@@ -18,8 +18,9 @@ use kessai_protocol::terminal::{
 
 use crate::http::error::ApiResult;
 use crate::http::extract::SourceAddress;
-use crate::http::settlements::{parse_body, wait_duration, WaitQuery};
+use crate::http::settlements::parse_body;
 use crate::http::state::AppState;
+use crate::http::terminal::{wait_of, TransactionWaitQuery};
 use crate::http::wallet::session_user;
 use crate::instore;
 
@@ -84,21 +85,20 @@ async fn own(state: &AppState, user: &WalletUser, id: &str) -> Result<kessai_cor
 /// The transaction as the phone sees it; `?wait=N` holds the answer until
 /// it changes (a PIN challenge, the menu order's amount, the outcome).
 #[utoipa::path(get, path = "/v1/wallet/transactions/{id}", operation_id = "wallet_retrieve_transaction", tag = "wallet",
-    security(("wallet_session" = [])), params(("id" = String, Path), WaitQuery),
+    security(("wallet_session" = [])), params(("id" = String, Path), TransactionWaitQuery),
     responses((status = 200, body = PayerTransaction), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn retrieve(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    query: std::result::Result<Query<WaitQuery>, axum::extract::rejection::QueryRejection>,
+    query: std::result::Result<Query<TransactionWaitQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<axum::Json<PayerTransaction>> {
     let user = session_user(&state, &headers).await?;
-    let Query(q) = query.map_err(|e| Error::field("query_invalid", "query", e.body_text()))?;
-    let wait = wait_duration(q.wait)?;
+    let (wait, known) = wait_of(query)?;
     let mut txn = own(&state, &user, &id).await?;
     if !wait.is_zero() {
         let _slot = crate::http::state::slot(&state.long_polls, "long-polls")?;
-        txn = instore::wait_for_change(&state, &id, txn, wait).await?;
+        txn = instore::wait_for_change(&state, &id, txn, wait, known).await?;
     }
     Ok(axum::Json(instore::payer_view(&state, txn).await?))
 }

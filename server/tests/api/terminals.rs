@@ -863,3 +863,46 @@ async fn read_until(stream: &mut Response, seen: &mut String, deadline: tokio::t
         }
     }
 }
+
+#[tokio::test]
+async fn a_long_poll_with_the_version_last_seen_never_misses_a_change_made_in_between() {
+    let app = spawn_app().await;
+    let shop = app.terminal().await;
+    let phone = app.phone(10_000).await;
+    let created = app.open_sale(&shop, amount_sale()).await;
+    let id = created["id"].as_str().unwrap();
+    let seen = app.synced(&phone, created["number"].as_str().unwrap()).await;
+    let version = seen["version"].as_u64().unwrap();
+    // The clerk asks for the PIN and it is answered before the phone polls
+    // again (within one second: `updated_at` alone would not tell).
+    let challenges = format!("/v1/terminal/transactions/{id}/challenges");
+    app.as_terminal(
+        &shop.key,
+        reqwest::Method::POST,
+        &challenges,
+        Some(json!({"kind": "pin"})),
+    )
+    .await;
+    let poll = |version: u64| {
+        app.client
+            .get(format!(
+                "{}/v1/wallet/transactions/{id}?wait=20&version={version}",
+                app.base
+            ))
+            .bearer_auth(&phone.token)
+            .send()
+    };
+    let started = std::time::Instant::now();
+    let (_, now) = json_of(poll(version).await.unwrap()).await;
+    assert_eq!(now["challenge"]["status"], "pending", "{now}");
+    assert!(now["version"].as_u64().unwrap() > version);
+    // Answered at once, not after the 20 s wait (a generous bound: the
+    // point is "not the wait", not a speed).
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    // The terminal's view carries the same version.
+    assert_eq!(app.terminal_view(&shop, id).await["version"], now["version"]);
+}

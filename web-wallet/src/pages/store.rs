@@ -144,10 +144,16 @@ fn use_follow(wallet: Option<&WalletContext>) {
         open.then(|| (found.address.clone(), found.transaction.id.clone(), token))
     });
     let dispatch = wallet.map(dispatcher);
+    // Where following starts: the version on screen, so that a change made
+    // before the first long-poll arrives is answered at once. Not a
+    // dependency: each update must not start another follower.
+    let since = wallet
+        .and_then(|w| w.in_store.found.as_ref())
+        .map(|f| f.transaction.version);
     use_effect_with(followed, move |followed| {
         let stop = Rc::new(Cell::new(false));
         if let (Some((address, id, token)), Some(dispatch)) = (followed.clone(), dispatch) {
-            spawn_local(in_store::follow(address, token, id, stop.clone(), dispatch));
+            spawn_local(in_store::follow(address, token, id, since, stop.clone(), dispatch));
         }
         move || stop.set(true)
     });

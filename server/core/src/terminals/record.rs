@@ -61,11 +61,13 @@ pub struct Txn {
     pub expires_at: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Written changes so far; a reader that saw this version has seen all.
+    pub version: i64,
 }
 
 pub(super) const COLUMNS: &str = "id, purpose, terminal_id, merchant_id, settlement_id, number, status, currency, \
      amount, order_json, menu_json, min_age, payer_user_id, challenge_kind, challenge_status, challenge_failures, \
-     decline_code, receipt_json, expires_at, created_at, updated_at";
+     decline_code, receipt_json, expires_at, created_at, updated_at, version";
 
 fn json<T: serde::de::DeserializeOwned>(r: &Row, column: &str) -> Result<Option<T>> {
     let text: Option<String> = r.try_get(column)?;
@@ -111,6 +113,7 @@ impl Txn {
             expires_at: r.try_get("expires_at")?,
             created_at: r.try_get("created_at")?,
             updated_at: r.try_get("updated_at")?,
+            version: r.try_get("version")?,
         })
     }
 
@@ -147,7 +150,7 @@ pub(super) async fn insert(conn: &mut Conn, t: &Txn) -> Result<()> {
     conn.execute(
         &format!(
             "INSERT INTO terminal_transactions ({COLUMNS}) VALUES
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
         ),
         row_args(t)?,
     )
@@ -155,9 +158,12 @@ pub(super) async fn insert(conn: &mut Conn, t: &Txn) -> Result<()> {
     Ok(())
 }
 
-/// Writes every mutable field of `t` back.
-pub(super) async fn save(conn: &mut Conn, t: &Txn) -> Result<()> {
-    let mut values = row_args(t)?;
+/// Writes every mutable field of `t` back, as its next version. The row
+/// was locked by the step (or the one writer runs it), so versions never
+/// collide.
+pub(super) async fn save(conn: &mut Conn, t: &mut Txn) -> Result<()> {
+    t.version += 1;
+    let values = row_args(t)?;
     // The UPDATE names columns 2.. by position; the id stays $1.
     let sets = COLUMNS
         .split(", ")
@@ -166,7 +172,6 @@ pub(super) async fn save(conn: &mut Conn, t: &Txn) -> Result<()> {
         .map(|(i, c)| format!("{c} = ${}", i + 1))
         .collect::<Vec<_>>()
         .join(", ");
-    values.truncate(21);
     conn.execute(
         &format!("UPDATE terminal_transactions SET {sets} WHERE id = $1"),
         values,
@@ -197,7 +202,8 @@ fn row_args(t: &Txn) -> Result<Vec<crate::store::Value>> {
         to_json(&t.receipt)?,
         t.expires_at,
         t.created_at,
-        t.updated_at
+        t.updated_at,
+        t.version
     ])
 }
 

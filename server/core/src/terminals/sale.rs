@@ -160,7 +160,7 @@ async fn free_number(conn: &mut Conn, now: i64) -> Result<String> {
             Some(mut stale) if stale.expires_at <= now => {
                 stale.status = TransactionStatus::Expired;
                 stale.updated_at = now;
-                save(conn, &stale).await?;
+                save(conn, &mut stale).await?;
                 return Ok(number);
             }
             Some(_) => continue,
@@ -194,6 +194,7 @@ fn blank(id: String, purpose: Purpose, merchant_id: &str, number: String, curren
         expires_at: now + NUMBER_TTL_DEFAULT_S,
         created_at: now,
         updated_at: now,
+        version: 0,
     }
 }
 
@@ -281,7 +282,7 @@ pub async fn sync(conn: &mut Conn, user_id: &str, number: &str, now: i64) -> Res
         Some(mut stale) if stale.expires_at <= now => {
             stale.status = TransactionStatus::Expired;
             stale.updated_at = now;
-            save(conn, &stale).await?;
+            save(conn, &mut stale).await?;
             numbers::record_failure(conn, user_id, now).await?;
             return Ok(None);
         }
@@ -294,7 +295,7 @@ pub async fn sync(conn: &mut Conn, user_id: &str, number: &str, now: i64) -> Res
     t.payer_user_id = Some(user_id.to_string());
     t.expires_at = t.expires_at.max(now + CONFIRM_GRACE_S);
     t.updated_at = now;
-    save(conn, &t).await?;
+    save(conn, &mut t).await?;
     Ok(Some(t))
 }
 
@@ -361,7 +362,7 @@ pub async fn place_order(conn: &mut Conn, user_id: &str, id: &str, lines: &[Orde
     t.amount = Some(order.total);
     t.order = Some(order);
     t.updated_at = now;
-    save(conn, &t).await?;
+    save(conn, &mut t).await?;
     Ok(t)
 }
 
@@ -425,7 +426,7 @@ pub async fn ask(conn: &mut Conn, terminal: &Terminal, id: &str, kind: Challenge
     });
     t.challenge_failures = 0;
     t.updated_at = now;
-    save(conn, &t).await?;
+    save(conn, &mut t).await?;
     Ok(t)
 }
 
@@ -459,7 +460,7 @@ pub async fn answer(conn: &mut Conn, user_id: &str, id: &str, right: bool, now: 
         };
     }
     t.updated_at = now;
-    save(conn, &t).await?;
+    save(conn, &mut t).await?;
     Ok((t, right))
 }
 
@@ -474,7 +475,7 @@ pub async fn cancel(conn: &mut Conn, terminal: &Terminal, id: &str, now: i64) ->
     }
     t.status = TransactionStatus::Canceled;
     t.updated_at = now;
-    save(conn, &t).await?;
+    save(conn, &mut t).await?;
     Ok(t)
 }
 
@@ -507,7 +508,7 @@ pub async fn confirm(conn: &mut Conn, who: Confirming<'_>, id: &str, shown: &Mon
         t.status = TransactionStatus::Declined;
         t.decline_code = Some(DeclineCode::Restricted);
         t.updated_at = now;
-        save(conn, &t).await?;
+        save(conn, &mut t).await?;
         return Ok(t);
     }
     let order = t
@@ -521,7 +522,7 @@ pub async fn confirm(conn: &mut Conn, who: Confirming<'_>, id: &str, shown: &Mon
     let rec = settlements::confirm(conn, who.merchant, &settlement_id, &order, who.payer, now).await?;
     close(&mut t, &rec, &order, &who, now)?;
     t.settlement_id = Some(settlement_id);
-    save(conn, &t).await?;
+    save(conn, &mut t).await?;
     Ok(t)
 }
 
