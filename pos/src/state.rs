@@ -338,6 +338,7 @@ fn created_sale(mut pos: Pos, created: TransactionCreated) -> Pos {
         decline_code: None,
         qr: created.qr,
         expires_at: created.expires_at,
+        version: 0,
     };
     pos.sale = Some(Sale {
         phase: SalePhase::Open(txn),

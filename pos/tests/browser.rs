@@ -85,6 +85,7 @@ fn transaction(status: TransactionStatus) -> TerminalTransaction {
         qr: "00020101021226".into(),
         // Far ahead, so the countdown never reaches 0 during a test.
         expires_at: 4_000_000_000,
+        version: 0,
     }
 }
 

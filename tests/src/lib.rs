@@ -467,6 +467,26 @@ impl Browser {
         .await
     }
 
+    /// Waits until the page's text contains `text`.
+    pub async fn wait_text(&self, text: &str) -> anyhow::Result<()> {
+        self.wait_js(
+            &format!("{text:?} in the page"),
+            "return document.body && document.body.innerText.includes(arguments[0]);",
+            vec![serde_json::json!(text)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Waits for an enabled button whose text is exactly `name`, and clicks it.
+    pub async fn click_button(&self, name: &str) -> anyhow::Result<()> {
+        let script = "return [...document.querySelectorAll('button')].some(b => \
+                      b.textContent.trim() === arguments[0] && !b.disabled && (b.click(), true))";
+        self.wait_js(&format!("a button {name:?}"), script, vec![serde_json::json!(name)])
+            .await?;
+        Ok(())
+    }
+
     pub async fn find(&self, css: &str) -> anyhow::Result<Element> {
         self.client
             .find(Locator::Css(css))

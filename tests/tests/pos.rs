@@ -1,21 +1,24 @@
 //! End-to-end: the POS terminal (PROTOCOL section 13, `{server}/pos/`)
-//! against one `kessai demo`, in one headless Chromium. The payer's side is
-//! played through the server wallet's HTTP API (what the web wallet's "Pay
-//! in store" calls), so this suite tests the POS and the terminal API, not
-//! the wallet's pages. The scenarios run in sequence and build on each other:
+//! and the buyer's phone (the web wallet's "Pay in store", `{server}/wallet/`)
+//! against one `kessai demo`, in one headless Chromium with two windows: the
+//! clerk's and the buyer's. The scenarios run in sequence and build on each
+//! other:
 //!
 //! a. A terminal registered with `kessai terminal register`; its key in the
 //!    link's fragment signs in, shows the merchant and the label, and is
 //!    gone from the address bar.
 //! b. An amount typed on the keyboard; "Charge" shows an 8-digit number and
 //!    the QR image, which reads as the transaction's EMV payload.
-//! c. The payer syncs the number: the POS turns to "Synchronized" with the
-//!    payer's name; the payer confirms: "Paid" with the receipt.
+//! c. In the wallet's window the buyer adds their Kessai Pay account, types
+//!    the number in "Pay in store" and sees the shop and the amount: the POS
+//!    turns to "Synchronized" with the buyer's name; "Pay ¥1,200" in the
+//!    wallet: the POS shows "Paid" and the same receipt number as the phone.
 //! d. "New sale", an itemized sale, then Cancel: "Canceled".
-//! e. "Let the customer order": the payer syncs, the clerk asks for the
-//!    PIN (pending, then passed once the payer answers), the order the
-//!    payer placed from the menu appears, the payer pays its total: "Paid",
-//!    the receipt itemized.
+//! e. "Let the customer order": the buyer types the number in the wallet,
+//!    the clerk asks for the PIN (pending), the wallet asks the buyer for it
+//!    and sends it (passed), the buyer picks two lattes and a cheesecake
+//!    with the wallet's steppers and sends the order, which appears on the
+//!    POS, and pays its total: "Paid" on both, the receipt itemized.
 //!
 //! Then the ledger checks. Every screen is saved in
 //! `tests/artifacts/pos-*.png`. Runs only with `KESSAI_E2E=1`, after
@@ -27,8 +30,9 @@
 use std::time::Instant;
 
 use anyhow::{ensure, Context};
+use fantoccini::wd::WindowHandle;
 use kessai_e2e::{Browser, Demo, Institution};
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// What the clerk keys in: ¥1,200.
 const AMOUNT: u64 = 1200;
@@ -42,7 +46,9 @@ struct Suite {
     home: Institution,
     /// The terminal key `kessai terminal register` printed.
     terminal_key: String,
-    http: reqwest::Client,
+    /// The clerk's window (the POS) and the buyer's (the wallet), once open.
+    pos_window: Option<WindowHandle>,
+    wallet_window: Option<WindowHandle>,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -64,7 +70,8 @@ async fn pos_scenarios() -> anyhow::Result<()> {
         browser,
         home,
         terminal_key: String::new(),
-        http: reqwest::Client::new(),
+        pos_window: None,
+        wallet_window: None,
     };
     let outcome = run_all(&mut suite).await;
     let Suite { mut demo, browser, .. } = suite;
@@ -190,20 +197,16 @@ async fn charge_an_amount(suite: &Suite) -> anyhow::Result<String> {
     Ok(number)
 }
 
-/// The payer's phone, through the server wallet API: sync, then confirm.
-async fn pay_from_the_phone(suite: &Suite, number: &str) -> anyhow::Result<()> {
-    let token = wallet_login(suite).await?;
-    let synced = wallet_post(
-        suite,
-        &token,
-        "/v1/wallet/transactions/sync",
-        json!({ "number": number }),
-    )
-    .await?;
-    let id = synced["id"]
-        .as_str()
-        .with_context(|| format!("no id in {synced}"))?
-        .to_string();
+/// The buyer's phone, the web wallet in its own window: "Pay in store",
+/// the number as the POS shows it, the bill, then "Pay".
+async fn pay_from_the_phone(suite: &mut Suite, number: &str) -> anyhow::Result<()> {
+    phone_sync(suite, number).await?;
+    let browser = &suite.browser;
+    for shown in ["Sakura Coffee", "TILL-1", "¥1,200"] {
+        browser.wait_text(shown).await?;
+    }
+    browser.screenshot("pos-c-phone-bill").await?;
+    to_pos(suite).await?;
     let browser = &suite.browser;
     browser
         .wait_js(
@@ -213,9 +216,13 @@ async fn pay_from_the_phone(suite: &Suite, number: &str) -> anyhow::Result<()> {
         )
         .await?;
     browser.screenshot("pos-c-synchronized").await?;
-    let body = json!({ "amount": AMOUNT, "currency": "JPY" });
-    let confirmed = wallet_post(suite, &token, &format!("/v1/wallet/transactions/{id}/confirm"), body).await?;
-    ensure!(confirmed["status"] == "succeeded", "confirm: {confirmed}");
+    to_wallet(suite).await?;
+    suite.browser.click_button("Pay ¥1,200").await?;
+    suite.browser.wait_text("Receipt number").await?;
+    let phone_receipt = suite.browser.find(".terminal-receipt").await?.text().await?;
+    suite.browser.screenshot("pos-c-phone-receipt").await?;
+    to_pos(suite).await?;
+    let browser = &suite.browser;
     let outcome = browser
         .wait_js(
             "the POS paid",
@@ -229,7 +236,79 @@ async fn pay_from_the_phone(suite: &Suite, number: &str) -> anyhow::Result<()> {
         receipt.contains("¥1,200") && receipt.contains("Sakura Coffee"),
         "receipt: {receipt}"
     );
+    let receipt_no = |text: &str| {
+        text.split_whitespace()
+            .find(|w| w.starts_with("R-"))
+            .map(str::to_string)
+    };
+    ensure!(
+        receipt_no(&receipt).is_some() && receipt_no(&receipt) == receipt_no(&phone_receipt),
+        "one receipt on both: {receipt} / {phone_receipt}"
+    );
     browser.screenshot("pos-c-paid").await?;
+    Ok(())
+}
+
+/// Switches to the clerk's window.
+async fn to_pos(suite: &mut Suite) -> anyhow::Result<()> {
+    let pos = match &suite.pos_window {
+        Some(handle) => handle.clone(),
+        None => {
+            let handle = suite.browser.client.window().await?;
+            suite.pos_window = Some(handle.clone());
+            handle
+        }
+    };
+    suite.browser.client.switch_to_window(pos).await?;
+    Ok(())
+}
+
+/// Switches to the buyer's window; the first time, opens the wallet there
+/// and adds the buyer's account at the shop's institution.
+async fn to_wallet(suite: &mut Suite) -> anyhow::Result<()> {
+    if let Some(handle) = &suite.wallet_window {
+        suite.browser.client.switch_to_window(handle.clone()).await?;
+        return Ok(());
+    }
+    if suite.pos_window.is_none() {
+        suite.pos_window = Some(suite.browser.client.window().await?);
+    }
+    let handle = suite.browser.client.new_window(true).await?.handle;
+    suite.browser.client.switch_to_window(handle.clone()).await?;
+    suite.wallet_window = Some(handle);
+    let browser = &suite.browser;
+    browser.goto(&format!("{}#/add", suite.demo.wallet_url)).await?;
+    browser.wait_text("Server wallet address").await?;
+    browser.find("#address").await?.send_keys(&suite.home.url).await?;
+    browser.find("#user-id").await?.send_keys(&suite.home.user_id).await?;
+    browser.find("#password").await?.send_keys(&suite.home.password).await?;
+    browser.find("form button[type=submit]").await?.click().await?;
+    browser
+        .wait_js(
+            "the account listed",
+            "return document.querySelectorAll('li.account').length > 0",
+            vec![],
+        )
+        .await?;
+    Ok(())
+}
+
+/// In the wallet: "Pay in store", the number typed as the POS groups it.
+async fn phone_sync(suite: &mut Suite, number: &str) -> anyhow::Result<()> {
+    to_wallet(suite).await?;
+    let browser = &suite.browser;
+    browser.goto(&format!("{}#/store", suite.demo.wallet_url)).await?;
+    // After a purchase the screen still shows its receipt: start anew.
+    let again = "return [...document.querySelectorAll('button')].some(b => \
+                 b.textContent.trim() === 'Pay something else' && (b.click(), true))";
+    browser.js(again, vec![]).await?;
+    browser.wait_text("Transaction number").await?;
+    browser
+        .find("#transaction-number")
+        .await?
+        .send_keys(&format!("{} {}", &number[..4], &number[4..]))
+        .await?;
+    browser.click_button("Continue").await?;
     Ok(())
 }
 
@@ -268,7 +347,8 @@ async fn cancel_an_itemized_sale(suite: &Suite) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn customer_orders_with_pin(suite: &Suite) -> anyhow::Result<()> {
+async fn customer_orders_with_pin(suite: &mut Suite) -> anyhow::Result<()> {
+    to_pos(suite).await?;
     let browser = &suite.browser;
     click_button(browser, "New sale").await?;
     click_button(browser, "Let the customer order").await?;
@@ -280,68 +360,53 @@ async fn customer_orders_with_pin(suite: &Suite) -> anyhow::Result<()> {
             vec![],
         )
         .await?;
-    let token = wallet_login(suite).await?;
-    let synced = wallet_post(
-        suite,
-        &token,
-        "/v1/wallet/transactions/sync",
-        json!({ "number": number }),
-    )
-    .await?;
-    let id = synced["id"]
-        .as_str()
-        .with_context(|| format!("no id in {synced}"))?
-        .to_string();
-    click_button(browser, "Ask for PIN").await?;
-    wait_for_challenge(browser, "pending").await?;
-    browser.screenshot("pos-e-pin-asked").await?;
-    wallet_post(
-        suite,
-        &token,
-        &format!("/v1/wallet/transactions/{id}/challenge"),
-        json!({ "pin": PIN }),
-    )
-    .await?;
-    wait_for_challenge(browser, "passed").await?;
-    let items = json!({ "items": [{ "code": "latte", "quantity": 2 }, { "code": "cake", "quantity": 1 }] });
-    let ordered = wallet_post(suite, &token, &format!("/v1/wallet/transactions/{id}/order"), items).await?;
-    let total = ordered["amount"]
-        .as_u64()
-        .with_context(|| format!("no amount in {ordered}"))?;
-    ensure!(total == 2 * 520 + 540, "the order's amount: {ordered}");
-    let placed = browser
+    let number = number.as_str().context("the number is not text")?.to_string();
+    phone_sync(suite, &number).await?;
+    suite.browser.wait_text("Send order").await?;
+    to_pos(suite).await?;
+    click_button(&suite.browser, "Ask for PIN").await?;
+    wait_for_challenge(&suite.browser, "pending").await?;
+    suite.browser.screenshot("pos-e-pin-asked").await?;
+    // The wallet hears of the challenge (its long-poll) and asks the buyer.
+    to_wallet(suite).await?;
+    let browser = &suite.browser;
+    browser.wait_text("Send PIN").await?;
+    browser.find("#pin").await?.send_keys(PIN).await?;
+    browser.screenshot("pos-e-phone-pin").await?;
+    browser.click_button("Send PIN").await?;
+    to_pos(suite).await?;
+    wait_for_challenge(&suite.browser, "passed").await?;
+    to_wallet(suite).await?;
+    let browser = &suite.browser;
+    for article in ["Café latte", "Café latte", "Cheesecake"] {
+        let more = format!("button[aria-label='One more {article}']");
+        browser.find(&more).await?.click().await?;
+    }
+    browser.wait_text("¥1,580").await?;
+    browser.screenshot("pos-e-phone-menu").await?;
+    browser.click_button("Send order").await?;
+    to_pos(suite).await?;
+    let placed = suite
+        .browser
         .wait_js(
             "the customer's order on the POS",
             "const e = document.querySelector('.placed'); return e && e.textContent",
             vec![],
         )
-        .await;
-    let placed = match placed {
-        Ok(placed) => placed,
-        Err(error) => {
-            let seen = send(
-                suite
-                    .http
-                    .get(format!("{}/v1/terminal/transactions/{id}", suite.demo.server_url))
-                    .bearer_auth(&suite.terminal_key),
-            )
-            .await?;
-            let page = browser
-                .js("return document.querySelector('main').innerText", vec![])
-                .await?;
-            return Err(error.context(format!("the terminal API says {seen}; the page shows {page}")));
-        }
-    };
+        .await?;
     ensure!(
         placed
             .as_str()
             .is_some_and(|t| t.contains("Cheesecake") && t.contains("¥1,580")),
         "placed: {placed}"
     );
-    browser.screenshot("pos-e-ordered").await?;
-    let body = json!({ "amount": total, "currency": "JPY" });
-    let confirmed = wallet_post(suite, &token, &format!("/v1/wallet/transactions/{id}/confirm"), body).await?;
-    ensure!(confirmed["status"] == "succeeded", "confirm: {confirmed}");
+    suite.browser.screenshot("pos-e-ordered").await?;
+    to_wallet(suite).await?;
+    suite.browser.click_button("Pay ¥1,580").await?;
+    suite.browser.wait_text("Receipt number").await?;
+    suite.browser.screenshot("pos-e-phone-receipt").await?;
+    to_pos(suite).await?;
+    let browser = &suite.browser;
     browser
         .wait_js(
             "the menu sale paid",
@@ -370,45 +435,5 @@ async fn wait_for_challenge(browser: &Browser, status: &str) -> anyhow::Result<(
 }
 
 async fn click_button(browser: &Browser, name: &str) -> anyhow::Result<()> {
-    let script = "return [...document.querySelectorAll('button')].some(b => \
-                  b.textContent.trim() === arguments[0] && !b.disabled && (b.click(), true))";
-    browser
-        .wait_js(&format!("a button {name:?}"), script, vec![json!(name)])
-        .await?;
-    Ok(())
-}
-
-async fn wallet_login(suite: &Suite) -> anyhow::Result<String> {
-    let body = json!({ "user_id": suite.home.user_id, "password": suite.home.password });
-    let session = send(
-        suite
-            .http
-            .post(format!("{}/v1/wallet/sessions", suite.home.url))
-            .json(&body),
-    )
-    .await?;
-    Ok(session["token"]
-        .as_str()
-        .with_context(|| format!("no token in {session}"))?
-        .to_string())
-}
-
-async fn wallet_post(suite: &Suite, token: &str, path: &str, body: Value) -> anyhow::Result<Value> {
-    send(
-        suite
-            .http
-            .post(format!("{}{path}", suite.home.url))
-            .bearer_auth(token)
-            .json(&body),
-    )
-    .await
-    .with_context(|| format!("POST {path}"))
-}
-
-async fn send(request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
-    let response = request.send().await?;
-    let status = response.status();
-    let body: Value = response.json().await?;
-    ensure!(status.is_success(), "HTTP {status}: {body}");
-    Ok(body)
+    browser.click_button(name).await
 }

@@ -174,14 +174,7 @@ async fn click(browser: &Browser, name: &str) -> anyhow::Result<()> {
 
 /// Waits until the page's text contains `text`.
 async fn wait_text(browser: &Browser, text: &str) -> anyhow::Result<()> {
-    browser
-        .wait_js(
-            &format!("{text:?} in the page"),
-            "return document.body && document.body.innerText.includes(arguments[0]);",
-            vec![json!(text)],
-        )
-        .await?;
-    Ok(())
+    browser.wait_text(text).await
 }
 
 /// `1155` as the wallet shows yen: `¥1,155`.
