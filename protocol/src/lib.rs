@@ -43,7 +43,14 @@ macro_rules! wire_enum {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
+            $(
+                $(#[$vmeta])*
+                #[serde(rename = $text)]
+                // utoipa's derive does not read a serde rename whose text
+                // comes from a macro argument; its own rename it does.
+                #[cfg_attr(feature = "openapi", schema(rename = $text))]
+                $variant,
+            )+
         }
 
         impl $name {

@@ -31,8 +31,15 @@ pub async fn authenticate<C: DeserializeOwned + PeerClaims>(
         param: Some("request".into()),
     };
     let PeerRequest { request } = serde_json::from_slice(body).map_err(|_| malformed("this body is not that"))?;
-    let (kid, _) = peer::peek::<serde_json::Value>(&request)
-        .map_err(|_| malformed("the token is not a compact EdDSA JWS with a kid"))?;
+    // The token is the request's credential: one that cannot even name its
+    // signer fails authentication (401), as a malformed bearer token does
+    // (RFC 6750), rather than being a malformed request.
+    let (kid, _) = peer::peek::<serde_json::Value>(&request).map_err(|_| {
+        refused(
+            "peer_token_malformed",
+            "The request is not a compact EdDSA JWS with a kid, so it cannot be authenticated.",
+        )
+    })?;
     let Some(sender) = peers::by_thumbprint(pool, &kid).await? else {
         return Err(refused(
             "peer_unknown",

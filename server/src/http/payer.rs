@@ -526,10 +526,12 @@ async fn authorized(state: &AppState, id: &str, q: &PayerQuery) -> Result<(Recor
     let ok = match (&q.payer_secret, &q.client_secret) {
         (Some(p), _) => Keyring::secret_matches(&state.node.keyring.payer_secret(id), p),
         (None, Some(c)) => Keyring::secret_matches(&state.node.keyring.client_secret(id), c),
+        // No credential at all is an authentication failure, as a missing
+        // secret key or session token is; and the document cannot mark one
+        // of two query parameters required.
         (None, None) => {
-            return Err(Error::field(
-                "parameter_missing",
-                "payer_secret",
+            return Err(Error::unauthorized(
+                "payer_secret_missing",
                 "Give payer_secret or client_secret.",
             ))
         }

@@ -222,6 +222,7 @@ pub async fn pay(
 #[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
     /// Lines per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// The id of the last line of the previous page.
     pub starting_after: Option<String>,

@@ -286,7 +286,7 @@ async fn history_pages_newest_first() {
     let bad = app
         .wallet_get("/v1/wallet/history?starting_after=trf_nope", &token)
         .await;
-    assert_error(bad, StatusCode::BAD_REQUEST, "starting_after_invalid").await;
+    assert_error(bad, StatusCode::NOT_FOUND, "history_line_not_found").await;
 }
 
 #[tokio::test]

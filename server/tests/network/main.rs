@@ -445,7 +445,7 @@ async fn peer_requests_that_cannot_be_believed_are_refused_and_change_nothing() 
     let stranger = kessai_protocol::peer::InstitutionKey::from_seed(&[9; 32]);
     let mut tampered = good.clone();
     tampered.replace_range(tampered.len() - 4.., "AAAA");
-    let cases: [(&str, serde_json::Value, u16, &str); 6] = [
+    let cases: [(&str, serde_json::Value, u16, &str); 7] = [
         ("good", serde_json::json!({"request": good}), 200, ""),
         (
             "bad signature",
@@ -470,6 +470,12 @@ async fn peer_requests_that_cannot_be_believed_are_refused_and_change_nothing() 
             serde_json::json!({"request": sakura_key.sign(&claims(&p.sakura_id, now, now + 30)).unwrap()}),
             401,
             "peer_audience_invalid",
+        ),
+        (
+            "not a JWS",
+            serde_json::json!({"request": "a.b.c"}),
+            401,
+            "peer_token_malformed",
         ),
         (
             "not a peer request",

@@ -86,11 +86,12 @@ async fn cursor(pool: &Reader, account_id: &str, transfer_id: &str) -> Result<(i
         args![transfer_id, account_id],
     )
     .await?;
+    // Any string is a well-formed cursor; one naming no line of this
+    // history names no object, hence 404 as for any unknown id.
     let row = row.ok_or_else(|| {
-        Error::field(
-            "starting_after_invalid",
-            "starting_after",
-            "starting_after must be the id of a line of this history.",
+        Error::not_found(
+            "history_line_not_found",
+            "starting_after is not the id of a line of this history.",
         )
     })?;
     Ok((row.try_get("created_at")?, transfer_id.to_string()))
