@@ -19,6 +19,11 @@
 //!    and sends it (passed), the buyer picks two lattes and a cheesecake
 //!    with the wallet's steppers and sends the order, which appears on the
 //!    POS, and pays its total: "Paid" on both, the receipt itemized.
+//! f. The wallet's history lists the two purchases at Sakura Coffee (D7).
+//! g. Authentication by number (D11): the terminal asks for an
+//!    authentication over HTTP; the buyer types its number in the wallet,
+//!    which asks for the PIN and shows "Authenticated"; the terminal learns
+//!    the user's id and name.
 //!
 //! Then the ledger checks. Every screen is saved in
 //! `tests/artifacts/pos-*.png`. Runs only with `KESSAI_E2E=1`, after
@@ -98,6 +103,12 @@ async fn run_all(suite: &mut Suite) -> anyhow::Result<()> {
     customer_orders_with_pin(suite)
         .await
         .context("e_customer_orders_with_pin")?;
+    history_lists_the_purchases(suite)
+        .await
+        .context("f_history_lists_the_purchases")?;
+    authenticate_by_number(suite)
+        .await
+        .context("g_authenticate_by_number")?;
     suite.demo.ledger_check().await
 }
 
@@ -420,6 +431,51 @@ async fn customer_orders_with_pin(suite: &mut Suite) -> anyhow::Result<()> {
         "receipt: {receipt}"
     );
     browser.screenshot("pos-e-paid").await?;
+    Ok(())
+}
+
+async fn history_lists_the_purchases(suite: &mut Suite) -> anyhow::Result<()> {
+    to_wallet(suite).await?;
+    let browser = &suite.browser;
+    browser.goto(&format!("{}#/history", suite.demo.wallet_url)).await?;
+    for shown in ["Sakura Coffee", "¥1,200", "¥1,580"] {
+        browser.wait_text(shown).await?;
+    }
+    browser.screenshot("pos-f-history").await?;
+    Ok(())
+}
+
+async fn authenticate_by_number(suite: &mut Suite) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    let url = format!("{}/v1/terminal/authentications", suite.demo.server_url);
+    let response = http
+        .post(&url)
+        .bearer_auth(&suite.terminal_key)
+        .json(&json!({ "kind": "pin" }))
+        .send()
+        .await?;
+    ensure!(response.status() == 201, "POST {url}: {}", response.status());
+    let asked: serde_json::Value = response.json().await?;
+    let number = asked["number"].as_str().context("no number")?.to_string();
+    let id = asked["id"].as_str().context("no id")?.to_string();
+    phone_sync(suite, &number).await?;
+    let browser = &suite.browser;
+    browser.wait_text("Authenticate").await?;
+    browser.find("#pin").await?.send_keys(PIN).await?;
+    browser.screenshot("pos-g-authenticate").await?;
+    browser.click_button("Authenticate").await?;
+    browser.wait_text("Authenticated").await?;
+    let done: serde_json::Value = http
+        .get(format!("{url}/{id}"))
+        .bearer_auth(&suite.terminal_key)
+        .send()
+        .await?
+        .json()
+        .await?;
+    ensure!(
+        done["status"] == "authenticated" && done["user_id"] == suite.home.user_id.as_str(),
+        "the terminal's authentication: {done}"
+    );
     Ok(())
 }
 
