@@ -377,6 +377,7 @@ mod in_store {
             receipt: None,
             decline_code: None,
             authentication: false,
+            admission: None,
         }
     }
 
