@@ -297,6 +297,30 @@ pub async fn answer(state: &AppState, user: &WalletUser, id: &str, pin: String) 
     })
 }
 
+/// The wallet user as a second request's payer: their account, paying
+/// under the institution's brand, signed for with their key.
+async fn resolve_payer(state: &AppState, user: &WalletUser) -> Result<(payers::Payer, Resolved)> {
+    let payer = payers::get(&state.node.reader, &user.id)
+        .await?
+        .ok_or_else(|| Error::internal(format!("wallet user {} not found", user.id)))?;
+    let key = kessai_core::instruments::user_key(&state.node.reader, &state.node.keyring, &user.id)
+        .await?
+        .ok_or_else(|| Error::internal(format!("wallet user {} has no key", user.id)))?;
+    let brand = kessai_core::institution::first_brand(&state.node.reader).await?;
+    let resolved = Resolved {
+        payment_type: PaymentType::Account,
+        funding: Funding::Account(payer.account_id.clone()),
+        card: Some((brand, String::new())),
+        user: Some(PayerUser {
+            id: user.id.clone(),
+            key,
+        }),
+        jti: None,
+        guess: None,
+    };
+    Ok((payer, resolved))
+}
+
 /// The payer's final confirmation (D3): the payer's account is resolved as
 /// a second request's would be, then one step settles and closes.
 pub async fn confirm(
@@ -316,24 +340,7 @@ pub async fn confirm(
         .by_id(&state.node.reader, &state.node.keyring, &t.merchant_id)
         .await?
         .ok_or_else(|| Error::internal(format!("transaction {} of unknown merchant", t.id)))?;
-    let payer = payers::get(&state.node.reader, &user.id)
-        .await?
-        .ok_or_else(|| Error::internal(format!("wallet user {} not found", user.id)))?;
-    let key = kessai_core::instruments::user_key(&state.node.reader, &state.node.keyring, &user.id)
-        .await?
-        .ok_or_else(|| Error::internal(format!("wallet user {} has no key", user.id)))?;
-    let brand = kessai_core::institution::first_brand(&state.node.reader).await?;
-    let resolved = Resolved {
-        payment_type: PaymentType::Account,
-        funding: Funding::Account(payer.account_id.clone()),
-        card: Some((brand, String::new())),
-        user: Some(PayerUser {
-            id: user.id.clone(),
-            key,
-        }),
-        jti: None,
-        guess: None,
-    };
+    let (payer, resolved) = resolve_payer(state, user).await?;
     let now = kessai_core::clock::now();
     let old_enough = t
         .min_age
