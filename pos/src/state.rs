@@ -339,6 +339,7 @@ fn created_sale(mut pos: Pos, created: TransactionCreated) -> Pos {
         qr: created.qr,
         expires_at: created.expires_at,
         version: 0,
+        dispense: None,
     };
     pos.sale = Some(Sale {
         phase: SalePhase::Open(txn),

@@ -86,6 +86,7 @@ fn transaction(status: TransactionStatus) -> TerminalTransaction {
         // Far ahead, so the countdown never reaches 0 during a test.
         expires_at: 4_000_000_000,
         version: 0,
+        dispense: None,
     }
 }
 

@@ -17,6 +17,10 @@ pub const TERMINAL_KEY_PREFIX: &str = "tk_";
 pub const TRANSACTION_PREFIX: &str = "txn_";
 /// Prefix of authentications by number (D11).
 pub const AUTHENTICATION_PREFIX: &str = "aut_";
+/// Prefix of gate admissions (C6): the `jti` of the admission token.
+pub const ADMISSION_PREFIX: &str = "adm_";
+/// Prefix of tickets (C9): the `jti` of the ticket token.
+pub const TICKET_PREFIX: &str = "tkt_";
 /// Digits of a transaction number.
 pub const NUMBER_DIGITS: usize = 8;
 /// How long a number is valid unless the terminal asks otherwise.
@@ -146,6 +150,85 @@ pub struct CreateTransaction {
     /// Conditions on the payer (section 13, devices).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restrictions: Option<Restrictions>,
+    /// The ticket a `ticket` terminal sells (C9): the receipt carries it, signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<TicketSpec>,
+}
+
+/// What a ticket admits to, and when (C9).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TicketSpec {
+    /// The event, 1 to 200 printable characters.
+    pub event: String,
+    /// Unix seconds: the ticket admits from then…
+    pub valid_from: i64,
+    /// …until then (exclusive).
+    pub valid_until: i64,
+}
+
+/// The claims of a ticket (C9), a compact JWS EdDSA by the institution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketClaims {
+    /// `tkt_…`: admits once.
+    pub jti: String,
+    pub event: String,
+    pub valid_from: i64,
+    pub valid_until: i64,
+    /// The merchant whose entrances admit it (`mch_…`).
+    pub merchant: String,
+    /// The institution that signed it (`ins_…`).
+    pub iss: String,
+}
+
+/// The claims of a gate admission (C6), a compact JWS EdDSA by the institution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdmissionClaims {
+    /// `adm_…`: exits once.
+    pub jti: String,
+    /// The entry gate (`trm_…`).
+    pub gate: String,
+    /// The merchant whose exits take it (`mch_…`).
+    pub merchant: String,
+    /// Unix seconds.
+    pub entered_at: i64,
+    /// The institution that signed it (`ins_…`).
+    pub iss: String,
+}
+
+/// `POST /v1/terminal/gate/entries` and `…/exits` (C6); the body may be empty.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateGateTransaction {
+    /// Exits: the fee table's currency; needed only when the merchant has
+    /// fee tables in several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// Seconds the number stays valid, 30 to 3600 (default 300).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<i64>,
+}
+
+/// `POST /v1/terminal/tickets/verify` (C9).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VerifyTicket {
+    /// The ticket from the payer's receipt.
+    pub ticket: String,
+}
+
+/// 200 to `POST /v1/terminal/tickets/verify`: admit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TicketAdmitted {
+    /// Always true: every refusal is an error.
+    pub admitted: bool,
+    pub event: String,
+    /// `tkt_…`
+    pub ticket_id: String,
 }
 
 /// 201 to `POST /v1/terminal/transactions` (and to the online purchase by
@@ -259,6 +342,9 @@ pub struct TerminalTransaction {
     /// the transaction is no longer at version V.
     #[serde(default)]
     pub version: u64,
+    /// A vending machine's article to dispense (C5): only once `succeeded`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispense: Option<ReceiptLine>,
 }
 
 /// The merchant of a terminal, as the payer sees it.
@@ -291,6 +377,9 @@ pub struct TerminalInfo {
 pub struct SyncTransaction {
     /// The 8 digits the terminal shows.
     pub number: String,
+    /// At an exit gate (C6): the admission the entry gave.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admission: Option<String>,
 }
 
 /// 200 to a sync, and `GET /v1/wallet/transactions/{id}`: what the phone shows.
@@ -325,6 +414,10 @@ pub struct PayerTransaction {
     /// the transaction is no longer at version V.
     #[serde(default)]
     pub version: u64,
+    /// At an entry gate (C6): the admission to keep for the exit, a compact
+    /// JWS EdDSA by the institution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admission: Option<String>,
 }
 
 /// One article and how many (D9).

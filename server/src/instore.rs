@@ -6,16 +6,18 @@
 use std::time::Duration;
 
 use kessai_core::instruments::Resolved;
-use kessai_core::terminals::payers;
+use kessai_core::terminals::passes::Passes;
 use kessai_core::terminals::qr::{self, Payload};
 use kessai_core::terminals::sale::{self, Confirming};
+use kessai_core::terminals::{gates, numbers, payers, vending};
 use kessai_core::terminals::{record, registry, Purpose, Terminal, Txn};
 use kessai_core::wallet::WalletUser;
 use kessai_core::{Error, Result};
 use kessai_protocol::money::Money;
 use kessai_protocol::terminal::{
-    Authentication, AuthenticationStatus, ConfirmTransaction, ConfirmedTransaction, PayerTransaction, TerminalInfo,
-    TerminalKind, TerminalMerchant, TerminalPayer, TerminalTransaction, TransactionCreated, TransactionStatus,
+    Authentication, AuthenticationStatus, ConfirmTransaction, ConfirmedTransaction, PayerTransaction, SyncTransaction,
+    TerminalInfo, TerminalKind, TerminalMerchant, TerminalPayer, TerminalTransaction, TransactionCreated,
+    TransactionStatus,
 };
 
 use crate::http::state::AppState;
@@ -129,6 +131,7 @@ pub async fn terminal_view(state: &AppState, t: Txn, terminal: &Terminal) -> Res
     };
     Ok(TerminalTransaction {
         qr: qr_of(state, &t, &terminal.label).await?,
+        dispense: vending::dispense(&t),
         id: t.id,
         number: t.number,
         status: t.status,
@@ -148,7 +151,12 @@ pub async fn terminal_view(state: &AppState, t: Txn, terminal: &Terminal) -> Res
 /// What the phone sees (D3, D4, D9).
 pub async fn payer_view(state: &AppState, t: Txn) -> Result<PayerTransaction> {
     let t = t.as_of(kessai_core::clock::now());
+    let admission = match (t.purpose, t.status) {
+        (Purpose::GateEntry, TransactionStatus::Succeeded) => gates::admission_of(&state.node.reader, &t.id).await?,
+        _ => None,
+    };
     Ok(PayerTransaction {
+        admission,
         terminal: terminal_info(state, &t).await?,
         authentication: t.purpose == Purpose::Authentication,
         id: t.id,
@@ -223,6 +231,59 @@ pub async fn wait_for_change(
     Ok(current)
 }
 
+/// The institution as the signer of gate admissions and tickets.
+/// Shared, not copied: the key stays in one place (`InstitutionKey` is not
+/// `Clone`), and a writer step may run its closure again.
+pub async fn passes(state: &AppState) -> Result<std::sync::Arc<Passes>> {
+    let institution = kessai_core::institution::current(&state.node.reader, &state.node.keyring).await?;
+    Ok(std::sync::Arc::new(institution.into()))
+}
+
+/// The payer sends a number (D1), with the admission at an exit gate (C6).
+/// None when no open transaction has it (counted against the user). An
+/// entry gate's transaction is then admitted at once: the gate opens and
+/// the phone keeps the admission.
+pub async fn sync(state: &AppState, user: &WalletUser, req: SyncTransaction, now: i64) -> Result<Option<Txn>> {
+    // The signature first, outside the writer: a forged admission reaches
+    // no transaction.
+    let claims = match &req.admission {
+        Some(token) => Some(passes(state).await?.admission(token)?),
+        None => None,
+    };
+    let (user_id, typed) = (user.id.clone(), numbers::normalize(&req.number));
+    let found = state
+        .node
+        .writer
+        .run(move |conn| {
+            Box::pin(async move {
+                let Some(number) = typed else {
+                    // Not even a number: counted like a wrong one.
+                    return numbers::record_failure(conn, &user_id, now).await.map(|()| None);
+                };
+                match sale::sync(conn, &user_id, &number, now).await? {
+                    Some(t) if t.purpose == Purpose::GateExit => {
+                        let claims = claims.as_ref().ok_or_else(gates::admission_missing)?;
+                        gates::present(conn, t, claims, now).await.map(Some)
+                    }
+                    other => Ok(other),
+                }
+            })
+        })
+        .await?;
+    let Some(txn) = found else { return Ok(None) };
+    state.node.announce([txn.id.as_str()]);
+    if txn.purpose != Purpose::GateEntry || txn.status != TransactionStatus::Synchronized {
+        return Ok(Some(txn));
+    }
+    let passes = passes(state).await?;
+    let (user_id, txn_id) = (user.id.clone(), txn.id.clone());
+    let (txn, _admission) = step(state, &txn.id, move |conn| {
+        Box::pin(async move { gates::admit(conn, &user_id, &txn_id, &passes, now).await })
+    })
+    .await?;
+    Ok(Some(txn))
+}
+
 /// The payer answers a challenge: the PIN is checked (argon2, in the
 /// bounded pool) before the step, which records the outcome either way.
 pub async fn answer(state: &AppState, user: &WalletUser, id: &str, pin: String) -> Result<Txn> {
@@ -250,6 +311,20 @@ pub async fn answer(state: &AppState, user: &WalletUser, id: &str, pin: String) 
     })
 }
 
+/// The wallet user as a second request's payer: their account, paying
+/// under the institution's brand, signed for with their key.
+async fn resolve_payer(state: &AppState, user: &WalletUser) -> Result<(payers::Payer, Resolved)> {
+    let payer = payers::get(&state.node.reader, &user.id)
+        .await?
+        .ok_or_else(|| Error::internal(format!("wallet user {} not found", user.id)))?;
+    let key = kessai_core::instruments::user_key(&state.node.reader, &state.node.keyring, &user.id)
+        .await?
+        .ok_or_else(|| Error::internal(format!("wallet user {} has no key", user.id)))?;
+    let brand = kessai_core::institution::first_brand(&state.node.reader).await?;
+    let resolved = Resolved::wallet_account(&user.id, &payer.account_id, key, brand);
+    Ok((payer, resolved))
+}
+
 /// The payer's final confirmation (D3): the payer's account is resolved as
 /// a second request's would be, then one step settles and closes.
 pub async fn confirm(
@@ -264,14 +339,7 @@ pub async fn confirm(
         .filter(|t| t.payer_user_id.as_deref() == Some(user.id.as_str()))
         .ok_or_else(sale::no_such_transaction)?;
     let merchant = merchant_of(state, &t).await?;
-    let payer = payers::get(&state.node.reader, &user.id)
-        .await?
-        .ok_or_else(|| Error::internal(format!("wallet user {} not found", user.id)))?;
-    let key = kessai_core::instruments::user_key(&state.node.reader, &state.node.keyring, &user.id)
-        .await?
-        .ok_or_else(|| Error::internal(format!("wallet user {} has no key", user.id)))?;
-    let brand = kessai_core::institution::first_brand(&state.node.reader).await?;
-    let resolved = Resolved::wallet_account(&user.id, &payer.account_id, key, brand);
+    let (payer, resolved) = resolve_payer(state, user).await?;
     let now = kessai_core::clock::now();
     let old_enough = t
         .min_age
@@ -284,6 +352,11 @@ pub async fn confirm(
             .unwrap_or_default(),
         None => WEB_LABEL.to_string(),
     };
+    // Only a ticket sale needs the institution's key (C9).
+    let passes = match &t.ticket {
+        Some(_) => Some(passes(state).await?),
+        None => None,
+    };
     let (user_id, txn_id) = (user.id.clone(), id.to_string());
     let t = step(state, id, move |conn| {
         Box::pin(async move {
@@ -293,6 +366,7 @@ pub async fn confirm(
                 user_id: &user_id,
                 old_enough,
                 terminal_label: &label,
+                passes: passes.as_deref(),
             };
             sale::confirm(conn, who, &txn_id, &shown, now).await
         })

@@ -541,3 +541,131 @@ async fn terminal_transactions_across_servers() {
     }
     cluster.finish().await;
 }
+
+/// A terminal of `kind` for the merchant; its key.
+async fn device(cluster: &Cluster, merchant_id: &str, kind: &str) -> String {
+    let args = [
+        "terminal",
+        "register",
+        "--merchant",
+        merchant_id,
+        "--kind",
+        kind,
+        "--name",
+        kind,
+    ];
+    str_field(&cluster.env.admin(&args).await, "terminal_key").to_string()
+}
+
+/// POSTs as a terminal or phone (`token`) to server `i`.
+async fn post_to(cluster: &Cluster, i: usize, path: &str, token: &str, body: Value) -> (u16, Value) {
+    let url = format!("{}{path}", cluster.url(i));
+    bearer(&cluster.http, reqwest::Method::POST, url, token.to_string(), Some(body)).await
+}
+
+/// POSTs to servers 0 and 1 at the same moment: the two answers.
+async fn both_at_once(cluster: &Cluster, calls: [(&str, &str, Value); 2]) -> Vec<(u16, Value)> {
+    let tasks = calls.into_iter().enumerate().map(|(i, (path, token, body))| {
+        let (http, url, token) = (
+            cluster.http.clone(),
+            format!("{}{path}", cluster.url(i)),
+            token.to_string(),
+        );
+        tokio::spawn(async move { bearer(&http, reqwest::Method::POST, url, token, Some(body)).await })
+    });
+    join_all(tasks.collect()).await
+}
+
+/// Exactly one 200 and one 409 with `code`.
+fn one_wins(answers: &[(u16, Value)], code: &str) {
+    assert_no_server_errors(answers);
+    let mut statuses: Vec<u16> = answers.iter().map(|(s, _)| *s).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409], "{answers:?}");
+    assert!(answers.iter().any(|(_, b)| b["error"]["code"] == code), "{answers:?}");
+}
+
+#[tokio::test]
+async fn one_admission_at_two_exits_and_one_ticket_at_two_entrances_on_two_servers() {
+    let Some(cluster) = Cluster::start("devices", 2).await else {
+        return;
+    };
+    let merchant = cluster.env.merchant("Park and Hall").await;
+    let fees = [
+        "merchant",
+        "fees",
+        "--merchant",
+        &merchant.id,
+        "--currency",
+        "JPY",
+        "--base",
+        "100",
+        "--per-minute",
+        "10",
+        "--max",
+        "500",
+    ];
+    cluster.env.admin(&fees).await;
+    let (entry, exit_a, exit_b) = (
+        device(&cluster, &merchant.id, "gate").await,
+        device(&cluster, &merchant.id, "gate").await,
+        device(&cluster, &merchant.id, "gate").await,
+    );
+    let (seller, north, south) = (
+        device(&cluster, &merchant.id, "ticket").await,
+        device(&cluster, &merchant.id, "ticket").await,
+        device(&cluster, &merchant.id, "ticket").await,
+    );
+    let user = cluster.env.user("Visitor", "visitor-password", 1_000_000).await;
+    let phone = cluster.api(0).wallet_token(&user.id, "visitor-password").await;
+    let sync = "/v1/wallet/transactions/sync";
+    for round in 0..4 {
+        // Gates: enter on one server, present the admission at two exits, one on each.
+        let (_, opened) = post_to(&cluster, round, "/v1/terminal/gate/entries", &entry, json!({})).await;
+        let (status, entered) = post_to(&cluster, round + 1, sync, &phone, json!({"number": opened["number"]})).await;
+        assert_eq!(
+            (status, entered["status"].as_str()),
+            (200, Some("succeeded")),
+            "{entered}"
+        );
+        let admission = str_field(&entered, "admission").to_string();
+        let (_, a) = post_to(&cluster, 0, "/v1/terminal/gate/exits", &exit_a, json!({})).await;
+        let (_, b) = post_to(&cluster, 1, "/v1/terminal/gate/exits", &exit_b, json!({})).await;
+        let answers = both_at_once(
+            &cluster,
+            [
+                (sync, &phone, json!({"number": a["number"], "admission": admission})),
+                (sync, &phone, json!({"number": b["number"], "admission": admission})),
+            ],
+        )
+        .await;
+        one_wins(&answers, "admission_used");
+
+        // Tickets: buy one, present it at two entrances, one on each server.
+        let body = json!({"amount": 3000, "currency": "JPY",
+            "ticket": {"event": "Hall concert", "valid_from": 0, "valid_until": 4_000_000_000_i64}});
+        let (_, sale) = post_to(&cluster, round, "/v1/terminal/transactions", &seller, body).await;
+        post_to(&cluster, round + 1, sync, &phone, json!({"number": sale["number"]})).await;
+        let confirm = format!("/v1/wallet/transactions/{}/confirm", str_field(&sale, "id"));
+        let (_, paid) = post_to(
+            &cluster,
+            round,
+            &confirm,
+            &phone,
+            json!({"amount": 3000, "currency": "JPY"}),
+        )
+        .await;
+        let ticket = paid["receipt"]["ticket"].as_str().expect("ticket").to_string();
+        let verify = "/v1/terminal/tickets/verify";
+        let answers = both_at_once(
+            &cluster,
+            [
+                (verify, &north, json!({ "ticket": ticket })),
+                (verify, &south, json!({ "ticket": ticket })),
+            ],
+        )
+        .await;
+        one_wins(&answers, "ticket_used");
+    }
+    cluster.finish().await;
+}

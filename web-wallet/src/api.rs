@@ -148,6 +148,7 @@ mod calls {
     ) -> Result<PayerTransaction, ApiError> {
         let body = SyncTransaction {
             number: number.to_string(),
+            admission: None,
         };
         let request = builder(Request::post(&url(address, "transactions/sync")), Some(token))
             .json(&body)

@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_card_guessing.sql")),
     (8, include_str!("../migrations/0008_terminals.sql")),
     (9, include_str!("../migrations/0009_ended_payer_first_attempts.sql")),
+    (10, include_str!("../migrations/0010_devices.sql")),
 ];
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://kessai.db";

@@ -63,6 +63,7 @@ pub(crate) const BODY_LEN_MAX: usize = 512 * 1024;
         terminal::portrait, terminal::cancel, terminal::create_authentication, terminal::retrieve_authentication,
         terminal::qr_svg, wallet_transactions::sync, wallet_transactions::retrieve, wallet_transactions::order,
         wallet_transactions::challenge, wallet_transactions::confirm, payer::request_number,
+        terminal::gate_entry, terminal::gate_exit, terminal::verify_ticket,
     ),
     modifiers(&SecretKeyAuth, &ErrorResponses),
     tags((name = "merchant", description = "Shop server → settling server, with the secret key"),

@@ -31,6 +31,8 @@ const WAIT_MAX_S: u64 = 30;
 /// A hold longer than a card authorization normally lives is refused.
 const COOLING_OFF_MAX_S: u64 = 90 * 24 * 3600;
 const LIST_LIMIT_MAX: i64 = 100;
+/// No one is older; a larger age is a mistake, not a restriction.
+const MIN_AGE_MAX: u32 = 150;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -60,6 +62,7 @@ fn validate(req: CreateSettlement, webhook_policy: WebhookPolicy) -> Result<NewS
     }
     check_brands(req.brands.as_deref())?;
     let cooling_off_s = check_restrictions(req.restrictions.as_ref())?;
+    let min_age = req.restrictions.as_ref().and_then(|r| r.min_age);
     let identity = order_identity(&req)?;
     Ok(NewSettlement {
         order_id: identity.order_id,
@@ -72,6 +75,7 @@ fn validate(req: CreateSettlement, webhook_policy: WebhookPolicy) -> Result<NewS
         return_url: req.return_url,
         expires_in_s,
         cooling_off_s,
+        min_age,
     })
 }
 
@@ -99,14 +103,14 @@ fn check_brands(brands: Option<&[String]>) -> Result<()> {
     Ok(())
 }
 
-/// The cooling-off period asked for, if any.
+/// The cooling-off period asked for, if any; checks the age restriction.
 fn check_restrictions(restrictions: Option<&Restrictions>) -> Result<Option<i64>> {
     let Some(r) = restrictions else { return Ok(None) };
-    if r.min_age.is_some() {
+    if r.min_age.is_some_and(|a| a > MIN_AGE_MAX) {
         return Err(Error::field(
-            "restriction_unsupported",
+            "min_age_out_of_range",
             "restrictions.min_age",
-            "This server holds no payer ages yet, so it cannot enforce min_age; send the request without it.",
+            format!("restrictions.min_age must be 0 to {MIN_AGE_MAX} years."),
         ));
     }
     let Some(c) = r.cooling_off_s else { return Ok(None) };

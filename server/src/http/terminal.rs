@@ -15,12 +15,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use futures_util::stream::{self, Stream};
-use kessai_core::terminals::{payers, record, registry, sale, Purpose, Terminal, Txn};
+use kessai_core::terminals::{gates, payers, record, registry, sale, tickets, Purpose, Terminal, Txn};
 use kessai_core::{Error, Result};
 use kessai_protocol::api::ErrorBody;
 use kessai_protocol::terminal::{
-    Authentication, CreateAuthentication, CreateChallenge, CreateTransaction, TerminalInfo, TerminalMerchant,
-    TerminalTransaction, TransactionCreated, TransactionStatus, TERMINAL_KEY_PREFIX,
+    Authentication, CreateAuthentication, CreateChallenge, CreateGateTransaction, CreateTransaction, TerminalInfo,
+    TerminalMerchant, TerminalTransaction, TicketAdmitted, TransactionCreated, TransactionStatus, VerifyTicket,
+    TERMINAL_KEY_PREFIX,
 };
 use serde::Deserialize;
 
@@ -40,6 +41,9 @@ pub fn router() -> Router<AppState> {
         .route("/v1/terminal/transactions/{id}/cancel", post(cancel))
         .route("/v1/terminal/authentications", post(create_authentication))
         .route("/v1/terminal/authentications/{id}", get(retrieve_authentication))
+        .route("/v1/terminal/gate/entries", post(gate_entry))
+        .route("/v1/terminal/gate/exits", post(gate_exit))
+        .route("/v1/terminal/tickets/verify", post(verify_ticket))
         .route("/v1/qr.svg", get(qr_svg))
 }
 
@@ -113,10 +117,15 @@ pub async fn create(
     Ok((StatusCode::CREATED, axum::Json(created)).into_response())
 }
 
-async fn own(state: &AppState, terminal: &Terminal, id: &str, purpose: Purpose) -> Result<Txn> {
+/// This terminal's transaction: an authentication by number (D11) when
+/// `authentication`, else any other (sales, vending, gates).
+async fn own(state: &AppState, terminal: &Terminal, id: &str, authentication: bool) -> Result<Txn> {
     record::get_pooled(&state.node.reader, id)
         .await?
-        .filter(|t| t.terminal_id.as_deref() == Some(terminal.id.as_str()) && t.purpose == purpose)
+        .filter(|t| {
+            t.terminal_id.as_deref() == Some(terminal.id.as_str())
+                && (t.purpose == Purpose::Authentication) == authentication
+        })
         .ok_or_else(|| Error::not_found("transaction_not_found", "No such transaction."))
 }
 
@@ -152,7 +161,7 @@ pub async fn retrieve(
     query: std::result::Result<Query<TransactionWaitQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<axum::Json<TerminalTransaction>> {
     let (wait, known) = wait_of(query)?;
-    let mut txn = own(&state, &t, &id, Purpose::Payment).await?;
+    let mut txn = own(&state, &t, &id, false).await?;
     if !wait.is_zero() {
         let _slot = crate::http::state::slot(&state.long_polls, "long-polls")?;
         txn = instore::wait_for_change(&state, &id, txn, wait, known).await?;
@@ -171,7 +180,7 @@ pub async fn events(
     AuthedTerminal(t): AuthedTerminal,
     Path(id): Path<String>,
 ) -> ApiResult<Sse<impl Stream<Item = std::result::Result<Event, Infallible>>>> {
-    let txn = own(&state, &t, &id, Purpose::Payment).await?;
+    let txn = own(&state, &t, &id, false).await?;
     let slot = crate::http::state::slot(&state.event_streams, "event streams")?;
     // Bounded: a stream ends at a final status or after an hour.
     let rounds_max = 3600 / 25;
@@ -212,7 +221,7 @@ pub async fn challenge(
     body: Bytes,
 ) -> ApiResult<axum::Json<TerminalTransaction>> {
     let req: CreateChallenge = parse_body(&body)?;
-    own(&state, &t, &id, Purpose::Payment).await?;
+    own(&state, &t, &id, false).await?;
     let (terminal, txn_id, now) = (t.clone(), id.clone(), kessai_core::clock::now());
     let txn = instore::step(&state, &id, move |conn| {
         Box::pin(async move { sale::ask(conn, &terminal, &txn_id, req.kind, now).await })
@@ -232,7 +241,7 @@ pub async fn portrait(
     AuthedTerminal(t): AuthedTerminal,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let txn = own(&state, &t, &id, Purpose::Payment).await?;
+    let txn = own(&state, &t, &id, false).await?;
     let unavailable = || {
         Error::not_found(
             "portrait_not_available",
@@ -264,7 +273,7 @@ pub async fn cancel(
     AuthedTerminal(t): AuthedTerminal,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<TerminalTransaction>> {
-    own(&state, &t, &id, Purpose::Payment).await?;
+    own(&state, &t, &id, false).await?;
     let (terminal, txn_id, now) = (t.clone(), id.clone(), kessai_core::clock::now());
     let txn = instore::step(&state, &id, move |conn| {
         Box::pin(async move { sale::cancel(conn, &terminal, &txn_id, now).await })
@@ -305,12 +314,96 @@ pub async fn retrieve_authentication(
     query: std::result::Result<Query<TransactionWaitQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<axum::Json<Authentication>> {
     let (wait, _) = wait_of(query)?;
-    let mut txn = own(&state, &t, &id, Purpose::Authentication).await?;
+    let mut txn = own(&state, &t, &id, true).await?;
     if !wait.is_zero() {
         let _slot = crate::http::state::slot(&state.long_polls, "long-polls")?;
         txn = instore::wait_for_change(&state, &id, txn, wait, None).await?;
     }
     Ok(axum::Json(instore::authentication_view(&state, txn).await?))
+}
+
+/// A gate's body, which may be empty.
+fn gate_body(body: &[u8]) -> Result<CreateGateTransaction> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(CreateGateTransaction::default());
+    }
+    parse_body(body)
+}
+
+/// Opens a gate transaction (C6): an entry, or an exit whose amount the
+/// admission will make.
+async fn open_gate(state: &AppState, t: &Terminal, body: &[u8], entry: bool) -> ApiResult<Response> {
+    let req = gate_body(body)?;
+    gates::require_gate(t)?;
+    let ttl_s = sale::check_ttl(req.expires_in)?;
+    let (gate, now) = (t.clone(), kessai_core::clock::now());
+    let txn = state
+        .node
+        .writer
+        .run(move |conn| {
+            Box::pin(async move { gates::open(conn, &gate, entry, req.currency.as_deref(), ttl_s, now).await })
+        })
+        .await?;
+    let created = instore::created(state, &txn, t).await?;
+    Ok((StatusCode::CREATED, axum::Json(created)).into_response())
+}
+
+/// An entry gate's number (C6): the payer who sends it gets an admission
+/// and the transaction becomes `succeeded`: open the gate.
+#[utoipa::path(post, path = "/v1/terminal/gate/entries", operation_id = "create_gate_entry", tag = "terminal",
+    security(("terminal_key" = [])), request_body(content = CreateGateTransaction, description = "May be empty"),
+    responses((status = 201, body = TransactionCreated), (status = 401, body = ErrorBody),
+        (status = 403, description = "Not a gate (`terminal_kind_not_allowed`)", body = ErrorBody)))]
+pub async fn gate_entry(
+    State(state): State<AppState>,
+    AuthedTerminal(t): AuthedTerminal,
+    body: Bytes,
+) -> ApiResult<Response> {
+    open_gate(&state, &t, &body, true).await
+}
+
+/// An exit gate's number (C6): the payer sends it with the admission, the
+/// amount becomes the fee, the payer confirms; `succeeded`: open the gate.
+#[utoipa::path(post, path = "/v1/terminal/gate/exits", operation_id = "create_gate_exit", tag = "terminal",
+    security(("terminal_key" = [])), request_body(content = CreateGateTransaction, description = "May be empty"),
+    responses((status = 201, body = TransactionCreated), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, description = "Not a gate (`terminal_kind_not_allowed`)", body = ErrorBody),
+        (status = 409, description = "No fee table in the currency (`gate_fees_missing`)", body = ErrorBody)))]
+pub async fn gate_exit(
+    State(state): State<AppState>,
+    AuthedTerminal(t): AuthedTerminal,
+    body: Bytes,
+) -> ApiResult<Response> {
+    open_gate(&state, &t, &body, false).await
+}
+
+/// Checks a ticket at an entrance of its merchant (C9): admitted once.
+#[utoipa::path(post, path = "/v1/terminal/tickets/verify", operation_id = "verify_ticket", tag = "terminal",
+    security(("terminal_key" = [])), request_body = VerifyTicket,
+    responses((status = 200, body = TicketAdmitted), (status = 401, body = ErrorBody),
+        (status = 409, description = "Let in already (`ticket_used`)", body = ErrorBody),
+        (status = 422, description = "Forged, altered, another merchant's or not valid now (`invalid_ticket`)", body = ErrorBody)))]
+pub async fn verify_ticket(
+    State(state): State<AppState>,
+    AuthedTerminal(t): AuthedTerminal,
+    body: Bytes,
+) -> ApiResult<axum::Json<TicketAdmitted>> {
+    let req: VerifyTicket = parse_body(&body)?;
+    let now = kessai_core::clock::now();
+    let claims = instore::passes(&state)
+        .await?
+        .ticket(&req.ticket, &t.merchant_id, now)?;
+    let (checked, entrance) = (claims.clone(), t.clone());
+    state
+        .node
+        .writer
+        .run(move |conn| Box::pin(async move { tickets::admit(conn, &checked, &entrance, now).await }))
+        .await?;
+    Ok(axum::Json(TicketAdmitted {
+        admitted: true,
+        event: claims.event,
+        ticket_id: claims.jti,
+    }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

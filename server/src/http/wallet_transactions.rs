@@ -34,11 +34,15 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Sends the number the terminal shows (D1): the transaction is this
-/// payer's from now on (one payer per transaction).
+/// payer's from now on (one payer per transaction). At an entry gate the
+/// answer carries the admission; at an exit gate send it (C6).
 #[utoipa::path(post, path = "/v1/wallet/transactions/sync", operation_id = "wallet_sync_transaction", tag = "wallet",
     security(("wallet_session" = [])), request_body = SyncTransaction,
     responses((status = 200, body = PayerTransaction), (status = 401, body = ErrorBody),
+        (status = 400, description = "An exit gate's number without its admission (`admission_missing`)", body = ErrorBody),
         (status = 404, description = "Unknown, expired or taken number (`no_such_transaction`)", body = ErrorBody),
+        (status = 409, description = "The admission exited already or is at another exit (`admission_used`)", body = ErrorBody),
+        (status = 422, description = "A forged, altered or other merchant's admission (`invalid_admission`)", body = ErrorBody),
         (status = 429, description = "Too many wrong numbers for this user or from this address (`rate_limited`); see Retry-After", body = ErrorBody)))]
 pub async fn sync(
     State(state): State<AppState>,
@@ -52,26 +56,10 @@ pub async fn sync(
     let user = session_user(&state, &headers).await?;
     let req: SyncTransaction = parse_body(&body)?;
     numbers::check_throttle(&state.node.reader, &user.id, now).await?;
-    let user_id = user.id.clone();
-    let typed = numbers::normalize(&req.number);
-    let found = state
-        .node
-        .writer
-        .run(move |conn| {
-            Box::pin(async move {
-                match typed {
-                    Some(number) => sale::sync(conn, &user_id, &number, now).await,
-                    // Not even a number: counted like a wrong one.
-                    None => numbers::record_failure(conn, &user_id, now).await.map(|()| None),
-                }
-            })
-        })
-        .await?;
-    let Some(txn) = found else {
+    let Some(txn) = instore::sync(&state, &user, req, now).await? else {
         source.count_failure(&state.node, now);
         return Err(sale::no_such_transaction().into());
     };
-    state.node.announce([txn.id.as_str()]);
     Ok(axum::Json(instore::payer_view(&state, txn).await?))
 }
 

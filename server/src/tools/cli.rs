@@ -228,6 +228,26 @@ pub enum MerchantCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Set the merchant's gate fee table in one currency (C6): an exit costs
+    /// base + per-minute for every started minute (at least one), at most max.
+    Fees {
+        /// The merchant (mch_…).
+        #[arg(long)]
+        merchant: String,
+        #[arg(long)]
+        currency: String,
+        /// Minor units charged on every exit.
+        #[arg(long, allow_negative_numbers = true)]
+        base: i64,
+        /// Minor units per started minute since entry.
+        #[arg(long, allow_negative_numbers = true)]
+        per_minute: i64,
+        /// The most an exit costs, in minor units.
+        #[arg(long, allow_negative_numbers = true)]
+        max: i64,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -248,6 +268,9 @@ pub enum CardCommand {
         exp_month: Option<u32>,
         #[arg(long, requires = "exp_month")]
         exp_year: Option<u32>,
+        /// The holder's birth date YYYY-MM-DD, for age-restricted purchases; never leaves the institution.
+        #[arg(long)]
+        birth_date: Option<String>,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -353,6 +376,20 @@ async fn serve(config: Config, db: &DbArgs) -> anyhow::Result<i32> {
 }
 
 async fn merchant(command: MerchantCommand) -> anyhow::Result<i32> {
+    match command {
+        MerchantCommand::Fees {
+            merchant,
+            currency,
+            base,
+            per_minute,
+            max,
+            db,
+        } => gate_fees(&merchant, &currency, (base, per_minute, max), &db).await,
+        create => create_merchant(create).await,
+    }
+}
+
+async fn create_merchant(command: MerchantCommand) -> anyhow::Result<i32> {
     let MerchantCommand::Create {
         name,
         origins,
@@ -364,7 +401,10 @@ async fn merchant(command: MerchantCommand) -> anyhow::Result<i32> {
         mcc,
         webhooks,
         db,
-    } = command;
+    } = command
+    else {
+        anyhow::bail!("not a merchant to create");
+    };
     let qr = kessai_core::terminals::qr::QrSettings {
         name: qr_name,
         city,
@@ -387,6 +427,25 @@ async fn merchant(command: MerchantCommand) -> anyhow::Result<i32> {
     Ok(0)
 }
 
+/// `kessai merchant fees`: checked before the database is opened.
+async fn gate_fees(
+    merchant: &str,
+    currency: &str,
+    (base, per_minute, max): (i64, i64, i64),
+    db: &DbArgs,
+) -> anyhow::Result<i32> {
+    use kessai_core::terminals::gates;
+    anyhow::ensure!(
+        kessai_protocol::ids::is_id(kessai_protocol::ids::MERCHANT, merchant),
+        "--merchant must be a merchant id (mch_…)"
+    );
+    let fees = gates::check_fees(merchant, currency, base, per_minute, max).map_err(anyhow::Error::msg)?;
+    let (mut conn, _) = open(db).await?;
+    gates::set_fees(&mut conn, &fees, kessai_core::clock::now()).await?;
+    print_json(&fees)?;
+    Ok(0)
+}
+
 async fn card(command: CardCommand) -> anyhow::Result<i32> {
     let CardCommand::Issue {
         brand,
@@ -395,13 +454,20 @@ async fn card(command: CardCommand) -> anyhow::Result<i32> {
         currency,
         exp_month,
         exp_year,
+        birth_date,
         db,
     } = command;
     let expiry = exp_month.zip(exp_year);
     kessai_core::instruments::check_card(&brand, balance, &currency, expiry)?;
+    if let Some(date) = &birth_date {
+        kessai_core::terminals::payers::check_birth_date(date).map_err(anyhow::Error::msg)?;
+    }
     let (mut conn, keyring) = open(&db).await?;
     let issued =
         kessai_core::instruments::issue_card(&mut conn, &keyring, &brand, &holder, balance, &currency, expiry).await?;
+    if let Some(date) = &birth_date {
+        kessai_core::terminals::payers::set_card_birth_date(&mut conn, &issued.account_id, date).await?;
+    }
     print_json(&issued)?;
     Ok(0)
 }

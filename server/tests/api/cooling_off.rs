@@ -76,14 +76,13 @@ async fn cancel_within_the_cooling_off_period_releases_the_funds() {
 }
 
 #[tokio::test]
-async fn restrictions_the_server_cannot_enforce_are_refused() {
-    // C8 is not implemented: refusing beats ignoring an age limit.
+async fn restrictions_out_of_range_are_refused() {
     let app = spawn_app().await;
-    let body = json!({"order": sample_order("cool-3"), "restrictions": {"min_age": 20}});
+    let body = json!({"order": sample_order("cool-3"), "restrictions": {"min_age": 151}});
     let error = assert_error(
         app.post_settlement(&body).await,
         StatusCode::BAD_REQUEST,
-        "restriction_unsupported",
+        "min_age_out_of_range",
     )
     .await;
     assert_eq!(error["param"], "restrictions.min_age");

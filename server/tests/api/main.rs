@@ -15,6 +15,8 @@ mod cooling_off;
 mod cors;
 /// Declined payments: no money moves.
 mod declines;
+/// Devices: vending machines, gates, tickets and age restrictions (PROTOCOL 13, C5, C6, C8, C9).
+mod devices;
 /// The OpenAPI document and the health check.
 mod docs;
 /// The happy path: first request, card confirm, result token, ledger (A1, A3 to A6).

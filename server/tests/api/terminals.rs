@@ -13,22 +13,22 @@ use serde_json::{json, Value};
 
 use crate::helpers::{assert_error, json_of, sample_order, spawn_app, TestApp, TOTAL};
 
-const PIN: &str = "4321";
+pub(crate) const PIN: &str = "4321";
 /// A 1x1 PNG: enough for the portrait route to serve an image.
-const PORTRAIT: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\x0f\x04\0\x09\xfb\x03\xfd\xe3U\xf2\x9c\0\0\0\0IEND\xaeB`\x82";
+pub(crate) const PORTRAIT: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\x0f\x04\0\x09\xfb\x03\xfd\xe3U\xf2\x9c\0\0\0\0IEND\xaeB`\x82";
 
-struct Shop {
-    key: String,
-    terminal_id: String,
+pub(crate) struct Shop {
+    pub(crate) key: String,
+    pub(crate) terminal_id: String,
 }
 
-struct Phone {
-    user: CreatedUser,
-    token: String,
+pub(crate) struct Phone {
+    pub(crate) user: CreatedUser,
+    pub(crate) token: String,
 }
 
 impl TestApp {
-    async fn register_terminal(&self, merchant_id: &str, kind: TerminalKind) -> Shop {
+    pub(crate) async fn register_terminal(&self, merchant_id: &str, kind: TerminalKind) -> Shop {
         let new = NewTerminal {
             merchant_id: merchant_id.to_string(),
             kind,
@@ -45,12 +45,12 @@ impl TestApp {
         }
     }
 
-    async fn terminal(&self) -> Shop {
+    pub(crate) async fn terminal(&self) -> Shop {
         self.register_terminal(&self.merchant.merchant_id, TerminalKind::Pos)
             .await
     }
 
-    async fn phone_with(&self, balance: i64, profile: Profile) -> Phone {
+    pub(crate) async fn phone_with(&self, balance: i64, profile: Profile) -> Phone {
         let user = self.create_user(balance).await;
         payers::set_profile(&mut self.admin().await, &user.user_id, &profile)
             .await
@@ -59,7 +59,7 @@ impl TestApp {
         Phone { user, token }
     }
 
-    async fn phone(&self, balance: i64) -> Phone {
+    pub(crate) async fn phone(&self, balance: i64) -> Phone {
         let profile = Profile {
             pin: Some(PIN.into()),
             portrait: Some(PORTRAIT.to_vec()),
@@ -68,7 +68,13 @@ impl TestApp {
         self.phone_with(balance, profile).await
     }
 
-    async fn as_terminal(&self, key: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> Response {
+    pub(crate) async fn as_terminal(
+        &self,
+        key: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Response {
         let mut req = self
             .client
             .request(method, format!("{}{path}", self.base))
@@ -79,7 +85,7 @@ impl TestApp {
         req.send().await.expect("terminal request")
     }
 
-    async fn open_sale(&self, shop: &Shop, body: Value) -> Value {
+    pub(crate) async fn open_sale(&self, shop: &Shop, body: Value) -> Value {
         let resp = self
             .as_terminal(
                 &shop.key,
@@ -93,7 +99,7 @@ impl TestApp {
         body
     }
 
-    async fn terminal_view(&self, shop: &Shop, id: &str) -> Value {
+    pub(crate) async fn terminal_view(&self, shop: &Shop, id: &str) -> Value {
         let resp = self
             .as_terminal(
                 &shop.key,
@@ -107,7 +113,7 @@ impl TestApp {
         body
     }
 
-    async fn as_phone(&self, phone: &Phone, path: &str, body: Value) -> Response {
+    pub(crate) async fn as_phone(&self, phone: &Phone, path: &str, body: Value) -> Response {
         self.client
             .post(format!("{}{path}", self.base))
             .bearer_auth(&phone.token)
@@ -117,25 +123,25 @@ impl TestApp {
             .expect("phone request")
     }
 
-    async fn sync(&self, phone: &Phone, number: &str) -> Response {
+    pub(crate) async fn sync(&self, phone: &Phone, number: &str) -> Response {
         self.as_phone(phone, "/v1/wallet/transactions/sync", json!({ "number": number }))
             .await
     }
 
-    async fn synced(&self, phone: &Phone, number: &str) -> Value {
+    pub(crate) async fn synced(&self, phone: &Phone, number: &str) -> Value {
         let (status, body) = json_of(self.sync(phone, number).await).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body
     }
 
-    async fn confirm_txn(&self, phone: &Phone, id: &str, amount: u64) -> Response {
+    pub(crate) async fn confirm_txn(&self, phone: &Phone, id: &str, amount: u64) -> Response {
         let path = format!("/v1/wallet/transactions/{id}/confirm");
         self.as_phone(phone, &path, json!({ "amount": amount, "currency": "JPY" }))
             .await
     }
 }
 
-fn amount_sale() -> Value {
+pub(crate) fn amount_sale() -> Value {
     json!({ "amount": TOTAL, "currency": "JPY" })
 }
 
@@ -247,7 +253,7 @@ async fn a_sale_by_number_pays_once_and_the_terminal_and_phone_see_the_same_rece
 }
 
 impl TestApp {
-    async fn wallet_history(&self, phone: &Phone) -> Value {
+    pub(crate) async fn wallet_history(&self, phone: &Phone) -> Value {
         let resp = self
             .client
             .get(format!("{}/v1/wallet/history", self.base))

@@ -378,6 +378,7 @@ mod in_store {
             decline_code: None,
             authentication: false,
             version: 0,
+            admission: None,
         }
     }
 

@@ -1,7 +1,7 @@
 //! The buyer's second settlement request (A3 to A5, A10 to A12): claim the
 //! settlement, collate the two orders, then pay, hold or decline.
 
-use kessai_protocol::api::Status;
+use kessai_protocol::api::{DeclineCode, Status};
 use kessai_protocol::Order;
 
 use super::expiry::expire;
@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::instruments::{self, Funding, PeerFunding, Resolved};
 use crate::merchants::Merchant;
 use crate::store::Conn;
+use crate::terminals::payers;
 use crate::{authorizations, ledger};
 
 /// Returns the record after the step. A repeated or late request gets the
@@ -52,6 +53,10 @@ pub async fn confirm(
         return Ok(rec);
     }
     consume_authenticator(conn, payer).await?;
+    if !matches!(payer.funding, Funding::Declined(_)) && restricted(conn, &rec, &payer.funding, now).await? {
+        decline(conn, &mut rec, merchant, DeclineCode::Restricted, now).await?;
+        return Ok(rec);
+    }
     let account = match &payer.funding {
         Funding::Declined(code) => {
             decline(conn, &mut rec, merchant, *code, now).await?;
@@ -61,14 +66,7 @@ pub async fn confirm(
         Funding::Peer(peer) => ledger::ensure_due_from(conn, &peer.peer_id, &peer.credit_limit, now).await?,
     };
     if !rec.brand_accepted() {
-        decline(
-            conn,
-            &mut rec,
-            merchant,
-            kessai_protocol::api::DeclineCode::CardDeclined,
-            now,
-        )
-        .await?;
+        decline(conn, &mut rec, merchant, DeclineCode::CardDeclined, now).await?;
         return Ok(rec);
     }
     match pay(conn, merchant, &mut rec, &account, now).await? {
@@ -80,6 +78,19 @@ pub async fn confirm(
         Ok(()) => finish(conn, &mut rec, merchant, Status::Succeeded, now).await?,
     }
     Ok(rec)
+}
+
+/// Whether the shop's age restriction (C8) refuses this payer: judged by
+/// the birth date held for the paying account (the wallet user's or the
+/// card's); none on file is refused. A peer's payer is always refused: the
+/// peer protocol (section 11) carries no age, and the issuer's birth dates
+/// stay with the issuer.
+async fn restricted(conn: &mut Conn, rec: &Record, funding: &Funding, now: i64) -> Result<bool> {
+    let account = match funding {
+        Funding::Account(account) => Some(account.as_str()),
+        Funding::Peer(_) | Funding::Declined(_) => None,
+    };
+    payers::restricted(conn, rec.min_age, account, now).await
 }
 
 /// Takes a peer's payment authorization for this settlement, once.

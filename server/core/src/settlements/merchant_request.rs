@@ -21,10 +21,13 @@ pub struct NewSettlement {
     pub return_url: Option<String>,
     pub expires_in_s: i64,
     pub cooling_off_s: Option<i64>,
+    /// The payer must be at least this old (C8).
+    pub min_age: Option<u32>,
 }
 
 /// What the shop's request says beyond the order's identity: its items, where
-/// to notify and return, which brands it takes, and its cooling-off period.
+/// to notify and return, which brands it takes, its cooling-off period and
+/// its age restriction.
 pub(super) fn take_merchant_request(rec: &mut Record, merchant: &Merchant, new: NewSettlement, now: i64) -> Result<()> {
     rec.merchant_request_at = Some(now);
     rec.order_json = new.order.as_ref().map(serde_json::to_string).transpose()?;
@@ -32,5 +35,6 @@ pub(super) fn take_merchant_request(rec: &mut Record, merchant: &Merchant, new: 
     rec.return_url = new.return_url;
     rec.brands = new.brands;
     rec.cooling_off_s = new.cooling_off_s;
+    rec.min_age = new.min_age;
     Ok(())
 }

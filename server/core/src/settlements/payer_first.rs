@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::instruments::{Funding, Resolved};
 use crate::merchants::Merchant;
 use crate::store::Conn;
+use crate::terminals::payers;
 use crate::{invariant, ledger};
 
 /// Records the buyer's request and holds its funds, or declines it.
@@ -90,7 +91,8 @@ pub async fn payer_first(
 /// The shop's first request for an order whose payer-first attempt is still
 /// waiting: when the two agree, the attempt becomes the shop's settlement,
 /// paid at once. Otherwise the attempt ends on its own (mismatched, or
-/// declined for a brand the shop does not take), its hold released, and
+/// declined for a brand the shop does not take or a payer younger than
+/// the shop's age restriction), its hold released, and
 /// `None` tells the caller to open the shop's settlement as usual. `None`
 /// too when another step claimed or ended the attempt first.
 pub(super) async fn claim(
@@ -132,11 +134,17 @@ pub(super) async fn claim(
         .brands
         .as_ref()
         .is_none_or(|b| rec.card_brand.as_ref().is_none_or(|c| b.contains(c)));
-    if !differ.is_empty() || !brands_ok {
+    let restricted = payers::restricted(conn, new.min_age, rec.payer_account_id.as_deref(), now).await?;
+    if !differ.is_empty() || !brands_ok || restricted {
         if let Some(h) = &hold {
             ledger::release_hold(conn, h).await?;
         }
-        end_attempt(conn, merchant, &mut rec, differ, now).await?;
+        let code = if restricted {
+            DeclineCode::Restricted
+        } else {
+            DeclineCode::CardDeclined
+        };
+        end_attempt(conn, merchant, &mut rec, differ, code, now).await?;
         return Ok(None);
     }
     take_merchant_request(&mut rec, merchant, new.clone(), now)?;
@@ -152,6 +160,7 @@ async fn end_attempt(
     merchant: &Merchant,
     rec: &mut Record,
     differ: Vec<&str>,
+    code: DeclineCode,
     now: i64,
 ) -> Result<()> {
     invariant!(
@@ -160,7 +169,7 @@ async fn end_attempt(
         rec.id
     );
     if differ.is_empty() {
-        return decline(conn, rec, merchant, DeclineCode::CardDeclined, now).await;
+        return decline(conn, rec, merchant, code, now).await;
     }
     rec.mismatched_fields = differ.iter().map(|f| f.to_string()).collect();
     finish(conn, rec, merchant, Status::Mismatched, now).await

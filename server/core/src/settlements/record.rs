@@ -15,7 +15,7 @@ use crate::store::{Conn, Reader, Row, Value};
 pub const COLUMNS: &str = "id, merchant_id, order_id, currency, total, order_digest, order_json, payer_order_json, \
     status, decline_code, mismatched_fields, merchant_request_at, notify_url, return_url, brands, payment_type, \
     card_brand, card_last4, payer_account_id, user_id, hold_id, refunded, result_jti, created_at, expires_at, \
-    settled_at, updated_at, cooling_off_s, capture_at, order_id_assigned";
+    settled_at, updated_at, cooling_off_s, capture_at, order_id_assigned, min_age";
 
 /// Columns fixed when the settlement is created: `save` leaves them (and
 /// their index entries) alone.
@@ -73,6 +73,9 @@ pub struct Record {
     pub capture_at: Option<i64>,
     /// The settling server assigned `order_id` (A13).
     pub order_id_assigned: bool,
+    /// The shop's age restriction (C8): the payer must be at least this old
+    /// by the birth date the institution holds.
+    pub min_age: Option<u32>,
 }
 
 impl Record {
@@ -117,6 +120,7 @@ impl Record {
             cooling_off_s: None,
             capture_at: None,
             order_id_assigned: false,
+            min_age: None,
         }
     }
 
@@ -163,13 +167,17 @@ impl Record {
             cooling_off_s: r.try_get("cooling_off_s")?,
             capture_at: r.try_get("capture_at")?,
             order_id_assigned: r.try_get::<i64>("order_id_assigned")? != 0,
+            min_age: r
+                .try_get::<Option<i64>>("min_age")?
+                .map(|a| u32::try_from(a).map_err(|_| Error::internal(format!("settlement {id}: min_age {a}"))))
+                .transpose()?,
             id,
         })
     }
 
     /// Every column with its value, in `COLUMNS` order: the one list both
     /// `insert` and `save` are made from.
-    fn columns(&self) -> Result<[(&'static str, Value); 30]> {
+    fn columns(&self) -> Result<[(&'static str, Value); 31]> {
         let brands = self.brands.as_ref().map(serde_json::to_string).transpose()?;
         let mismatched = (!self.mismatched_fields.is_empty()).then(|| self.mismatched_fields.join(","));
         Ok([
@@ -203,6 +211,7 @@ impl Record {
             ("cooling_off_s", self.cooling_off_s.into()),
             ("capture_at", self.capture_at.into()),
             ("order_id_assigned", i64::from(self.order_id_assigned).into()),
+            ("min_age", self.min_age.map(i64::from).into()),
         ])
     }
 

@@ -86,6 +86,28 @@ pub async fn set_profile(conn: &mut Conn, user_id: &str, profile: &Profile) -> a
     Ok(())
 }
 
+/// Checks a birth date as `--birth-date` takes it: a real `YYYY-MM-DD`.
+pub fn check_birth_date(date: &str) -> std::result::Result<(), String> {
+    days_from_date(date)
+        .map(|_| ())
+        .ok_or_else(|| "--birth-date must be a date YYYY-MM-DD".into())
+}
+
+/// Puts a birth date on a card (`kessai card issue --birth-date`), found by
+/// the account it was issued with: an age restriction is judged by it when
+/// the card pays (C8).
+pub async fn set_card_birth_date(conn: &mut Conn, account_id: &str, date: &str) -> anyhow::Result<()> {
+    check_birth_date(date).map_err(anyhow::Error::msg)?;
+    let updated = conn
+        .execute(
+            "UPDATE cards SET birth_date = $2 WHERE account_id = $1",
+            args![account_id, date],
+        )
+        .await?;
+    anyhow::ensure!(updated == 1, "no card has account {account_id}");
+    Ok(())
+}
+
 /// A payer by id.
 pub async fn get(pool: &Reader, user_id: &str) -> Result<Option<Payer>> {
     let row = crate::store::pool_optional(
@@ -137,6 +159,35 @@ pub async fn pin_matches(payer: &Payer, pin: String) -> Result<bool> {
         return Ok(false);
     }
     instruments::verify_hash(payer.pin_hash.clone(), pin).await
+}
+
+/// The birth date on file for the holder of a ledger account: the wallet
+/// user's (`kessai user create --birth-date`) or the card's (`kessai card
+/// issue --birth-date`). Each of them has its own account.
+pub async fn birth_date_of_account(conn: &mut Conn, account_id: &str) -> Result<Option<String>> {
+    let row = conn
+        .fetch_optional(
+            "SELECT birth_date FROM users WHERE account_id = $1 AND birth_date IS NOT NULL
+             UNION ALL
+             SELECT birth_date FROM cards WHERE account_id = $1 AND birth_date IS NOT NULL",
+            args![account_id],
+        )
+        .await?;
+    row.map(|r| r.try_get::<String>("birth_date"))
+        .transpose()
+        .map_err(Into::into)
+}
+
+/// Whether an age restriction refuses the holder of `account` (C8): there
+/// is one, and the birth date on file says younger, or there is none on
+/// file, or no account of this institution pays.
+pub async fn restricted(conn: &mut Conn, min_age: Option<u32>, account: Option<&str>, now: i64) -> Result<bool> {
+    let Some(min_age) = min_age else { return Ok(false) };
+    let birth_date = match account {
+        Some(account) => birth_date_of_account(conn, account).await?,
+        None => None,
+    };
+    Ok(!old_enough(birth_date.as_deref(), min_age, now))
 }
 
 /// Whether the payer is at least `min_age` years old at `now` by the birth

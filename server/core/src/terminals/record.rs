@@ -1,7 +1,9 @@
 //! The terminal transaction row, and the one place that knows its SQL.
 
 use kessai_protocol::api::DeclineCode;
-use kessai_protocol::terminal::{Challenge, ChallengeKind, ChallengeStatus, Menu, TerminalReceipt, TransactionStatus};
+use kessai_protocol::terminal::{
+    Challenge, ChallengeKind, ChallengeStatus, Menu, TerminalReceipt, TicketSpec, TransactionStatus,
+};
 use kessai_protocol::Order;
 
 use crate::args;
@@ -15,6 +17,15 @@ pub enum Purpose {
     Payment,
     /// An authentication by number (D11): the payer answers a challenge.
     Authentication,
+    /// A vending machine's sale (C5): the payer orders one article from the
+    /// menu, which the machine dispenses once paid.
+    Vending,
+    /// An entry gate (C6): the payer's sync is the whole of it; the answer
+    /// carries the admission, and the gate opens.
+    GateEntry,
+    /// An exit gate (C6): the payer syncs with the admission, the fee is
+    /// computed, and the payer pays it.
+    GateExit,
 }
 
 impl Purpose {
@@ -22,6 +33,9 @@ impl Purpose {
         match self {
             Purpose::Payment => "payment",
             Purpose::Authentication => "authentication",
+            Purpose::Vending => "vending",
+            Purpose::GateEntry => "gate_entry",
+            Purpose::GateExit => "gate_exit",
         }
     }
 
@@ -29,6 +43,9 @@ impl Purpose {
         match text {
             "payment" => Some(Purpose::Payment),
             "authentication" => Some(Purpose::Authentication),
+            "vending" => Some(Purpose::Vending),
+            "gate_entry" => Some(Purpose::GateEntry),
+            "gate_exit" => Some(Purpose::GateExit),
             _ => None,
         }
     }
@@ -58,6 +75,8 @@ pub struct Txn {
     pub challenge_failures: i64,
     pub decline_code: Option<DeclineCode>,
     pub receipt: Option<TerminalReceipt>,
+    /// The ticket it sells (C9), signed into the receipt once paid.
+    pub ticket: Option<TicketSpec>,
     pub expires_at: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -67,7 +86,7 @@ pub struct Txn {
 
 pub(super) const COLUMNS: &str = "id, purpose, terminal_id, merchant_id, settlement_id, number, status, currency, \
      amount, order_json, menu_json, min_age, payer_user_id, challenge_kind, challenge_status, challenge_failures, \
-     decline_code, receipt_json, expires_at, created_at, updated_at, version";
+     decline_code, receipt_json, expires_at, created_at, updated_at, version, ticket_json";
 
 fn json<T: serde::de::DeserializeOwned>(r: &Row, column: &str) -> Result<Option<T>> {
     let text: Option<String> = r.try_get(column)?;
@@ -110,6 +129,7 @@ impl Txn {
             challenge_failures: r.try_get("challenge_failures")?,
             decline_code: parsed(r, "decline_code", DeclineCode::parse)?,
             receipt: json(r, "receipt_json")?,
+            ticket: json(r, "ticket_json")?,
             expires_at: r.try_get("expires_at")?,
             created_at: r.try_get("created_at")?,
             updated_at: r.try_get("updated_at")?,
@@ -150,7 +170,7 @@ pub(super) async fn insert(conn: &mut Conn, t: &Txn) -> Result<()> {
     conn.execute(
         &format!(
             "INSERT INTO terminal_transactions ({COLUMNS}) VALUES
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
         ),
         row_args(t)?,
     )
@@ -203,7 +223,8 @@ fn row_args(t: &Txn) -> Result<Vec<crate::store::Value>> {
         t.expires_at,
         t.created_at,
         t.updated_at,
-        t.version
+        t.version,
+        to_json(&t.ticket)?
     ])
 }
 

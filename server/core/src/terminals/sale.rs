@@ -5,17 +5,19 @@
 //! expired. Every function runs inside a writer step and locks the
 //! transaction first, so two phones, or a phone and the clerk, take turns.
 
-use kessai_protocol::api::{DeclineCode, Status};
+use kessai_protocol::api::{DeclineCode, Restrictions, Status};
 use kessai_protocol::money::{check_amount, check_currency, Money};
 use kessai_protocol::terminal::{
-    Challenge, ChallengeKind, ChallengeStatus, CreateTransaction, Menu, OrderLine, ReceiptLine, TerminalReceipt,
-    TransactionStatus, NUMBER_TTL_DEFAULT_S, NUMBER_TTL_MAX_S,
+    Challenge, ChallengeKind, ChallengeStatus, CreateTransaction, Menu, OrderLine, ReceiptLine, TerminalKind,
+    TerminalReceipt, TicketSpec, TransactionStatus, NUMBER_TTL_DEFAULT_S, NUMBER_TTL_MAX_S,
 };
 use kessai_protocol::{Item, Order};
 
 use super::numbers;
+use super::passes::Passes;
 use super::record::{self, by_open_number, insert, lock, save, Purpose, Txn};
 use super::registry::Terminal;
+use super::{tickets, vending};
 use crate::error::{Error, Result};
 use crate::instruments::Resolved;
 use crate::invariant;
@@ -33,6 +35,8 @@ pub const PIN_TRIES_MAX: i64 = 3;
 const MENU_ITEMS_MAX: usize = 200;
 /// Units of one article per order.
 const QUANTITY_MAX: u64 = 999;
+/// The oldest age a restriction may ask for; more is a mistake.
+const MIN_AGE_MAX: u32 = 150;
 
 /// What a terminal asks for, checked.
 #[derive(Debug, Clone)]
@@ -43,12 +47,13 @@ pub struct NewSale {
     pub menu: Option<Menu>,
     pub ttl_s: i64,
     pub min_age: Option<u32>,
+    /// A ticket to sell (C9): only a `ticket` terminal may.
+    pub ticket: Option<TicketSpec>,
 }
 
-/// Checks `POST /v1/terminal/transactions`: exactly one of an amount, an
-/// order or a menu, each by the rules of its kind.
-pub fn prepare(req: CreateTransaction) -> Result<NewSale> {
-    let ttl_s = req.expires_in.unwrap_or(NUMBER_TTL_DEFAULT_S);
+/// Seconds a number may live, as a terminal asks (default 300).
+pub fn check_ttl(expires_in: Option<i64>) -> Result<i64> {
+    let ttl_s = expires_in.unwrap_or(NUMBER_TTL_DEFAULT_S);
     if !(NUMBER_TTL_MIN_S..=NUMBER_TTL_MAX_S).contains(&ttl_s) {
         return Err(Error::field(
             "expires_in_out_of_range",
@@ -56,14 +61,39 @@ pub fn prepare(req: CreateTransaction) -> Result<NewSale> {
             format!("expires_in must be {NUMBER_TTL_MIN_S} to {NUMBER_TTL_MAX_S} seconds."),
         ));
     }
-    if req.restrictions.as_ref().is_some_and(|r| r.cooling_off_s.is_some()) {
+    Ok(ttl_s)
+}
+
+/// The age restriction asked for; a terminal transaction takes no
+/// cooling-off period.
+fn check_restrictions(restrictions: Option<&Restrictions>) -> Result<Option<u32>> {
+    if restrictions.is_some_and(|r| r.cooling_off_s.is_some()) {
         return Err(Error::field(
             "restriction_unsupported",
             "restrictions.cooling_off_s",
             "A terminal transaction is paid at once; it takes no cooling-off period.",
         ));
     }
-    let min_age = req.restrictions.as_ref().and_then(|r| r.min_age);
+    let min_age = restrictions.and_then(|r| r.min_age);
+    if min_age.is_some_and(|a| a > MIN_AGE_MAX) {
+        return Err(Error::field(
+            "min_age_out_of_range",
+            "restrictions.min_age",
+            format!("restrictions.min_age must be 0 to {MIN_AGE_MAX} years."),
+        ));
+    }
+    Ok(min_age)
+}
+
+/// Checks `POST /v1/terminal/transactions`: exactly one of an amount, an
+/// order or a menu, each by the rules of its kind.
+pub fn prepare(req: CreateTransaction) -> Result<NewSale> {
+    let ttl_s = check_ttl(req.expires_in)?;
+    let min_age = check_restrictions(req.restrictions.as_ref())?;
+    if let Some(ticket) = &req.ticket {
+        tickets::check(ticket)?;
+    }
+    let ticket = req.ticket;
     let modes = usize::from(req.amount.is_some()) + usize::from(req.order.is_some()) + usize::from(req.menu.is_some());
     if modes != 1 {
         return Err(Error::field(
@@ -79,6 +109,7 @@ pub fn prepare(req: CreateTransaction) -> Result<NewSale> {
         menu,
         ttl_s,
         min_age,
+        ticket: ticket.clone(),
     };
     if let Some(order) = req.order {
         order.validate("order")?;
@@ -152,7 +183,7 @@ pub fn order_id_of(txn_id: &str) -> String {
 
 /// A number no open transaction has: a live holder means draw again; one
 /// past its time is closed here so that its number is free.
-async fn free_number(conn: &mut Conn, now: i64) -> Result<String> {
+pub(super) async fn free_number(conn: &mut Conn, now: i64) -> Result<String> {
     for _ in 0..16 {
         let number = numbers::random();
         match by_open_number(conn, &number).await? {
@@ -172,7 +203,14 @@ async fn free_number(conn: &mut Conn, now: i64) -> Result<String> {
     })
 }
 
-fn blank(id: String, purpose: Purpose, merchant_id: &str, number: String, currency: String, now: i64) -> Txn {
+pub(super) fn blank(
+    id: String,
+    purpose: Purpose,
+    merchant_id: &str,
+    number: String,
+    currency: String,
+    now: i64,
+) -> Txn {
     Txn {
         id,
         purpose,
@@ -191,6 +229,7 @@ fn blank(id: String, purpose: Purpose, merchant_id: &str, number: String, curren
         challenge_failures: 0,
         decline_code: None,
         receipt: None,
+        ticket: None,
         expires_at: now + NUMBER_TTL_DEFAULT_S,
         created_at: now,
         updated_at: now,
@@ -198,8 +237,32 @@ fn blank(id: String, purpose: Purpose, merchant_id: &str, number: String, curren
     }
 }
 
+/// What a terminal of this kind may sell: a vending machine sells from a
+/// menu (C5); only a ticket terminal sells tickets (C9).
+fn purpose_for(terminal: &Terminal, sale: &NewSale) -> Result<Purpose> {
+    if sale.ticket.is_some() && terminal.kind != TerminalKind::Ticket {
+        return Err(Error::field(
+            "ticket_terminal_only",
+            "ticket",
+            "Only a terminal registered as a ticket terminal sells tickets.",
+        ));
+    }
+    if terminal.kind != TerminalKind::Vending {
+        return Ok(Purpose::Payment);
+    }
+    if sale.menu.is_none() {
+        return Err(Error::field(
+            "vending_menu_required",
+            "menu",
+            "A vending machine offers a menu; the payer picks one article from it.",
+        ));
+    }
+    Ok(Purpose::Vending)
+}
+
 /// Opens a sale at `terminal` (D1).
 pub async fn open(conn: &mut Conn, terminal: &Terminal, sale: NewSale, now: i64) -> Result<Txn> {
+    let purpose = purpose_for(terminal, &sale)?;
     if let Some(order) = &sale.order {
         if settlements::merchant_order_exists(conn, &terminal.merchant_id, &order.order_id).await? {
             return Err(Error::Conflict {
@@ -211,8 +274,9 @@ pub async fn open(conn: &mut Conn, terminal: &Terminal, sale: NewSale, now: i64)
     }
     let number = free_number(conn, now).await?;
     let id = crate::ids::new(kessai_protocol::terminal::TRANSACTION_PREFIX);
-    let mut t = blank(id, Purpose::Payment, &terminal.merchant_id, number, sale.currency, now);
+    let mut t = blank(id, purpose, &terminal.merchant_id, number, sale.currency, now);
     t.terminal_id = Some(terminal.id.clone());
+    t.ticket = sale.ticket;
     t.amount = sale.amount;
     t.order = sale.order;
     t.menu = sale.menu;
@@ -358,6 +422,9 @@ pub async fn place_order(conn: &mut Conn, user_id: &str, id: &str, lines: &[Orde
             "This transaction has its amount already; there is nothing to order.",
         ));
     };
+    if t.purpose == Purpose::Vending {
+        vending::check_order(lines)?;
+    }
     let order = order_from_menu(menu, lines, &order_id_of(&t.id))?;
     t.amount = Some(order.total);
     t.order = Some(order);
@@ -489,6 +556,8 @@ pub struct Confirming<'a> {
     pub old_enough: bool,
     /// The terminal's label for the receipt ("WEB" online).
     pub terminal_label: &'a str,
+    /// The institution's signer, when the sale gives a ticket (C9).
+    pub passes: Option<&'a Passes>,
 }
 
 /// The payer's final confirmation of the amount the phone showed (D3):
@@ -514,7 +583,7 @@ pub async fn confirm(conn: &mut Conn, who: Confirming<'_>, id: &str, shown: &Mon
     let order = t
         .order
         .clone()
-        .unwrap_or_else(|| amount_order(&order_id_of(&t.id), shown));
+        .unwrap_or_else(|| amount_order(&order_id_of(&t.id), shown, t.purpose));
     let settlement_id = match &t.settlement_id {
         Some(id) => id.clone(),
         None => open_settlement(conn, who.merchant, &order, now).await?,
@@ -529,11 +598,20 @@ pub async fn confirm(conn: &mut Conn, who: Confirming<'_>, id: &str, shown: &Mon
 /// What must hold before anything moves: the amount known and exactly the
 /// one shown, and no challenge outstanding.
 fn check_payable(t: &Txn, shown: &Money) -> Result<()> {
-    if t.purpose == Purpose::Authentication {
-        return Err(Error::conflict(
-            "nothing_to_pay",
-            "This number is an authentication; answer the challenge instead.",
-        ));
+    match t.purpose {
+        Purpose::Authentication => {
+            return Err(Error::conflict(
+                "nothing_to_pay",
+                "This number is an authentication; answer the challenge instead.",
+            ))
+        }
+        Purpose::GateEntry => {
+            return Err(Error::conflict(
+                "nothing_to_pay",
+                "An entry gate opens at the sync; there is nothing to pay.",
+            ))
+        }
+        Purpose::Payment | Purpose::Vending | Purpose::GateExit => {}
     }
     let Some(amount) = t.amount else {
         return Err(Error::conflict(
@@ -564,14 +642,18 @@ fn check_payable(t: &Txn, shown: &Money) -> Result<()> {
     }
 }
 
-/// The one-line order of a sale by amount.
-fn amount_order(order_id: &str, amount: &Money) -> Order {
+/// The one-line order of a sale by amount (or of a gate's fee).
+fn amount_order(order_id: &str, amount: &Money, purpose: Purpose) -> Order {
+    let (code, name) = match purpose {
+        Purpose::GateExit => ("gate-fee", "Gate fee"),
+        _ => ("amount", "Purchase"),
+    };
     Order {
         order_id: order_id.to_string(),
         currency: amount.currency().to_string(),
         items: vec![Item {
-            code: "amount".into(),
-            name: "Purchase".into(),
+            code: code.into(),
+            name: name.into(),
             unit_price: amount.minor(),
             quantity: 1,
         }],
@@ -594,6 +676,8 @@ async fn open_settlement(conn: &mut Conn, merchant: &Merchant, order: &Order, no
         return_url: None,
         expires_in_s: CONFIRM_GRACE_S,
         cooling_off_s: None,
+        // Judged by the transaction itself, before this settlement exists.
+        min_age: None,
     };
     let (rec, _) = settlements::create(conn, merchant, new, now).await?;
     Ok(rec.id)
@@ -645,9 +729,18 @@ fn close(t: &mut Txn, rec: &Record, order: &Order, who: &Confirming<'_>, now: i6
             })
             .collect(),
         paid_at: now,
-        ticket: None,
+        ticket: ticket_of(t, who)?,
     });
     Ok(())
+}
+
+/// The signed ticket a paid ticket sale gives (C9).
+fn ticket_of(t: &Txn, who: &Confirming<'_>) -> Result<Option<String>> {
+    let Some(spec) = &t.ticket else { return Ok(None) };
+    let passes = who
+        .passes
+        .ok_or_else(|| Error::internal(format!("transaction {} sells a ticket but nobody signs it", t.id)))?;
+    tickets::issue(spec, &t.merchant_id, passes).map(Some)
 }
 
 /// A receipt number from the transaction's random id: unique, and short
