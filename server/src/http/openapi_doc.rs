@@ -75,7 +75,16 @@ pub fn rules() -> Vec<(&'static str, Value)> {
             json!({"pattern": DIGEST_PATTERN}),
         ),
         ("/CreateSettlement", settlement_forms()),
-        ("/CreateTransaction/properties/amount", json!({"maximum": AMOUNT_MAX})),
+        ("/CreateTransaction", transaction_forms()),
+        (
+            "/CreateSettlement/properties/return_url",
+            // `merchants::check_url`: http(s), no whitespace or control characters.
+            json!({"pattern": "^https?://[^\\s\\u0000-\\u001f\\u007f-\\u009f]+$", "maxLength": 2048}),
+        ),
+        (
+            "/CreateTransaction/properties/amount",
+            json!({"minimum": 1, "maximum": AMOUNT_MAX}),
+        ),
         (
             "/CreateTransaction/properties/restrictions",
             // A terminal transaction is paid at once: no cooling-off.
@@ -118,6 +127,20 @@ fn settlement_forms() -> Value {
             "total": absent, "order_digest": absent}},
         {"required": ["currency", "total", "order_digest"], "properties": {"order": absent,
             "currency": set, "total": set, "order_digest": set}},
+    ]})
+}
+
+/// The three kinds of terminal transaction (PROTOCOL 13): an amount with
+/// its currency, an order, or a menu; exactly one
+/// (`transaction_kind_invalid`). Absent and null are the same to the server.
+fn transaction_forms() -> Value {
+    let absent = json!({"type": "null"});
+    let set = json!({"not": {"type": "null"}});
+    json!({"oneOf": [
+        {"required": ["amount", "currency"], "properties": {"amount": set, "currency": set,
+            "order": absent, "menu": absent}},
+        {"required": ["order"], "properties": {"order": set, "amount": absent, "menu": absent}},
+        {"required": ["menu"], "properties": {"menu": set, "amount": absent, "order": absent}},
     ]})
 }
 
