@@ -1,6 +1,7 @@
 //! Embeds the browser apps' built files in the `kessai` binary.
 //!
-//! For each app of `src/http/apps/catalog.rs` (the checkout widget, the web wallet)
+//! For each app of `src/http/apps/catalog.rs` (the checkout widget, the web wallet,
+//! the POS, the device pages of `static/devices/`)
 //! this looks for the folder its build script writes (`target/widget`, or
 //! `$CARGO_TARGET_DIR/widget`, or the folder named by `KESSAI_WIDGET_BUILD_DIR`)
 //! and generates `$OUT_DIR/embedded_apps.rs`: one `include_bytes!` per file
@@ -76,12 +77,16 @@ fn embedded_app(app: &BrowserApp, workspace: &Path) -> BuildResult<String> {
 }
 
 /// Where the app's build may be, first match wins: the folder the env var
-/// names (only that one, when set), else `target/<folder>` in the workspace
+/// names (only that one, when set), else its folder in the workspace for an
+/// app without a build step, else `target/<folder>` in the workspace
 /// (where the build scripts write), else under `$CARGO_TARGET_DIR`.
 fn build_folders(app: &BrowserApp, workspace: &Path) -> Vec<PathBuf> {
     println!("cargo:rerun-if-env-changed={}", app.build_dir_env);
     if let Some(dir) = std::env::var_os(app.build_dir_env).filter(|dir| !dir.is_empty()) {
         return vec![workspace.join(dir)];
+    }
+    if app.in_workspace {
+        return vec![workspace.join(app.build_folder)];
     }
     let mut folders = vec![workspace.join("target").join(app.build_folder)];
     // Relative paths are taken from the workspace root, where cargo is

@@ -49,6 +49,9 @@ pub struct Config {
     /// Serve the POS terminal from this folder instead of the embedded copy
     /// (`--pos-dir`).
     pub pos_dir: Option<PathBuf>,
+    /// Serve the device pages from this folder instead of the embedded
+    /// copy (`--devices-dir`), to try a change without rebuilding.
+    pub devices_dir: Option<PathBuf>,
     /// Which notify URLs are accepted and which addresses webhooks may be
     /// delivered to (`--allow-http-webhooks`, `--allow-private-webhooks`).
     pub webhook_policy: WebhookPolicy,
@@ -124,6 +127,7 @@ impl Config {
             widget_dir: None,
             wallet_dir: None,
             pos_dir: None,
+            devices_dir: None,
             webhook_policy: WebhookPolicy::default(),
             limits: Limits::default(),
             tls: None,

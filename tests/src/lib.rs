@@ -191,6 +191,54 @@ impl Institution {
     }
 }
 
+/// A terminal `kessai demo` registered for the demo shop, and the page
+/// that drives it (its key in the fragment).
+#[derive(Debug, Clone)]
+pub struct DemoTerminal {
+    pub terminal_id: String,
+    pub terminal_key: String,
+    pub url: String,
+}
+
+impl DemoTerminal {
+    fn from_demo(value: &Value) -> anyhow::Result<DemoTerminal> {
+        let text = |key: &str| {
+            value[key]
+                .as_str()
+                .map(str::to_string)
+                .with_context(|| format!("demo terminal JSON without {key}: {value}"))
+        };
+        Ok(DemoTerminal {
+            terminal_id: text("terminal_id")?,
+            terminal_key: text("terminal_key")?,
+            url: text("url")?,
+        })
+    }
+}
+
+/// The demo shop's machines (the ready line's `devices`).
+#[derive(Debug, Clone)]
+pub struct Devices {
+    pub vending: DemoTerminal,
+    pub gate_entry: DemoTerminal,
+    pub gate_exit: DemoTerminal,
+    pub ticket_sell: DemoTerminal,
+    pub ticket_check: DemoTerminal,
+}
+
+impl Devices {
+    fn from_demo(value: &Value) -> anyhow::Result<Devices> {
+        let device = |name: &str| DemoTerminal::from_demo(&value[name]).with_context(|| format!("devices.{name}"));
+        Ok(Devices {
+            vending: device("vending")?,
+            gate_entry: device("gate_entry")?,
+            gate_exit: device("gate_exit")?,
+            ticket_sell: device("ticket_sell")?,
+            ticket_check: device("ticket_check")?,
+        })
+    }
+}
+
 /// A running `kessai demo`: the settling server and the demo shop.
 pub struct Demo {
     // Dropped (killed) before the directory holding its database.
@@ -205,6 +253,8 @@ pub struct Demo {
     pub wallet_url: String,
     /// Every institution, the shop's own first.
     pub institutions: Vec<Institution>,
+    /// The demo shop's vending machine, gates and ticket machines.
+    pub devices: Devices,
     /// The demo's database, for the admin commands.
     pub env: kit::TestEnv,
 }
@@ -262,6 +312,7 @@ impl Demo {
             card: BuyerCard::from_demo(&ready["card"])?,
             other_cards,
             institutions,
+            devices: Devices::from_demo(&ready["devices"])?,
             process,
             env,
         })

@@ -104,6 +104,9 @@ fn folder_override(config: &Config, app: &BrowserApp) -> Option<PathBuf> {
     if app.id == catalog::POS.id {
         return config.pos_dir.clone();
     }
+    if app.id == catalog::DEVICES.id {
+        return config.devices_dir.clone();
+    }
     None
 }
 

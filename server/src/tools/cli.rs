@@ -101,6 +101,9 @@ pub struct ServeArgs {
     /// Serve the POS terminal at /pos/ from this folder (scripts/build-pos.sh writes target/pos) instead of the copy built into the binary.
     #[arg(long, env = "KESSAI_POS_DIR")]
     pub pos_dir: Option<PathBuf>,
+    /// Serve the device pages at /devices/ from this folder (static/devices) instead of the copy built into the binary.
+    #[arg(long, env = "KESSAI_DEVICES_DIR")]
+    pub devices_dir: Option<PathBuf>,
     #[command(flatten)]
     pub webhooks: WebhookArgs,
     #[command(flatten)]
@@ -167,6 +170,7 @@ impl ServeArgs {
         config.widget_dir = self.widget_dir.clone();
         config.wallet_dir = self.wallet_dir.clone();
         config.pos_dir = self.pos_dir.clone();
+        config.devices_dir = self.devices_dir.clone();
         config.webhook_policy = self.webhooks.policy();
         let net = &self.network;
         let read_timeout = std::time::Duration::from_secs(net.request_read_timeout_s.max(1));

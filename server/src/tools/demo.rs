@@ -13,6 +13,7 @@ use anyhow::Context;
 use kessai_core::institution::{self, Settings};
 use kessai_core::keyring::Keyring;
 use kessai_protocol::money::Money;
+use kessai_protocol::terminal::TerminalKind;
 use serde_json::{json, Value};
 
 use crate::config::Config;
@@ -95,11 +96,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let shop_url = format!("http://{}", shop_listener.local_addr()?);
     let (shop, merchant_id) = shop_router(&network[0], &shop_url).await?;
     let pos = register_pos(&network[0], &merchant_id).await?;
+    let devices = register_devices(&network[0], &merchant_id).await?;
     let mut institutions = Vec::with_capacity(network.len());
     for running in &network {
         institutions.push(buyer_at(running).await?);
     }
-    announce(&network[0].url, &shop_url, &pos, &institutions);
+    announce(&network[0].url, &shop_url, &pos, &devices, &institutions);
     tasks.spawn(async move { Ok(axum::serve(shop_listener, shop).await?) });
     // The first to stop (Ctrl-C stops all) ends the demo.
     if let Some(ended) = tasks.join_next().await {
@@ -206,20 +208,115 @@ async fn shop_router(home: &Running, shop_url: &str) -> anyhow::Result<(axum::Ro
 /// A POS terminal of the demo shop (PROTOCOL 13): its id, key and the
 /// address that signs the POS app in with it.
 async fn register_pos(home: &Running, merchant_id: &str) -> anyhow::Result<Value> {
+    let machine = Machine {
+        kind: TerminalKind::Pos,
+        name: "Demo shop register",
+        label: "REGISTER-1",
+        location: "Counter by the door",
+        page: "/pos/",
+    };
+    register(home, merchant_id, &machine).await
+}
+
+/// A terminal of the demo shop and the page that drives it.
+struct Machine {
+    kind: TerminalKind,
+    name: &'static str,
+    label: &'static str,
+    location: &'static str,
+    /// The page on the server, `#key=` appended.
+    page: &'static str,
+}
+
+/// The demo shop's machines (PROTOCOL 13, "Devices"), each with its page
+/// under `/devices/`, by the name the ready line gives them.
+const MACHINES: [(&str, Machine); 5] = [
+    (
+        "vending",
+        Machine {
+            kind: TerminalKind::Vending,
+            name: "Drinks machine",
+            label: "VEND-1",
+            location: "Lobby",
+            page: "/devices/vending.html",
+        },
+    ),
+    (
+        "gate_entry",
+        Machine {
+            kind: TerminalKind::Gate,
+            name: "Car park entrance",
+            label: "GATE-IN",
+            location: "Car park, level B1",
+            page: "/devices/gate.html?mode=entry",
+        },
+    ),
+    (
+        "gate_exit",
+        Machine {
+            kind: TerminalKind::Gate,
+            name: "Car park exit",
+            label: "GATE-OUT",
+            location: "Car park, level B1",
+            page: "/devices/gate.html?mode=exit",
+        },
+    ),
+    (
+        "ticket_sell",
+        Machine {
+            kind: TerminalKind::Ticket,
+            name: "Ticket machine",
+            label: "TICKETS-1",
+            location: "Blue Hall box office",
+            page: "/devices/ticket.html?mode=sell",
+        },
+    ),
+    (
+        "ticket_check",
+        Machine {
+            kind: TerminalKind::Ticket,
+            name: "Hall entrance",
+            label: "DOOR-A",
+            location: "Blue Hall, door A",
+            page: "/devices/ticket.html?mode=check",
+        },
+    ),
+];
+
+/// The car park's fee table (`kessai merchant fees`): ¥100 on entering,
+/// ¥5 a started minute, ¥1,500 at most.
+const GATE_FEES_JPY: (i64, i64, i64) = (100, 5, 1500);
+
+/// Registers the demo shop's machines and sets its car park fees.
+async fn register_devices(home: &Running, merchant_id: &str) -> anyhow::Result<Value> {
+    let (base, per_minute, max) = GATE_FEES_JPY;
+    let fees = kessai_core::terminals::gates::check_fees(merchant_id, "JPY", base, per_minute, max)
+        .map_err(anyhow::Error::msg)?;
+    let mut conn = kessai_core::db::connection(&home.database).await?;
+    kessai_core::terminals::gates::set_fees(&mut conn, &fees, kessai_core::clock::now()).await?;
+    let mut devices = serde_json::Map::new();
+    for (name, machine) in &MACHINES {
+        devices.insert((*name).to_string(), register(home, merchant_id, machine).await?);
+    }
+    Ok(Value::Object(devices))
+}
+
+/// Registers one terminal: its id, key and the address that signs its page in.
+async fn register(home: &Running, merchant_id: &str, machine: &Machine) -> anyhow::Result<Value> {
     let mut conn = kessai_core::db::connection(&home.database).await?;
     let new = kessai_core::terminals::registry::NewTerminal {
         merchant_id: merchant_id.to_string(),
-        kind: kessai_protocol::terminal::TerminalKind::Pos,
-        name: "Demo shop register".into(),
-        label: Some("REGISTER-1".into()),
-        location: Some("Counter by the door".into()),
+        kind: machine.kind,
+        name: machine.name.into(),
+        label: Some(machine.label.into()),
+        location: Some(machine.location.into()),
     };
-    let pos = kessai_core::terminals::registry::register(&mut conn, new, kessai_core::clock::now()).await?;
-    let key = pos.terminal_key.expose();
+    let registered = kessai_core::terminals::registry::register(&mut conn, new, kessai_core::clock::now()).await?;
+    let key = registered.terminal_key.expose();
     Ok(json!({
-        "terminal_id": pos.terminal_id,
+        "terminal_id": registered.terminal_id,
         "terminal_key": key,
-        "url": format!("{}/pos/#key={key}", home.url),
+        "url": format!("{}{}#key={key}", home.url, machine.page),
     }))
 }
 
@@ -248,7 +345,7 @@ async fn buyer_at(running: &Running) -> anyhow::Result<Value> {
 }
 
 /// The ready line (stdout, one JSON object) and the same for people (stderr).
-fn announce(server_url: &str, shop_url: &str, pos: &Value, institutions: &[Value]) {
+fn announce(server_url: &str, shop_url: &str, pos: &Value, devices: &Value, institutions: &[Value]) {
     println!(
         "{}",
         json!({
@@ -256,6 +353,7 @@ fn announce(server_url: &str, shop_url: &str, pos: &Value, institutions: &[Value
             "shop_url": shop_url,
             "wallet_url": format!("{server_url}/wallet/"),
             "pos": pos,
+            "devices": devices,
             "card": institutions[0]["card"],
             "institutions": institutions,
         })
@@ -287,5 +385,21 @@ fn announce(server_url: &str, shop_url: &str, pos: &Value, institutions: &[Value
         pos["url"].as_str().unwrap_or_default(),
         institutions[0]["name"].as_str().unwrap_or_default(),
     ));
+    text.push_str(&devices_text(devices));
     eprintln!("{text}Any of the three cards, or any wallet user, pays the shop. Ctrl-C stops everything.\n");
+}
+
+/// The machines' lines of the human text.
+fn devices_text(devices: &Value) -> String {
+    let mut text = String::from(
+        "  machines (pay each from the wallet's \"Pay in store\"; the exit sends the admission the entrance gave):\n",
+    );
+    for (name, machine) in &MACHINES {
+        text.push_str(&format!(
+            "    {:<17} {}\n",
+            machine.name,
+            devices[*name]["url"].as_str().unwrap_or_default()
+        ));
+    }
+    text
 }

@@ -172,3 +172,31 @@ fn assert_no_widget_was_missed(searched: &[&str]) {
         );
     }
 }
+
+/// The device pages (`static/devices/`) are in the repository, so every
+/// build carries them: each page and the script they share, typed so that
+/// a browser runs them, and nothing outside the folder.
+#[tokio::test]
+async fn the_device_pages_are_built_into_the_binary() {
+    let app = spawn_app().await;
+    let (_, health) = json_of(app.get_path("/healthz").await).await;
+    assert_eq!(health["browser_apps"]["devices"], "embedded", "{health}");
+    for (path, content_type) in [
+        ("/devices/", "text/html; charset=utf-8"),
+        ("/devices/vending.html", "text/html; charset=utf-8"),
+        ("/devices/gate.html", "text/html; charset=utf-8"),
+        ("/devices/ticket.html", "text/html; charset=utf-8"),
+        ("/devices/terminal.js", "text/javascript"),
+        ("/devices/devices.css", "text/css"),
+    ] {
+        let resp = get(&app, path, None).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        assert_eq!(header(&resp, "content-type"), content_type, "{path}");
+    }
+    assert_error(
+        get(&app, "/devices/nothing.html", None).await,
+        StatusCode::NOT_FOUND,
+        "devices_file_not_found",
+    )
+    .await;
+}

@@ -17,8 +17,12 @@ pub struct BrowserApp {
     pub title: &'static str,
     /// Served at `{url_prefix}/FILE`; `{url_prefix}/` is its `index.html`.
     pub url_prefix: &'static str,
-    /// The folder under the target directory that its build script writes.
+    /// The folder under the target directory that its build script writes,
+    /// or, for an app without a build step, its folder in the workspace.
     pub build_folder: &'static str,
+    /// Whether `build_folder` is in the workspace (the files are the
+    /// sources, no build step) rather than under the target directory.
+    pub in_workspace: bool,
     /// Names another build folder to embed (read by `build.rs`).
     pub build_dir_env: &'static str,
     /// How to build it, for messages.
@@ -39,6 +43,7 @@ pub const WIDGET: BrowserApp = BrowserApp {
     title: "checkout widget",
     url_prefix: "/widget",
     build_folder: "widget",
+    in_workspace: false,
     build_dir_env: "KESSAI_WIDGET_BUILD_DIR",
     build_command: "./scripts/build-widget.sh",
     override_option: "--widget-dir",
@@ -55,6 +60,7 @@ pub const WALLET: BrowserApp = BrowserApp {
     title: "web wallet",
     url_prefix: "/wallet",
     build_folder: "wallet",
+    in_workspace: false,
     build_dir_env: "KESSAI_WALLET_BUILD_DIR",
     build_command: "./scripts/build-wallet.sh",
     override_option: "--wallet-dir",
@@ -71,6 +77,7 @@ pub const POS: BrowserApp = BrowserApp {
     title: "POS terminal",
     url_prefix: "/pos",
     build_folder: "pos",
+    in_workspace: false,
     build_dir_env: "KESSAI_POS_BUILD_DIR",
     build_command: "./scripts/build-pos.sh",
     override_option: "--pos-dir",
@@ -79,8 +86,25 @@ pub const POS: BrowserApp = BrowserApp {
     file_not_found_code: "pos_file_not_found",
 };
 
+/// The device pages (PROTOCOL 13, "Devices"): a vending machine, a gate
+/// and a ticket machine and entrance, plain HTML, CSS and JavaScript kept
+/// in `static/devices/` and embedded as they are (no build step).
+pub const DEVICES: BrowserApp = BrowserApp {
+    id: "devices",
+    title: "device pages",
+    url_prefix: "/devices",
+    build_folder: "static/devices",
+    in_workspace: true,
+    build_dir_env: "KESSAI_DEVICES_BUILD_DIR",
+    build_command: "nothing (static/devices/ is in the repository; rebuild kessai)",
+    override_option: "--devices-dir",
+    entry: "index.html",
+    not_built_code: "devices_not_built",
+    file_not_found_code: "devices_file_not_found",
+};
+
 /// Every browser app, in the order they are embedded and routed.
-pub const APPS: &[&BrowserApp] = &[&WIDGET, &WALLET, &POS];
+pub const APPS: &[&BrowserApp] = &[&WIDGET, &WALLET, &POS, &DEVICES];
 
 /// The Content-Type of a file, from its extension. Browsers refuse module
 /// scripts without a JavaScript type and compile wasm in a streaming way
