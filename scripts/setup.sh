@@ -55,3 +55,38 @@ need_wasm_tools() {
     # npm's binaryen first: trunk takes the wasm-opt it finds in PATH.
     export PATH="$KESSAI_TOOLS/node_modules/.bin:$KESSAI_TOOLS/bin:$PATH"
 }
+
+build_trunk_app() {
+    # build_trunk_app NAME CONFIG OUT FILE...: builds a Yew app with Trunk
+    # (installing trunk 0.21.14 if missing: 0.22 needs a newer rustc) from
+    # CONFIG into OUT, checks that FILE... are there, and prints raw and
+    # gzip -9 sizes. The web wallet and the POS are built this way.
+    local name="$1" config="$2" out="$3"
+    shift 3
+    local trunk_version=0.21.14
+    need_wasm_tools "$name"
+    # Trunk checks that its config's `wasm_bindgen` equals the CLI it finds.
+    if ! grep -q "^wasm_bindgen = \"$WBG_VERSION\"" "$config"; then
+        echo "$name: $config's wasm_bindgen differs from Cargo.lock's $WBG_VERSION" >&2
+        return 1
+    fi
+    if ! "$KESSAI_TOOLS/bin/trunk" --version 2>/dev/null | grep -qx "trunk $trunk_version"; then
+        echo "$name: installing trunk $trunk_version into $KESSAI_TOOLS (about 6 minutes)" >&2
+        cargo install --locked --quiet --root "$KESSAI_TOOLS" "trunk@$trunk_version"
+    fi
+    "$KESSAI_TOOLS/bin/trunk" build --config "$config" --dist "$out"
+    # The server embeds $out when built (server/build.rs). Cargo watches the
+    # folder once it exists, but not before; touching the build script makes
+    # the next `cargo build -p kessai-server` embed a first build too.
+    touch server/build.rs
+    printf '%-24s %10s %10s\n' file raw gzip-9
+    local total_gzip=0 file raw gz
+    for file in "$@"; do
+        [ -f "$out/$file" ] || { echo "$name: $file missing from $out" >&2; return 1; }
+        raw=$(wc -c <"$out/$file")
+        gz=$(gzip -9 -c "$out/$file" | wc -c)
+        total_gzip=$((total_gzip + gz))
+        printf '%-24s %10d %10d\n' "$file" "$raw" "$gz"
+    done
+    printf '%-24s %10s %10d\n' total "" "$total_gzip"
+}
