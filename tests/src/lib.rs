@@ -716,6 +716,26 @@ impl Browser {
         std::fs::write(&path, png)?;
         Ok(path)
     }
+
+    /// Reads the one QR code `img_css` shows, as a phone's camera would:
+    /// off a screenshot (saved as `{name}.png`), by a real decoder. Fails
+    /// unless exactly one code is on screen and it says what the image's
+    /// `payload` parameter says (the server drew that payload).
+    pub async fn read_qr_on_screen(&self, name: &str, img_css: &str) -> anyhow::Result<String> {
+        let shown = self
+            .js(
+                "return new URL(document.querySelector(arguments[0]).src).searchParams.get('payload')",
+                vec![Value::String(img_css.to_string())],
+            )
+            .await?;
+        let png = std::fs::read(self.screenshot(name).await?)?;
+        let codes = kessai_testkit::decode_qr_png(&png)?;
+        anyhow::ensure!(
+            codes.len() == 1 && shown == codes[0].as_str(),
+            "QR codes read: {codes:?}, shown: {shown}"
+        );
+        Ok(codes[0].clone())
+    }
 }
 
 /// chromedriver's `POST /session/{id}/goog/cdp/execute`.
