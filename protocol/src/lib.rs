@@ -107,6 +107,9 @@ pub mod order;
 // with the module's own `//!` docs and break their links.)
 #[cfg(feature = "peer")]
 pub mod peer;
+// Any text as a QR code (module matrix, SVG); behind the `qr` feature.
+#[cfg(feature = "qr")]
+pub mod qr;
 // Redacting wrapper for sensitive values.
 pub mod secret;
 // Standard Webhooks signatures.

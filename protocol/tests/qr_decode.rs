@@ -120,3 +120,19 @@ fn no_code_is_drawn_for_a_payload_a_phone_would_refuse() {
     assert_eq!(emv::svg(&tampered).unwrap_err().code, emv::CODE_CRC_MISMATCH);
     assert_eq!(emv::qr_modules("hello").unwrap_err().code, emv::CODE_MALFORMED);
 }
+
+#[test]
+fn any_text_such_as_a_ticket_is_drawn_and_decodes_to_itself() {
+    // A ticket's size: a compact JWS of a few hundred characters.
+    let ticket = format!("eyJhbGciOiJFZERTQSJ9.{}.{}", "x".repeat(260), "s".repeat(86));
+    let svg = kessai_protocol::qr::svg(&ticket).unwrap();
+    let size: usize = attribute(&svg, "viewBox").rsplit(' ').next().unwrap().parse().unwrap();
+    let dark = path_modules(&svg, size);
+    let decoded = decode(size * PX, |x, y| if dark[(y / PX) * size + x / PX] { 0 } else { 255 });
+    assert_eq!(
+        decoded.iter().map(|(_, text)| text.as_str()).collect::<Vec<_>>(),
+        [ticket.as_str()]
+    );
+    let too_long = "x".repeat(3_000);
+    assert_eq!(kessai_protocol::qr::svg(&too_long).unwrap_err().code, "qr_too_long");
+}

@@ -31,6 +31,15 @@
 //!    first (404), finds it at the shop's institution, shows the merchant,
 //!    terminal and amount, pays on "Pay ¥1,155" and shows the receipt; the
 //!    terminal sees `succeeded` with the same receipt.
+//! j. Devices (PROTOCOL section 13, "Devices"): a vending machine, an
+//!    entry and an exit gate and a ticket machine registered for a new
+//!    merchant of the shop's institution, with its fee table (`kessai
+//!    merchant fees`). In the wallet: one article chosen from the vending
+//!    machine's menu and paid, the machine told what to dispense (C5); the
+//!    entry gate's number admits at once and the wallet keeps the admission,
+//!    the exit's number is sent with it and the fee paid, the exit opens
+//!    (C6); a ticket bought, whose text from the wallet's `data-ticket`
+//!    field is admitted once at `POST /v1/terminal/tickets/verify` (C9).
 //!
 //! Then every institution's ledger checks. Every screen is saved in
 //! `tests/artifacts/wallet-*.png`. Runs only with `KESSAI_E2E=1`, after
@@ -123,6 +132,7 @@ async fn run_all(suite: &mut Suite) -> anyhow::Result<()> {
     scenario(suite, "g_no_brand_accepted", no_brand_accepted).await?;
     scenario(suite, "h_shop_never_saw_a_token", shop_never_saw_a_token).await?;
     scenario(suite, "i_pay_in_store", pay_in_store).await?;
+    scenario(suite, "j_devices", devices).await?;
     let checked = suite.demo.ledger_check_all().await?;
     ensure!(checked.len() == 3, "ledgers checked: {checked:?}");
     eprintln!("wallet: ledgers check: {checked:?}");
@@ -841,5 +851,201 @@ async fn terminal_call(
     let status = response.status();
     let value: Value = response.json().await?;
     ensure!(status.is_success(), "{method} {url}: {status} {value}");
+    Ok(value)
+}
+
+/// j. The devices, each paid from the wallet's "Pay in store".
+async fn devices(suite: &mut Suite) -> anyhow::Result<()> {
+    let env = &suite.demo.env;
+    let merchant = env.try_merchant("Station park").await?;
+    let fees = [
+        "merchant",
+        "fees",
+        "--merchant",
+        &merchant.id,
+        "--currency",
+        "JPY",
+        "--base",
+        "100",
+        "--per-minute",
+        "10",
+        "--max",
+        "1000",
+    ];
+    env.try_admin(&fees).await?;
+    let mut keys = Vec::new();
+    for (kind, name) in [
+        ("vending", "Drinks"),
+        ("gate", "Entry gate"),
+        ("gate", "Exit gate"),
+        ("ticket", "Ticket machine"),
+    ] {
+        let args = [
+            "terminal",
+            "register",
+            "--merchant",
+            &merchant.id,
+            "--kind",
+            kind,
+            "--name",
+            name,
+        ];
+        let registered = env.try_admin(&args).await?;
+        keys.push(
+            registered["terminal_key"]
+                .as_str()
+                .context("no terminal_key")?
+                .to_string(),
+        );
+    }
+    let home = suite.demo.institutions[0].clone();
+    let before = available(&home).await?;
+    // Scenario i left its receipt on "Pay in store".
+    suite.browser.goto(&format!("{}#/store", suite.demo.wallet_url)).await?;
+    click(&suite.browser, "Pay something else").await?;
+    let vended = vending_purchase(suite, &keys[0]).await?;
+    let fee = gate_entry_and_exit(suite, &keys[1], &keys[2]).await?;
+    let ticket_price = ticket_bought_and_admitted_once(suite, &keys[3]).await?;
+    ensure!(
+        available(&home).await? == before - vended - fee - ticket_price,
+        "the payer paid the article, the fee and the ticket"
+    );
+    Ok(())
+}
+
+/// Types `number` into "Pay in store" and sends it.
+async fn sync_in_wallet(suite: &Suite, number: &str) -> anyhow::Result<()> {
+    let browser = &suite.browser;
+    browser.goto(&format!("{}#/store", suite.demo.wallet_url)).await?;
+    wait_text(browser, "Transaction number").await?;
+    browser.find("#transaction-number").await?.send_keys(number).await?;
+    click(browser, "Continue").await
+}
+
+/// C5: one article chosen (a choice of one), paid, dispensed.
+async fn vending_purchase(suite: &Suite, key: &str) -> anyhow::Result<u64> {
+    let menu = json!({ "menu": { "currency": "JPY", "items": [
+        { "code": "tea", "name": "Green tea", "unit_price": 150 },
+        { "code": "water", "name": "Water", "unit_price": 110 } ] } });
+    let opened = terminal_api(suite, key, "POST", "/transactions", Some(menu)).await?;
+    let (number, id) = (
+        opened["number"].as_str().context("no number")?,
+        opened["id"].as_str().context("no id")?,
+    );
+    sync_in_wallet(suite, number).await?;
+    let browser = &suite.browser;
+    wait_text(browser, "Choose one").await?;
+    browser.find("label[for=menu-choice-1]").await?.click().await?;
+    browser.screenshot("wallet-device-vending-choice").await?;
+    click(browser, "Send order").await?;
+    button(browser, "Pay ¥110").await?;
+    click(browser, "Pay ¥110").await?;
+    wait_text(browser, "Dispensing Water").await?;
+    browser.screenshot("wallet-device-vending-dispensing").await?;
+    click(browser, "Pay something else").await?;
+    let done = terminal_api(suite, key, "GET", &format!("/transactions/{id}"), None).await?;
+    ensure!(done["status"] == "succeeded", "the vending sale: {done}");
+    ensure!(
+        done["dispense"]["code"] == "water",
+        "the machine dispenses water: {done}"
+    );
+    Ok(110)
+}
+
+/// C6: in at the entry (the admission kept), out at the exit paying the fee.
+async fn gate_entry_and_exit(suite: &Suite, entry_key: &str, exit_key: &str) -> anyhow::Result<u64> {
+    let browser = &suite.browser;
+    let entry = terminal_api(suite, entry_key, "POST", "/gate/entries", Some(json!({}))).await?;
+    sync_in_wallet(suite, entry["number"].as_str().context("no number")?).await?;
+    wait_text(browser, "You entered Station park at").await?;
+    browser.screenshot("wallet-device-gate-entered").await?;
+    click(browser, "Pay something else").await?;
+    wait_text(browser, "You are inside").await?;
+    browser.screenshot("wallet-device-gate-inside").await?;
+    let entry_id = entry["id"].as_str().context("no id")?;
+    let opened = terminal_api(suite, entry_key, "GET", &format!("/transactions/{entry_id}"), None).await?;
+    ensure!(opened["status"] == "succeeded", "the entry gate opens: {opened}");
+    let exit = terminal_api(suite, exit_key, "POST", "/gate/exits", Some(json!({}))).await?;
+    let exit_id = exit["id"].as_str().context("no id")?;
+    sync_in_wallet(suite, exit["number"].as_str().context("no number")?).await?;
+    wait_text(browser, "Gate fee").await?;
+    let synced = terminal_api(suite, exit_key, "GET", &format!("/transactions/{exit_id}"), None).await?;
+    ensure!(synced["status"] == "synchronized", "the exit sees the payer: {synced}");
+    let fee = synced["amount"].as_u64().context("no fee")?;
+    ensure!((110..=1000).contains(&fee), "base 100 + 10 a started minute: {fee}");
+    browser.screenshot("wallet-device-gate-exit-fee").await?;
+    click(browser, &format!("Pay {}", yen(fee))).await?;
+    wait_text(browser, "The gate of Station park opens").await?;
+    browser.screenshot("wallet-device-gate-exit-paid").await?;
+    click(browser, "Pay something else").await?;
+    let paid = terminal_api(suite, exit_key, "GET", &format!("/transactions/{exit_id}"), None).await?;
+    ensure!(paid["status"] == "succeeded", "the exit gate opens: {paid}");
+    ensure!(paid["receipt"]["amount"] == fee, "the fee was paid: {paid}");
+    Ok(fee)
+}
+
+/// C9: a ticket bought in the wallet, admitted once by its `data-ticket`.
+async fn ticket_bought_and_admitted_once(suite: &Suite, key: &str) -> anyhow::Result<u64> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64;
+    let sale = json!({ "amount": 3000, "currency": "JPY",
+        "ticket": { "event": "Spring concert", "valid_from": now - 60, "valid_until": now + 86_400 } });
+    let opened = terminal_api(suite, key, "POST", "/transactions", Some(sale)).await?;
+    sync_in_wallet(suite, opened["number"].as_str().context("no number")?).await?;
+    let browser = &suite.browser;
+    click(browser, "Pay ¥3,000").await?;
+    wait_text(browser, "Spring concert").await?;
+    browser.screenshot("wallet-device-ticket").await?;
+    let field = browser.find("textarea[data-ticket]").await?;
+    let ticket = field.attr("data-ticket").await?.context("no data-ticket")?;
+    ensure!(browser.find("img.ticket-qr").await.is_ok(), "the ticket's QR code");
+    let verify = json!({ "ticket": ticket });
+    let (status, admitted) = terminal_raw(suite, key, "POST", "/tickets/verify", Some(verify.clone())).await?;
+    ensure!(
+        status == 200 && admitted["admitted"] == true,
+        "admitted: {status} {admitted}"
+    );
+    ensure!(admitted["event"] == "Spring concert", "{admitted}");
+    let (status, again) = terminal_raw(suite, key, "POST", "/tickets/verify", Some(verify)).await?;
+    ensure!(
+        status == 409 && again["error"]["code"] == "ticket_used",
+        "once only: {status} {again}"
+    );
+    browser.goto(&format!("{}#/tickets", suite.demo.wallet_url)).await?;
+    wait_text(browser, "Spring concert").await?;
+    browser.screenshot("wallet-device-tickets-list").await?;
+    Ok(3000)
+}
+
+/// `{method} /v1/terminal{path}` with the terminal's key: status and body.
+async fn terminal_raw(
+    suite: &Suite,
+    key: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> anyhow::Result<(u16, Value)> {
+    let url = format!("{}/v1/terminal{path}", suite.demo.server_url);
+    let client = reqwest::Client::new();
+    let request = match method {
+        "POST" => client.post(&url).json(&body.unwrap_or_default()),
+        _ => client.get(&url),
+    };
+    let response = request.bearer_auth(key).send().await?;
+    let status = response.status().as_u16();
+    Ok((status, response.json().await?))
+}
+
+/// As [`terminal_raw`], a success only.
+async fn terminal_api(
+    suite: &Suite,
+    key: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> anyhow::Result<Value> {
+    let (status, value) = terminal_raw(suite, key, method, path, body).await?;
+    ensure!((200..300).contains(&status), "{method} {path}: {status} {value}");
     Ok(value)
 }

@@ -140,15 +140,17 @@ mod calls {
     }
 
     /// `POST /v1/wallet/transactions/sync` (PROTOCOL section 13): the
-    /// transaction behind a terminal's number, if this institution has it.
+    /// transaction behind a terminal's number, if this institution has it;
+    /// with the admission an entry gave, at an exit gate (C6).
     pub async fn sync_transaction(
         address: &str,
         token: &Secret<String>,
         number: &str,
+        admission: Option<String>,
     ) -> Result<PayerTransaction, ApiError> {
         let body = SyncTransaction {
             number: number.to_string(),
-            admission: None,
+            admission,
         };
         let request = builder(Request::post(&url(address, "transactions/sync")), Some(token))
             .json(&body)

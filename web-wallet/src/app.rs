@@ -3,7 +3,7 @@
 //! information timer (B5).
 //!
 //! Routes live in the hash (`#/`, `#/add`, `#/settings`, `#/history`,
-//! `#/pay`, `#/store`) so the same build works at `/wallet/` on a server, from a
+//! `#/pay`, `#/store`, `#/tickets`) so the same build works at `/wallet/` on a server, from a
 //! static folder and as an extension's popup. `#start…` is read before the
 //! router starts ([`crate::start::browser::take_arrival`]).
 
@@ -22,7 +22,7 @@ use crate::host::host;
 use crate::i18n::Lang;
 use crate::pages::{
     accounts::AccountsPage, add_account::AddAccountPage, history::HistoryPage, pay::PayPage, settings::SettingsPage,
-    store::StorePage,
+    store::StorePage, tickets::TicketsPage,
 };
 use crate::start::browser::{listen_to_opener, take_arrival};
 use crate::start::{self, Arrival, Channel};
@@ -135,6 +135,7 @@ fn switch(route: Route) -> Html {
         Route::History => html! { <HistoryPage /> },
         Route::Pay => html! { <PayPage /> },
         Route::Store => html! { <StorePage /> },
+        Route::Tickets => html! { <TicketsPage /> },
     }
 }
 

@@ -31,6 +31,9 @@ pub enum Route {
     /// "Pay in store" (PROTOCOL section 13).
     #[at("/store")]
     Store,
+    /// The tickets the wallet holds (C9).
+    #[at("/tickets")]
+    Tickets,
     #[not_found]
     #[at("/404")]
     NotFound,

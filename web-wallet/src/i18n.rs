@@ -157,6 +157,19 @@ pub struct Text {
     pub authenticated: &'static str,
     pub receipt_no: &'static str,
     pub pay_another: &'static str,
+    pub tickets: &'static str,
+    pub ticket: &'static str,
+    pub no_tickets: &'static str,
+    pub valid_from: &'static str,
+    pub valid_until: &'static str,
+    pub ticket_qr: &'static str,
+    pub ticket_code: &'static str,
+    pub show_at_entrance: &'static str,
+    pub inside: &'static str,
+    pub exit_hint: &'static str,
+    pub gate_fee: &'static str,
+    pub entered_at: &'static str,
+    pub choose_one: &'static str,
 }
 
 static EN: Text = Text {
@@ -250,6 +263,19 @@ static EN: Text = Text {
     authenticated: "Authenticated",
     receipt_no: "Receipt number",
     pay_another: "Pay something else",
+    tickets: "Tickets",
+    ticket: "Ticket",
+    no_tickets: "No tickets yet. Tickets you buy at a ticket machine appear here.",
+    valid_from: "Valid from",
+    valid_until: "Valid until",
+    ticket_qr: "Ticket QR code for the entrance",
+    ticket_code: "Ticket code (to copy)",
+    show_at_entrance: "Show the QR code at the entrance. It admits once.",
+    inside: "You are inside",
+    exit_hint: "At the exit, enter the exit gate's number: the wallet sends your admission with it.",
+    gate_fee: "Gate fee",
+    entered_at: "Entered at",
+    choose_one: "Choose one",
 };
 
 static JA: Text = Text {
@@ -342,6 +368,19 @@ static JA: Text = Text {
     authenticated: "認証しました",
     receipt_no: "領収書番号",
     pay_another: "別の支払いをする",
+    tickets: "チケット",
+    ticket: "チケット",
+    no_tickets: "チケットはまだありません。券売機で買ったチケットがここに表示されます。",
+    valid_from: "有効開始",
+    valid_until: "有効期限",
+    ticket_qr: "入場用のチケットQRコード",
+    ticket_code: "チケットコード（コピー用）",
+    show_at_entrance: "入口でQRコードを見せてください。入場は1回限りです。",
+    inside: "入場中",
+    exit_hint: "出口では出口ゲートの番号を入力してください。ウォレットが入場情報を一緒に送ります。",
+    gate_fee: "ゲート料金",
+    entered_at: "入場日時",
+    choose_one: "1つ選んでください",
 };
 
 /// "Pay with {institution name} {brand}": the accessible name of a sheet
@@ -492,6 +531,10 @@ pub fn store_problem(lang: Lang, problem: &StoreProblem) -> String {
         (Lang::En, StoreProblem::ChallengePending) => "Enter your PIN first.",
         (Lang::En, StoreProblem::ChallengeFailed) => Lang::En.text().challenge_failed_start_again,
         (Lang::En, StoreProblem::AmountMismatch) => "The amount changed. Nothing was paid: check the new amount.",
+        (Lang::En, StoreProblem::NoAdmission) => {
+            "This is an exit gate, and this wallet holds no admission from its entrance. Ask the staff."
+        }
+        (Lang::En, StoreProblem::AdmissionUsed) => "This admission is being used at another exit.",
         (Lang::Ja, StoreProblem::Number(NumberProblem::Empty)) => "取引番号を入力してください。",
         (Lang::Ja, StoreProblem::Number(NumberProblem::NotEightDigits)) => "取引番号は8桁の数字です。",
         (Lang::Ja, StoreProblem::NotATransactionQr) => "このQRコードには取引番号がありません。",
@@ -506,11 +549,39 @@ pub fn store_problem(lang: Lang, problem: &StoreProblem) -> String {
         (Lang::Ja, StoreProblem::PinIncorrect) => "PINが違います。もう一度入力してください。",
         (Lang::Ja, StoreProblem::ChallengePending) => "先にPINを入力してください。",
         (Lang::Ja, StoreProblem::ChallengeFailed) => Lang::Ja.text().challenge_failed_start_again,
+        (Lang::Ja, StoreProblem::NoAdmission) => {
+            "出口ゲートの番号ですが、このウォレットにはその入口の入場情報がありません。係員にお尋ねください。"
+        }
+        (Lang::Ja, StoreProblem::AdmissionUsed) => "この入場情報は別の出口で使われています。",
         (Lang::Ja, StoreProblem::AmountMismatch) => {
             "金額が変わりました。支払いは行われていません。新しい金額を確認してください。"
         }
     };
     words.to_string()
+}
+
+/// After an entry gate (C6): "You entered {merchant} at {time}".
+pub fn entered(lang: Lang, merchant: &str, time: &str) -> String {
+    match lang {
+        Lang::En => format!("You entered {merchant} at {time}"),
+        Lang::Ja => format!("{time}に{merchant}に入場しました"),
+    }
+}
+
+/// After a paid exit gate (C6).
+pub fn exited(lang: Lang, merchant: &str) -> String {
+    match lang {
+        Lang::En => format!("The gate of {merchant} opens. Have a good trip."),
+        Lang::Ja => format!("{merchant}のゲートが開きます。お気をつけて。"),
+    }
+}
+
+/// After a vending machine's sale (C5).
+pub fn dispensing(lang: Lang, article: &str) -> String {
+    match lang {
+        Lang::En => format!("Dispensing {article}"),
+        Lang::Ja => format!("{article}を出しています"),
+    }
 }
 
 /// The headline of an in-store result.

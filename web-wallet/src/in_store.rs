@@ -5,13 +5,15 @@
 //!
 //! Everything outside `flow` is pure and tested natively.
 
+use std::future::Future;
 use std::ops::RangeInclusive;
 
-use kessai_protocol::terminal::{Menu, OrderLine};
+use kessai_protocol::terminal::{Menu, OrderLine, PayerTransaction};
 use kessai_protocol::Secret;
 
 use crate::api::ApiError;
 use crate::connectors::Connector;
+use crate::passes::{Admission, Passes};
 use crate::selector::AccountRef;
 use crate::transaction_number::NumberProblem;
 
@@ -44,6 +46,11 @@ pub enum StoreProblem {
     ChallengeFailed,
     /// The amount changed under the screen; nothing moved.
     AmountMismatch,
+    /// An exit gate's number, and no admission held from that institution
+    /// is one its merchant's exits take (C6).
+    NoAdmission,
+    /// The admission is being used or was used at another exit (C6).
+    AdmissionUsed,
     /// Anything else, in [`ApiError`]'s words (rate limits, network).
     Refused(ApiError),
 }
@@ -61,6 +68,8 @@ impl StoreProblem {
             "challenge_pending" => StoreProblem::ChallengePending,
             "challenge_failed" => StoreProblem::ChallengeFailed,
             "amount_mismatch" => StoreProblem::AmountMismatch,
+            "admission_missing" | "invalid_admission" => StoreProblem::NoAdmission,
+            "admission_used" => StoreProblem::AdmissionUsed,
             _ => StoreProblem::Refused(error),
         }
     }
@@ -140,6 +149,111 @@ pub fn sync_candidates(
         .collect()
 }
 
+/// A number found: where, the transaction, and the admission sent with it
+/// (an exit gate's, C6).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located {
+    pub address: String,
+    pub transaction: PayerTransaction,
+    pub admission: Option<Admission>,
+}
+
+/// What asking the candidates for a number came to: the addresses whose
+/// session turned out expired, and the transaction or why not.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Search {
+    pub expired: Vec<String>,
+    pub outcome: Result<Located, StoreProblem>,
+}
+
+/// The refusal's code, if the server answered one.
+fn code(error: &ApiError) -> &str {
+    match error {
+        ApiError::Refused { detail, .. } => detail.code.as_str(),
+        _ => "",
+    }
+}
+
+/// Asks each candidate for `number` until one knows it; `sync(address,
+/// token, admission)` is the call. 404s move on; an expired session is
+/// noted and skipped; if none knows it, the first other refusal (a rate
+/// limit, the network) is the more useful thing to say.
+///
+/// An exit gate's number answers 400 `admission_missing`: the wallet
+/// cannot tell an exit from its number, so the plain sync comes first and
+/// the same institution is then asked again with each admission it gave,
+/// newest first, until one is taken (`invalid_admission`, another
+/// merchant's, moves on). Nothing is synchronized by the refused tries.
+pub async fn search<S, F>(number: &str, candidates: Vec<(String, Secret<String>)>, passes: &Passes, sync: S) -> Search
+where
+    S: Fn(String, Secret<String>, String, Option<String>) -> F,
+    F: Future<Output = Result<PayerTransaction, ApiError>>,
+{
+    let mut found = Search {
+        expired: Vec::new(),
+        outcome: Err(StoreProblem::NoSession),
+    };
+    let mut other = None;
+    let asked = !candidates.is_empty();
+    for (address, token) in candidates {
+        match sync(address.clone(), token.clone(), number.to_string(), None).await {
+            Ok(transaction) => {
+                found.outcome = Ok(Located {
+                    address,
+                    transaction,
+                    admission: None,
+                });
+                return found;
+            }
+            Err(ApiError::SessionExpired) => found.expired.push(address),
+            Err(error) if code(&error) == "admission_missing" => {
+                found.outcome = exit(number, address, token, passes, &sync).await;
+                return found;
+            }
+            Err(error) => match StoreProblem::from_api(error) {
+                StoreProblem::NoSuchTransaction => {}
+                problem => {
+                    other.get_or_insert(problem);
+                }
+            },
+        }
+    }
+    if asked {
+        found.outcome = Err(other.unwrap_or(StoreProblem::NoSuchTransaction));
+    }
+    found
+}
+
+/// An exit gate's number at `address`: synced with the admissions held
+/// from there, newest first, until one is taken.
+async fn exit<S, F>(
+    number: &str,
+    address: String,
+    token: Secret<String>,
+    passes: &Passes,
+    sync: &S,
+) -> Result<Located, StoreProblem>
+where
+    S: Fn(String, Secret<String>, String, Option<String>) -> F,
+    F: Future<Output = Result<PayerTransaction, ApiError>>,
+{
+    for admission in passes.admissions_at(&address) {
+        let sent = Some(admission.token.clone());
+        match sync(address.clone(), token.clone(), number.to_string(), sent).await {
+            Ok(transaction) => {
+                return Ok(Located {
+                    address,
+                    transaction,
+                    admission: Some(admission),
+                })
+            }
+            Err(error) if code(&error) == "invalid_admission" => {}
+            Err(error) => return Err(StoreProblem::from_api(error)),
+        }
+    }
+    Err(StoreProblem::NoAdmission)
+}
+
 #[cfg(target_arch = "wasm32")]
 pub use flow::*;
 
@@ -153,8 +267,9 @@ mod flow {
     use kessai_protocol::Secret;
     use yew::Callback;
 
-    use super::{StoreProblem, FOLLOW_WAIT_S};
+    use super::FOLLOW_WAIT_S;
     use crate::api::{self, ApiError};
+    use crate::passes::Passes;
     use crate::state::{Action, StoreAction};
 
     /// Pause after a failed long-poll before the next, so an unreachable
@@ -163,36 +278,26 @@ mod flow {
     /// Pause after a long-poll that brought nothing new.
     const UNCHANGED_PAUSE_MS: u32 = 1_000;
 
-    /// Asks each candidate for `number` until one knows it. 404s move on;
-    /// an expired session is reported and skipped; if none knows it, the
-    /// first other refusal (a rate limit, the network) is the more useful
-    /// thing to say, else "no such transaction".
-    pub async fn sync_any(number: &str, candidates: Vec<(String, Secret<String>)>, dispatch: Callback<Action>) {
-        if candidates.is_empty() {
-            dispatch.emit(Action::InStore(StoreAction::Failed(StoreProblem::NoSession)));
-            return;
+    /// Asks each candidate for `number` (see [`super::search`]), with the
+    /// admissions held for an exit gate, and reports what it came to.
+    pub async fn sync_any(
+        number: &str,
+        candidates: Vec<(String, Secret<String>)>,
+        passes: Passes,
+        dispatch: Callback<Action>,
+    ) {
+        let sync = |address: String, token: Secret<String>, number: String, admission: Option<String>| async move {
+            api::sync_transaction(&address, &token, &number, admission).await
+        };
+        let found = super::search(number, candidates, &passes, sync).await;
+        for address in found.expired {
+            dispatch.emit(Action::SessionExpired { address });
         }
-        let mut other = None;
-        for (address, token) in candidates {
-            match api::sync_transaction(&address, &token, number).await {
-                Ok(transaction) => {
-                    dispatch.emit(Action::InStore(StoreAction::Synced {
-                        address,
-                        transaction: Box::new(transaction),
-                    }));
-                    return;
-                }
-                Err(ApiError::SessionExpired) => dispatch.emit(Action::SessionExpired { address }),
-                Err(error) => match StoreProblem::from_api(error) {
-                    StoreProblem::NoSuchTransaction => {}
-                    problem => {
-                        other.get_or_insert(problem);
-                    }
-                },
-            }
-        }
-        let problem = other.unwrap_or(StoreProblem::NoSuchTransaction);
-        dispatch.emit(Action::InStore(StoreAction::Failed(problem)));
+        let action = match found.outcome {
+            Ok(located) => StoreAction::Synced(Box::new(located)),
+            Err(problem) => StoreAction::Failed(problem),
+        };
+        dispatch.emit(Action::InStore(action));
     }
 
     /// Follows transaction `id` until it is final or `stop` is set (the
@@ -234,6 +339,9 @@ mod flow {
         }
     }
 }
+
+#[cfg(test)]
+mod search_tests;
 
 #[cfg(test)]
 mod tests {

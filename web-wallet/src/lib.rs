@@ -18,6 +18,8 @@ pub mod connectors;
 pub mod i18n;
 /// Paying in store: connectors to ask, menu totals, PINs, problems.
 pub mod in_store;
+/// Gate admissions and tickets the phone keeps (devices).
+pub mod passes;
 /// Which accounts can pay, and whether to ask.
 pub mod selector;
 /// How a start message arrives, and its checks.

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::connectors::{Connector, ServerLink, CONNECTORS_MAX, LINKS_PER_CONNECTOR_MAX};
 use crate::i18n::Lang;
+use crate::passes::Passes;
 use crate::selector::{self, AccountRef, Mode};
 use crate::start::{Channel, StartProblem};
 
@@ -42,6 +43,8 @@ pub struct Wallet {
     /// "Pay in store": the terminal transaction being paid. Not saved: a
     /// number lives minutes, and a reload starts again from the number.
     pub in_store: InStore,
+    /// Gate admissions and tickets from the devices (saved).
+    pub passes: Passes,
 }
 
 /// The part of [`Wallet`] kept across visits, in the wallet's own storage
@@ -54,6 +57,7 @@ pub struct Saved {
     pub default_account: Option<AccountRef>,
     pub lang: Option<Lang>,
     pub next_connector: u32,
+    pub passes: Passes,
 }
 
 /// A start message being handled.
@@ -166,7 +170,10 @@ impl Wallet {
             Action::BrandInfoFetched { address, info, now_s } => self.store_brand_info(&address, info, now_s),
             Action::SessionExpired { address } => self.expire(&address),
             Action::LoggedOut { address } => self.log_out(&address),
-            Action::InStore(action) => self.in_store.apply(action),
+            Action::InStore(action) => {
+                self.in_store.apply(action);
+                self.record_passes();
+            }
             other => self.payment_action(other),
         }
         self
@@ -185,6 +192,7 @@ impl Wallet {
             default_account: self.default_account.clone(),
             lang: self.lang,
             next_connector: self.next_connector,
+            passes: self.passes.clone(),
         }
     }
 
@@ -228,7 +236,25 @@ impl Wallet {
         // A language picked before the saved state arrived wins.
         self.lang = self.lang.or(saved.lang);
         self.next_connector = saved.next_connector;
+        // What a device gave before the saved state arrived is kept too.
+        let mut passes = saved.passes;
+        for admission in std::mem::take(&mut self.passes.admissions) {
+            passes.keep_admission(admission);
+        }
+        for ticket in std::mem::take(&mut self.passes.tickets) {
+            passes.keep_ticket(ticket);
+        }
+        self.passes = passes;
         self.loaded = true;
+    }
+
+    /// A finished in-store transaction's admission or ticket is kept, and
+    /// a paid exit's admission dropped (idempotent: every step may call it).
+    fn record_passes(&mut self) {
+        if let (StorePhase::Done(result), Some(found)) = (&self.in_store.phase, &self.in_store.found) {
+            self.passes
+                .record(&found.address, &found.transaction, found.admission.as_ref(), result);
+        }
     }
 
     fn log_in(&mut self, connector_id: Option<String>, address: String, session: Session) {
@@ -376,3 +402,6 @@ impl yew::Reducible for Wallet {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod device_tests;

@@ -88,6 +88,8 @@ fn wallet() -> Wallet {
 /// nothing. Long-polls answer after 50 ms with the transaction as it is.
 const FAKE_SERVERS: &str = r#"
     window.__requests = [];
+    window.__sync = undefined;
+    window.__ticket = undefined;
     window.__realFetch = window.__realFetch || window.fetch;
     const terminal = { id: "trm_1", name: "Front register", kind: "pos", label: "REGISTER-1", location: "Ginza 1F",
                        merchant: { id: "mch_1", name: "Corner shop" } };
@@ -95,7 +97,7 @@ const FAKE_SERVERS: &str = r#"
         { code: "XXXX", name: "Peanut butter", quantity: 1, unit_price: 500 },
         { code: "YYYY", name: "Grape jelly", quantity: 1, unit_price: 550 } ] };
     window.__txn = { id: "txn_1", terminal, amount: 1155, currency: "JPY", order, status: "synchronized", authentication: false };
-    window.__menuTxn = { id: "txn_1", terminal: { ...terminal, kind: "vending", name: "Drinks", label: "VEND-07" },
+    window.__menuTxn = { id: "txn_1", terminal: { ...terminal, name: "Drinks", label: "VEND-07" },
         amount: null, currency: "JPY", status: "synchronized", authentication: false,
         menu: { currency: "JPY", items: [ { code: "tea", name: "Green tea", unit_price: 150 },
                                           { code: "water", name: "Water", unit_price: 110 } ] } };
@@ -107,6 +109,7 @@ const FAKE_SERVERS: &str = r#"
         if (request.method !== "GET") window.__requests.push({ url: request.url, auth: request.headers.get("authorization"), body });
         const txn = window.__txn;
         if (url.pathname === "/v1/wallet/transactions/sync") {
+            if (window.__sync && url.origin === "https://sakura.example") return window.__sync(JSON.parse(body), json, error);
             return url.origin === "https://sakura.example" && JSON.parse(body).number === "48213907"
                 ? json(200, txn) : error(404, "no_such_transaction");
         }
@@ -118,6 +121,7 @@ const FAKE_SERVERS: &str = r#"
             const lines = JSON.parse(body).items;
             const prices = Object.fromEntries(txn.menu.items.map((i) => [i.code, i.unit_price]));
             txn.amount = lines.reduce((sum, l) => sum + prices[l.code] * l.quantity, 0);
+            txn.ordered = lines.map((l) => ({ ...l, name: txn.menu.items.find((i) => i.code === l.code).name, unit_price: prices[l.code] }));
             return json(200, txn);
         }
         if (url.pathname === "/v1/wallet/transactions/txn_1/challenge") {
@@ -130,8 +134,8 @@ const FAKE_SERVERS: &str = r#"
             if (amount !== txn.amount || currency !== txn.currency) return error(409, "amount_mismatch");
             txn.status = "succeeded";
             txn.receipt = { receipt_no: "R-000042", transaction_id: "txn_1", merchant: "Corner shop", terminal: "REGISTER-1",
-                            amount, currency, items: [{ code: "XXXX", name: "Peanut butter", quantity: 1, unit_price: 500 }],
-                            paid_at: 1764640000 };
+                            amount, currency, items: txn.ordered || [{ code: "XXXX", name: "Peanut butter", quantity: 1, unit_price: 500 }],
+                            paid_at: 1764640000, ticket: window.__ticket };
             return json(200, { status: "succeeded", receipt: txn.receipt });
         }
         return error(404, "not_found");
@@ -417,5 +421,138 @@ async fn a_scanned_qr_code_syncs_its_number_at_its_institution_first() {
         1,
         "the QR code's institution knew it: nobody else asked"
     );
+    done(root).await;
+}
+
+// ---- devices (PROTOCOL section 13, "Devices") --------------------------------
+
+/// A compact JWS of `claims`; the phone reads, never verifies, the payload.
+fn jws(claims: serde_json::Value) -> String {
+    use base64::Engine as _;
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims.to_string());
+    format!("eyJhbGciOiJFZERTQSJ9.{payload}.c2ln")
+}
+
+/// The wallet as saved in this origin's storage.
+fn stored() -> serde_json::Value {
+    let text = js("return localStorage.getItem('kessai-wallet')").as_string().unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn gate_txn(kind_of_gate: &str) -> String {
+    format!(
+        r#"id: "txn_1", terminal: {{ id: "trm_g", name: "{kind_of_gate} gate", kind: "gate", label: "GATE-1", location: null,
+              merchant: {{ id: "mch_park", name: "Station car park" }} }}, currency: "JPY", authentication: false"#
+    )
+}
+
+// C5: a vending machine's menu is a choice of one; the one article is
+// ordered once; the result says what is dispensed.
+#[wasm_bindgen_test]
+async fn a_vending_machine_is_a_choice_of_one_then_dispenses_it() {
+    let root = render().await;
+    js("window.__txn = { ...window.__menuTxn, terminal: { ...window.__menuTxn.terminal, kind: 'vending' } };");
+    type_number(&root, "48213907").await;
+    until(&root, "Choose one").await;
+    assert!(root.query_selector(".stepper").unwrap().is_none(), "no quantities");
+    let radios = root.query_selector_all("input[type=radio][name=menu-choice]").unwrap();
+    assert_eq!(radios.length(), 2);
+    assert!(button(&root, "Send order").disabled(), "nothing chosen yet");
+    input(&root, "#menu-choice-0").click();
+    settle().await;
+    input(&root, "#menu-choice-1").click();
+    settle().await;
+    assert!(!input(&root, "#menu-choice-0").checked() && input(&root, "#menu-choice-1").checked());
+    button(&root, "Send order").click();
+    until(&root, "Pay ¥110").await;
+    let order = requests().pop().unwrap();
+    assert_eq!(
+        sent(&order),
+        serde_json::json!({ "items": [{ "code": "water", "quantity": 1 }] })
+    );
+    find_button(&root, |n| n == "Pay ¥110").unwrap().click();
+    until(&root, "Dispensing Water").await;
+    done(root).await;
+}
+
+// C6: the entry's admission is kept (and saved) and listed; the exit's
+// number answers `admission_missing`, so it is sent again with the
+// admission; the fee is paid; the paid exit drops the admission.
+#[wasm_bindgen_test]
+async fn an_entry_admission_is_kept_then_sent_at_the_exit_and_dropped_once_paid() {
+    let root = render().await;
+    let admission = jws(serde_json::json!({
+        "jti": "adm_1", "gate": "trm_g", "merchant": "mch_park", "entered_at": 1_764_640_000, "iss": "ins_1"
+    }));
+    js(&format!(
+        "window.__txn = {{ {}, amount: null, status: 'succeeded', admission: '{admission}' }};",
+        gate_txn("Entry")
+    ));
+    type_number(&root, "48213907").await;
+    until(&root, "You entered Station car park at").await;
+    assert_eq!(stored()["passes"]["admissions"][0]["id"], "adm_1");
+    assert_eq!(stored()["passes"]["admissions"][0]["token"], admission.as_str());
+    button(&root, "Pay something else").click();
+    until(&root, "Transaction number").await;
+    assert!(root.text_content().unwrap().contains("You are inside"));
+    assert!(root.query_selector("[data-admission=adm_1]").unwrap().is_some());
+    js(&format!(
+        "window.__txn = {{ {}, amount: 300, status: 'synchronized' }};
+         window.__sync = (body, json, error) => body.admission === undefined ? error(400, 'admission_missing')
+             : body.admission === '{admission}' ? json(200, window.__txn) : error(422, 'invalid_admission');",
+        gate_txn("Exit")
+    ));
+    let before = requests().len();
+    type_number(&root, "48213907").await;
+    until(&root, "Gate fee").await;
+    let syncs: Vec<serde_json::Value> = requests()[before..]
+        .iter()
+        .filter(|r| r["url"] == "https://sakura.example/v1/wallet/transactions/sync")
+        .map(sent)
+        .collect();
+    assert_eq!(
+        syncs,
+        [
+            serde_json::json!({ "number": "48213907" }),
+            serde_json::json!({ "number": "48213907", "admission": admission }),
+        ]
+    );
+    find_button(&root, |n| n == "Pay ¥300").unwrap().click();
+    until(&root, "The gate of Station car park opens").await;
+    assert_eq!(stored()["passes"]["admissions"], serde_json::json!([]));
+    button(&root, "Pay something else").click();
+    settle().await;
+    assert!(root.query_selector("[data-admission]").unwrap().is_none());
+    done(root).await;
+}
+
+// C9: a paid ticket sale shows the ticket (event, validity, QR code, the
+// text to copy) and keeps it.
+#[wasm_bindgen_test]
+async fn a_bought_ticket_is_shown_as_a_qr_code_and_text_and_kept() {
+    let root = render().await;
+    let ticket = jws(serde_json::json!({
+        "jti": "tkt_1", "event": "Spring concert", "valid_from": 1_764_640_000, "valid_until": 1_764_726_400,
+        "merchant": "mch_1", "iss": "ins_1"
+    }));
+    js(&format!(
+        "window.__txn = {{ ...window.__txn, terminal: {{ ...window.__txn.terminal, kind: 'ticket' }} }};
+         window.__ticket = '{ticket}';"
+    ));
+    type_number(&root, "48213907").await;
+    find_button(&root, |n| n == "Pay ¥1,155").unwrap().click();
+    until(&root, "Spring concert").await;
+    let field = root.query_selector("textarea[data-ticket]").unwrap().unwrap();
+    assert_eq!(field.get_attribute("data-ticket").as_deref(), Some(ticket.as_str()));
+    assert!(field.has_attribute("readonly"));
+    let qr = root.query_selector("img.ticket-qr").unwrap().unwrap();
+    assert!(qr
+        .get_attribute("src")
+        .unwrap()
+        .starts_with("data:image/svg+xml;base64,"));
+    let text = root.text_content().unwrap();
+    assert!(text.contains("Valid from") && text.contains("Valid until"), "{text}");
+    assert_eq!(stored()["passes"]["tickets"][0]["id"], "tkt_1");
+    assert_eq!(stored()["passes"]["tickets"][0]["event"], "Spring concert");
     done(root).await;
 }

@@ -13,11 +13,18 @@ pub struct MenuOrderProps {
     /// The order is being sent.
     pub busy: bool,
     pub on_quantity: Callback<(usize, u64)>,
+    /// One article, once (a vending machine, C5): a choice, not steppers.
+    #[prop_or_default]
+    pub single: bool,
+    /// The article chosen, when `single`.
+    #[prop_or_default]
+    pub on_choose: Callback<usize>,
     pub on_send: Callback<()>,
 }
 
 /// A menu to order from (D9): each article with its price and a quantity
-/// stepper, the total so far, and "Send order" once something is chosen.
+/// stepper (a vending machine's: a choice of one, C5), the total so far,
+/// and "Send order" once something is chosen.
 #[function_component(MenuOrder)]
 pub fn menu_order(props: &MenuOrderProps) -> Html {
     let text = props.lang.text();
@@ -27,12 +34,20 @@ pub fn menu_order(props: &MenuOrderProps) -> Html {
         let on_send = props.on_send.clone();
         Callback::from(move |_: MouseEvent| on_send.emit(()))
     };
+    let title = if props.single {
+        text.choose_one
+    } else {
+        text.choose_from_menu
+    };
     html! {
         <section class="order menu" aria-labelledby="menu-title">
-            <h2 id="menu-title">{ text.choose_from_menu }</h2>
-            <ul class="menu-items">
+            <h2 id="menu-title">{ title }</h2>
+            <ul class="menu-items" role={props.single.then_some("radiogroup")} aria-labelledby="menu-title">
                 { for props.menu.items.iter().enumerate().map(|(index, item)| {
                     let quantity = props.quantities.get(index).copied().unwrap_or(0);
+                    if props.single {
+                        return choice(props, index, &item.name, &amount(item.unit_price, currency), quantity > 0);
+                    }
                     html! {
                         <li class="menu-item">
                             <span class="name">{ &item.name }</span>
@@ -47,6 +62,21 @@ pub fn menu_order(props: &MenuOrderProps) -> Html {
             <button type="button" disabled={total == 0 || props.busy} onclick={send}>{ text.send_order }</button>
             if props.busy { <p role="status" class="muted busy">{ text.sending_order }</p> }
         </section>
+    }
+}
+
+/// One article of a choice of one: a radio button labeled with its name
+/// and price.
+fn choice(props: &MenuOrderProps, index: usize, name: &str, price: &str, chosen: bool) -> Html {
+    let on_choose = props.on_choose.clone();
+    let onchange = Callback::from(move |_: Event| on_choose.emit(index));
+    let id = format!("menu-choice-{index}");
+    html! {
+        <li class="menu-item choice">
+            <input type="radio" id={id.clone()} name="menu-choice" checked={chosen}
+                disabled={props.busy} onchange={onchange} />
+            <label for={id}><span class="name">{ name }</span>{ " " }<span class="muted">{ price }</span></label>
+        </li>
     }
 }
 

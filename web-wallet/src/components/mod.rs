@@ -25,3 +25,5 @@ pub mod terminal_bill;
 /// The receipt of an in-store payment (PROTOCOL section 13): the phone
 /// shows it, the POS terminal prints it.
 pub mod terminal_receipt;
+/// A ticket (C9): event, validity, QR code and the text to copy.
+pub mod ticket_view;

@@ -36,6 +36,7 @@ pub fn nav() -> Html {
                 <ul>
                     { link(Route::Accounts, text.accounts) }
                     { link(Route::Store, text.pay_in_store) }
+                    { link(Route::Tickets, text.tickets) }
                     { link(Route::AddAccount, text.add_account) }
                     { link(Route::Settings, text.settings) }
                     { link(Route::History, text.history) }

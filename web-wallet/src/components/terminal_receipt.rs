@@ -45,17 +45,7 @@ pub fn terminal_receipt_view(props: &TerminalReceiptProps) -> Html {
             <dl>
                 <dt>{ text.receipt_no }</dt><dd><code>{ &receipt.receipt_no }</code></dd>
                 <dt>{ text.paid_at }</dt><dd>{ local_time(receipt.paid_at, props.lang) }</dd>
-                if let Some(ticket) = &receipt.ticket { <dt>{ ticket_label(props.lang) }</dt><dd>{ ticket }</dd> }
             </dl>
         </article>
-    }
-}
-
-/// A ticket sold with the transaction (section 13, devices); the only word
-/// of the receipt the wallet's texts do not have yet.
-fn ticket_label(lang: Lang) -> &'static str {
-    match lang {
-        Lang::En => "Ticket",
-        Lang::Ja => "チケット",
     }
 }

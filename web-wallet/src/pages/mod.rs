@@ -12,3 +12,5 @@ pub mod pay;
 pub mod settings;
 /// "Pay in store": a terminal's transaction number to receipt (section 13).
 pub mod store;
+/// "Tickets": the tickets bought at ticket terminals (C9).
+pub mod tickets;

@@ -4,16 +4,19 @@ use std::rc::Rc;
 use kessai_protocol::terminal::{ChallengeStatus, ConfirmTransaction, PayerTransaction, PlaceOrder};
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
+use yew_router::prelude::Link;
 
 use crate::api::{self, ApiError};
 use crate::components::menu_order::MenuOrder;
 use crate::components::number_entry::NumberEntry;
 use crate::components::pin_prompt::PinPrompt;
+use crate::components::receipt::local_time;
 use crate::components::store_receipt::StoreReceipt;
 use crate::components::terminal_bill::TerminalBill;
-use crate::context::{dispatcher, lang_of, WalletContext};
+use crate::context::{dispatcher, lang_of, Route, WalletContext};
 use crate::i18n::{self, amount, Lang};
 use crate::in_store::{self, check_pin, order_lines, StoreProblem};
+use crate::passes;
 use crate::state::{Action, Found, InStore, StoreAction, StorePhase, Wallet};
 use crate::sync::now_s;
 use crate::transaction_number::{self, Lookup};
@@ -44,10 +47,15 @@ pub fn store_page() -> Html {
         Callback::from(move |_: MouseEvent| wallet.dispatch(Action::InStore(StoreAction::Reset)))
     };
     match (&store.phase, &store.found) {
-        (StorePhase::Done(result), found) => html! {
-            <StoreReceipt result={result.clone()} lang={lang} on_close={reset}
-                authentication={found.as_ref().is_some_and(|f| f.transaction.authentication)} />
-        },
+        (StorePhase::Done(result), found) => {
+            let note = found
+                .as_ref()
+                .and_then(|f| passes::device_note(&f.address, &f.transaction, f.admission.as_ref(), result));
+            html! {
+                <StoreReceipt result={result.clone()} lang={lang} on_close={reset} note={note}
+                    authentication={found.as_ref().is_some_and(|f| f.transaction.authentication)} />
+            }
+        }
         (StorePhase::Entering | StorePhase::Syncing(_), _) => entry(&wallet, store, lang),
         (_, Some(found)) => shown(&wallet, store, found, lang, reset),
         (_, None) => html! {},
@@ -65,8 +73,8 @@ fn run_phase(wallet: &WalletContext, phase: &StorePhase) {
                 lookup.institution_id.as_deref(),
                 now_s(),
             );
-            let number = lookup.number.clone();
-            spawn_local(async move { in_store::sync_any(&number, candidates, dispatch).await });
+            let (number, passes) = (lookup.number.clone(), wallet.passes.clone());
+            spawn_local(async move { in_store::sync_any(&number, candidates, passes, dispatch).await });
         }
         StorePhase::Ordering => order(wallet, dispatch),
         StorePhase::Answering(pin) => {
@@ -113,7 +121,10 @@ where
     F: FnOnce(String, kessai_protocol::Secret<String>, String) -> Fut + 'static,
     Fut: std::future::Future<Output = Result<StoreAction, ApiError>> + 'static,
 {
-    let Some(Found { address, transaction }) = wallet.in_store.found.clone() else {
+    let Some(Found {
+        address, transaction, ..
+    }) = wallet.in_store.found.clone()
+    else {
         return;
     };
     let token = wallet.token(&address, now_s());
@@ -192,6 +203,32 @@ fn entry(wallet: &WalletContext, store: &InStore, lang: Lang) -> Html {
             <h1 id="store-title">{ text.pay_in_store }</h1>
             <NumberEntry lang={lang} busy={matches!(store.phase, StorePhase::Syncing(_))} problem={problem}
                 on_typed={on_typed} on_scanned={on_scanned} on_camera_error={on_camera_error} />
+            { admissions(wallet, lang) }
+            if !wallet.passes.tickets.is_empty() {
+                <p><Link<Route> to={Route::Tickets}>{ format!("{} ({})", text.tickets, wallet.passes.tickets.len()) }</Link<Route>></p>
+            }
+        </section>
+    }
+}
+
+/// The gates the user entered and has not left (C6), newest first: an
+/// exit's number is sent with one of them.
+fn admissions(wallet: &WalletContext, lang: Lang) -> Html {
+    let text = lang.text();
+    if wallet.passes.admissions.is_empty() {
+        return html! {};
+    }
+    html! {
+        <section class="admissions" aria-labelledby="admissions-title">
+            <h2 id="admissions-title">{ text.inside }</h2>
+            <ul>
+                { for wallet.passes.admissions.iter().rev().map(|admission| html! {
+                    <li data-admission={admission.id.clone()}>
+                        { i18n::entered(lang, &admission.merchant_name, &local_time(admission.entered_at, lang)) }
+                    </li>
+                }) }
+            </ul>
+            <p class="muted">{ text.exit_hint }</p>
         </section>
     }
 }
@@ -208,7 +245,7 @@ fn shown(wallet: &WalletContext, store: &InStore, found: &Found, lang: Lang, res
         <section class="sheet" aria-labelledby="store-title">
             <h1 id="store-title">{ text.pay_in_store }</h1>
             <p class="muted">{ text.check_before_paying }</p>
-            <TerminalBill transaction={transaction.clone()} lang={lang} />
+            <TerminalBill transaction={transaction.clone()} admission={found.admission.clone()} lang={lang} />
             { menu(wallet, store, lang) }
             { challenge(wallet, store, transaction, pin_problem, lang) }
             if let Some(problem) = other_problem {
@@ -233,13 +270,18 @@ fn menu(wallet: &WalletContext, store: &InStore, lang: Lang) -> Html {
             wallet.dispatch(Action::InStore(StoreAction::SetQuantity { index, quantity }))
         })
     };
+    let on_choose = {
+        let wallet = wallet.clone();
+        Callback::from(move |index| wallet.dispatch(Action::InStore(StoreAction::ChooseOne { index })))
+    };
     let on_send = {
         let wallet = wallet.clone();
         Callback::from(move |()| wallet.dispatch(Action::InStore(StoreAction::SendOrder)))
     };
     html! {
-        <MenuOrder menu={menu} quantities={store.quantities.clone()} lang={lang}
-            busy={store.phase == StorePhase::Ordering} on_quantity={on_quantity} on_send={on_send} />
+        <MenuOrder menu={menu} quantities={store.quantities.clone()} lang={lang} single={store.single_choice()}
+            busy={store.phase == StorePhase::Ordering} on_quantity={on_quantity} on_choose={on_choose}
+            on_send={on_send} />
     }
 }
 

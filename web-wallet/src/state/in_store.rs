@@ -5,10 +5,13 @@
 //! As for shop payments, the screens do the HTTP and report here; every
 //! rule of the flow (what may be sent when) is a pure transition.
 
-use kessai_protocol::terminal::{ChallengeStatus, ConfirmedTransaction, PayerTransaction, TransactionStatus};
+use kessai_protocol::terminal::{
+    ChallengeStatus, ConfirmedTransaction, PayerTransaction, TerminalKind, TransactionStatus,
+};
 use kessai_protocol::Secret;
 
-use crate::in_store::{menu_total, StoreProblem, QUANTITY_MAX};
+use crate::in_store::{menu_total, Located, StoreProblem, QUANTITY_MAX};
+use crate::passes::Admission;
 use crate::transaction_number::Lookup;
 
 /// The in-store payment on the "Pay in store" screen.
@@ -29,6 +32,9 @@ pub struct InStore {
 pub struct Found {
     pub address: String,
     pub transaction: PayerTransaction,
+    /// At an exit gate (C6): the admission the sync was sent with, dropped
+    /// from the wallet once the exit is paid.
+    pub admission: Option<Admission>,
 }
 
 /// Where the in-store payment is.
@@ -62,14 +68,15 @@ pub enum StoreAction {
     /// sending.
     Invalid(StoreProblem),
     /// A server wallet knew the number.
-    Synced {
-        address: String,
-        transaction: Box<PayerTransaction>,
-    },
+    Synced(Box<Located>),
     /// A quantity stepper of the menu.
     SetQuantity {
         index: usize,
         quantity: u64,
+    },
+    /// The one article of a vending machine's menu (C5): that one, once.
+    ChooseOne {
+        index: usize,
     },
     /// "Send order" with the quantities chosen.
     SendOrder,
@@ -105,10 +112,18 @@ impl InStore {
             StoreAction::Invalid(problem) if matches!(self.phase, StorePhase::Entering | StorePhase::Shown) => {
                 self.problem = Some(problem)
             }
-            StoreAction::Synced { address, transaction } if matches!(self.phase, StorePhase::Syncing(_)) => {
-                let transaction = *transaction;
+            StoreAction::Synced(located) if matches!(self.phase, StorePhase::Syncing(_)) => {
+                let Located {
+                    address,
+                    transaction,
+                    admission,
+                } = *located;
                 self.quantities = vec![0; transaction.menu.as_ref().map_or(0, |m| m.items.len())];
-                self.found = Some(Found { address, transaction });
+                self.found = Some(Found {
+                    address,
+                    transaction,
+                    admission,
+                });
                 self.phase = StorePhase::Shown;
                 self.settle_if_final();
             }
@@ -148,6 +163,12 @@ impl InStore {
         (open && !challenge_open).then_some((amount, transaction.currency.as_str()))
     }
 
+    /// Whether the menu allows one article, once: a vending machine's (C5).
+    pub fn single_choice(&self) -> bool {
+        self.transaction()
+            .is_some_and(|t| t.terminal.kind == TerminalKind::Vending)
+    }
+
     /// The transaction's menu total with the quantities chosen.
     pub fn menu_total(&self) -> u64 {
         self.transaction()
@@ -158,12 +179,17 @@ impl InStore {
     /// The screen's own steps, from `Shown` only.
     fn act(&mut self, action: StoreAction) {
         match action {
-            StoreAction::SetQuantity { index, quantity } if self.choosing_from_menu() => {
+            StoreAction::SetQuantity { index, quantity } if self.choosing_from_menu() && !self.single_choice() => {
                 if let Some(slot) = self.quantities.get_mut(index) {
                     *slot = quantity.min(QUANTITY_MAX);
                 }
             }
-            StoreAction::SendOrder if self.choosing_from_menu() && self.menu_total() > 0 => {
+            StoreAction::ChooseOne { index } if self.choosing_from_menu() && index < self.quantities.len() => {
+                for (at, slot) in self.quantities.iter_mut().enumerate() {
+                    *slot = u64::from(at == index);
+                }
+            }
+            StoreAction::SendOrder if self.choosing_from_menu() && self.menu_total() > 0 && self.order_fits() => {
                 self.problem = None;
                 self.phase = StorePhase::Ordering;
             }
@@ -179,6 +205,12 @@ impl InStore {
             }
             _ => {}
         }
+    }
+
+    /// A vending machine takes exactly one article, once (C5); any other
+    /// menu takes whatever was chosen.
+    fn order_fits(&self) -> bool {
+        !self.single_choice() || self.quantities.iter().sum::<u64>() == 1
     }
 
     fn challenge_pending(&self) -> bool {

@@ -344,7 +344,7 @@ mod in_store {
     };
     use kessai_protocol::{Order, Secret};
 
-    use crate::in_store::StoreProblem;
+    use crate::in_store::{Located, StoreProblem};
     use crate::state::{Action, InStore, StoreAction, StorePhase, Wallet};
     use crate::transaction_number::Lookup;
 
@@ -426,10 +426,11 @@ mod in_store {
             Wallet::default(),
             [
                 StoreAction::Sync(typed("48213907")),
-                StoreAction::Synced {
+                StoreAction::Synced(Box::new(Located {
                     address: SAKURA.into(),
-                    transaction: Box::new(transaction),
-                },
+                    transaction,
+                    admission: None,
+                })),
             ],
         )
     }
