@@ -24,6 +24,10 @@
 //!    authentication over HTTP; the buyer types its number in the wallet,
 //!    which asks for the PIN and shows "Authenticated"; the terminal learns
 //!    the user's id and name.
+//! h. Age restriction (C8): a sale for buyers of 100 or more (the demo user
+//!    was born in 1990) is declined "restricted" in the wallet, nothing is
+//!    paid, and the terminal learns only `restricted`; one for 20 or more
+//!    is paid.
 //!
 //! Then the ledger checks. Every screen is saved in
 //! `tests/artifacts/pos-*.png`. Runs only with `KESSAI_E2E=1`, after
@@ -109,6 +113,7 @@ async fn run_all(suite: &mut Suite) -> anyhow::Result<()> {
     authenticate_by_number(suite)
         .await
         .context("g_authenticate_by_number")?;
+    age_restricted_sales(suite).await.context("h_age_restricted_sales")?;
     suite.demo.ledger_check().await
 }
 
@@ -465,6 +470,52 @@ async fn authenticate_by_number(suite: &mut Suite) -> anyhow::Result<()> {
         done["status"] == "authenticated" && done["user_id"] == suite.home.user_id.as_str(),
         "the terminal's authentication: {done}"
     );
+    Ok(())
+}
+
+async fn age_restricted_sales(suite: &mut Suite) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    let url = format!("{}/v1/terminal/transactions", suite.demo.server_url);
+    for (min_age, outcome) in [(100, "declined"), (20, "succeeded")] {
+        let body = json!({ "amount": 500, "currency": "JPY", "restrictions": { "min_age": min_age } });
+        let opened: serde_json::Value = http
+            .post(&url)
+            .bearer_auth(&suite.terminal_key)
+            .json(&body)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let number = opened["number"]
+            .as_str()
+            .with_context(|| format!("no number: {opened}"))?;
+        let id = opened["id"].as_str().context("no id")?.to_string();
+        phone_sync(suite, number).await?;
+        let browser = &suite.browser;
+        browser.click_button("Pay ¥500").await?;
+        let shown = if outcome == "declined" {
+            "This purchase is restricted for this account (for example by age)."
+        } else {
+            "Receipt number"
+        };
+        browser.wait_text(shown).await?;
+        browser.screenshot(&format!("pos-h-min-age-{min_age}")).await?;
+        let seen: serde_json::Value = http
+            .get(format!("{url}/{id}"))
+            .bearer_auth(&suite.terminal_key)
+            .send()
+            .await?
+            .json()
+            .await?;
+        ensure!(seen["status"] == outcome, "min_age {min_age}: {seen}");
+        if outcome == "declined" {
+            ensure!(seen["decline_code"] == "restricted", "{seen}");
+            ensure!(
+                !seen.to_string().contains("1990"),
+                "the birth date reached the terminal: {seen}"
+            );
+        }
+    }
     Ok(())
 }
 

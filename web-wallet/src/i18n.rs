@@ -487,10 +487,10 @@ pub fn status(lang: Lang, status: Status) -> &'static str {
 pub fn decline(lang: Lang, code: DeclineCode) -> &'static str {
     match (lang, code) {
         (Lang::En, DeclineCode::InsufficientFunds) => "Not enough money in the account.",
-        (Lang::En, DeclineCode::Restricted) => "The bank restricted this payment.",
+        (Lang::En, DeclineCode::Restricted) => "This purchase is restricted for this account (for example by age).",
         (Lang::En, _) => "The bank declined the payment.",
         (Lang::Ja, DeclineCode::InsufficientFunds) => "口座の残高が足りません。",
-        (Lang::Ja, DeclineCode::Restricted) => "銀行がこの支払いを制限しています。",
+        (Lang::Ja, DeclineCode::Restricted) => "この購入はこのアカウントでは制限されています（年齢など）。",
         (Lang::Ja, _) => "銀行が支払いを拒否しました。",
     }
 }
