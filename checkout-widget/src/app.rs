@@ -17,11 +17,12 @@ mod wallets;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Function, Object, Reflect, JSON};
+use js_sys::{Function, Object, Promise, Reflect, JSON};
 use kessai_protocol::api::ConfirmResult;
 use kessai_protocol::card::Network;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     console, CustomEvent, CustomEventInit, Document, Element, HtmlElement, HtmlFormElement, HtmlInputElement,
     ShadowRootInit, ShadowRootMode,
@@ -460,6 +461,16 @@ fn check_on_blur(app: &Shared, field: Field) {
     };
     let problem = problem.map(|p| i18n::problem(state.lang, p));
     log(form.show_problem(field, problem));
+}
+
+/// Resolves after `ms` milliseconds (a `setTimeout` promise): the pauses of
+/// the followers that poll for a wallet's or a phone's outcome.
+async fn sleep(ms: i32) -> Result<(), JsValue> {
+    let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
+    let tick = Promise::new(&mut |resolve, _| {
+        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+    });
+    JsFuture::from(tick).await.map(drop)
 }
 
 fn now_s() -> i64 {

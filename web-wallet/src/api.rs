@@ -10,8 +10,6 @@
 
 use kessai_protocol::api::{ErrorBody, ErrorDetail};
 
-use crate::i18n::Lang;
-
 /// Most history lines asked for at once.
 pub const HISTORY_PAGE_LEN: u32 = 20;
 
@@ -31,24 +29,6 @@ pub enum ApiError {
     },
     /// An answer that is neither the expected body nor an error body.
     BadResponse(u16),
-}
-
-impl ApiError {
-    /// A sentence for the user. The server's own message is shown for
-    /// refusals: it is written for people and never echoes secrets.
-    pub fn message(&self, lang: Lang) -> String {
-        let text = lang.text();
-        match self {
-            ApiError::Network => text.network_error.to_string(),
-            ApiError::SessionExpired => text.session_expired_log_in.to_string(),
-            ApiError::Refused {
-                retry_after_s: Some(seconds),
-                ..
-            } => format!("{} {seconds} s.", text.rate_limited),
-            ApiError::Refused { detail, .. } => detail.message.clone(),
-            ApiError::BadResponse(status) => format!("{} (HTTP {status})", text.bad_response),
-        }
-    }
 }
 
 /// What an answer that is not a success means. `with_token` says whether
@@ -277,7 +257,6 @@ mod tests {
             panic!("{error:?}");
         };
         assert_eq!((*status, detail.code.as_str()), (401, "authentication_failed"));
-        assert_eq!(error.message(Lang::En), "Wrong user id or password.");
     }
 
     #[test]
@@ -290,7 +269,6 @@ mod tests {
                 ..
             }
         ));
-        assert_eq!(error.message(Lang::En), "Too many attempts. Try again in 120 s.");
     }
 
     #[test]
@@ -299,6 +277,5 @@ mod tests {
             classify(502, "<html>bad gateway</html>", None, true),
             ApiError::BadResponse(502)
         );
-        assert!(ApiError::BadResponse(502).message(Lang::En).contains("502"));
     }
 }

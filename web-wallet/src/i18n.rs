@@ -600,8 +600,45 @@ pub fn terminal_outcome(lang: Lang, status: TransactionStatus) -> &'static str {
     }
 }
 
+/// The words of the server wallet API's failures, here beside the other
+/// texts (the API client knows nothing of languages).
+impl crate::api::ApiError {
+    /// A sentence for the user. The server's own message is shown for
+    /// refusals: it is written for people and never echoes secrets.
+    pub fn message(&self, lang: Lang) -> String {
+        let text = lang.text();
+        match self {
+            crate::api::ApiError::Network => text.network_error.to_string(),
+            crate::api::ApiError::SessionExpired => text.session_expired_log_in.to_string(),
+            crate::api::ApiError::Refused {
+                retry_after_s: Some(seconds),
+                ..
+            } => format!("{} {seconds} s.", text.rate_limited),
+            crate::api::ApiError::Refused { detail, .. } => detail.message.clone(),
+            crate::api::ApiError::BadResponse(status) => format!("{} (HTTP {status})", text.bad_response),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn api_failures_read_as_sentences() {
+        use crate::api::{classify, ApiError};
+        let refused = r#"{"error":{"type":"invalid_request_error","code":"authentication_failed","message":"Wrong user id or password."}}"#;
+        assert_eq!(
+            classify(401, refused, None, false).message(Lang::En),
+            "Wrong user id or password."
+        );
+        let limited = r#"{"error":{"type":"rate_limit_error","code":"rate_limited","message":"Too many."}}"#;
+        assert_eq!(
+            classify(429, limited, Some("120"), false).message(Lang::En),
+            "Too many attempts. Try again in 120 s."
+        );
+        assert!(ApiError::BadResponse(502).message(Lang::En).contains("502"));
+    }
+
     use super::*;
 
     #[test]

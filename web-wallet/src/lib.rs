@@ -47,6 +47,9 @@ pub mod pages;
 /// Where the saved state lives: the host's storage or localStorage.
 #[cfg(target_arch = "wasm32")]
 pub mod storage;
+/// Paying in store in the browser: syncing by number, following the transaction.
+#[cfg(target_arch = "wasm32")]
+pub mod store_flow;
 /// Brand information refreshes (B5, B6) and logins shared by the screens.
 #[cfg(target_arch = "wasm32")]
 pub mod sync;

@@ -14,8 +14,7 @@ use std::rc::Rc;
 use js_sys::encode_uri_component;
 use kessai_protocol::terminal::SettlementNumber;
 
-use super::wallets::sleep;
-use super::{log, now_s, on, step, Shared};
+use super::{log, now_s, on, sleep, step, Shared};
 use crate::api;
 use crate::options::Target;
 use crate::phone;

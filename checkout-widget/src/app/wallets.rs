@@ -11,12 +11,11 @@
 
 use std::rc::Rc;
 
-use js_sys::{Object, Promise, JSON};
+use js_sys::{Object, JSON};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{console, CustomEvent, CustomEventInit, Element, MessageEvent, Url, Window};
 
-use super::{log, on, step, Shared};
+use super::{log, on, sleep, step, Shared};
 use crate::api;
 use crate::i18n;
 use crate::options::Target;
@@ -313,14 +312,6 @@ fn watch_closed(app: &Shared) {
             }
         }
     });
-}
-
-pub(super) async fn sleep(ms: i32) -> Result<(), JsValue> {
-    let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
-    let tick = Promise::new(&mut |resolve, _| {
-        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-    });
-    JsFuture::from(tick).await.map(drop)
 }
 
 fn random_bytes() -> Result<[u8; 16], JsValue> {

@@ -123,3 +123,27 @@ impl SourceAddress {
         }
     }
 }
+
+/// The session's bearer token, from `Authorization: Bearer wt_…`.
+pub(crate) fn bearer(headers: &HeaderMap) -> Result<&str, Error> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| t.starts_with(kessai_protocol::wallet::SESSION_TOKEN_PREFIX))
+        .ok_or_else(|| {
+            Error::unauthorized(
+                "session_missing",
+                "Send the wallet session token as `Authorization: Bearer wt_…` (POST /v1/wallet/sessions gives one).",
+            )
+        })
+}
+
+/// The wallet user whose live session token the request carries (401 otherwise).
+pub(crate) async fn session_user(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<kessai_core::wallet::WalletUser, Error> {
+    kessai_core::wallet::sessions::authenticate(&state.node.reader, bearer(headers)?, kessai_core::clock::now()).await
+}

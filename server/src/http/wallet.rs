@@ -10,14 +10,14 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::Router;
-use kessai_core::wallet::{accounts, sessions, WalletUser};
-use kessai_core::{Error, Result};
+use kessai_core::wallet::{accounts, sessions};
+use kessai_core::Error;
 use kessai_protocol::api::ErrorBody;
 use kessai_protocol::wallet::{BrandInfo, CreateSession, History, Session, StartMessage, WalletPayment};
 use serde::Deserialize;
 
 use crate::http::error::ApiResult;
-use crate::http::extract::SourceAddress;
+use crate::http::extract::{bearer, session_user, SourceAddress};
 use crate::http::settlements::parse_body;
 use crate::http::state::AppState;
 
@@ -60,26 +60,6 @@ async fn cors(req: Request, next: Next) -> Response {
     // Answers carry balances and tokens: never kept by a shared cache.
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
-}
-
-/// The session's bearer token, from `Authorization: Bearer wt_…`.
-fn bearer(headers: &HeaderMap) -> Result<&str> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| t.starts_with(kessai_protocol::wallet::SESSION_TOKEN_PREFIX))
-        .ok_or_else(|| {
-            Error::unauthorized(
-                "session_missing",
-                "Send the wallet session token as `Authorization: Bearer wt_…` (POST /v1/wallet/sessions gives one).",
-            )
-        })
-}
-
-pub(crate) async fn session_user(state: &AppState, headers: &HeaderMap) -> Result<WalletUser> {
-    sessions::authenticate(&state.node.reader, bearer(headers)?, kessai_core::clock::now()).await
 }
 
 /// Logs a wallet user in (A11). Failures are counted per user: past five in

@@ -17,11 +17,11 @@ use kessai_protocol::terminal::{
 };
 
 use crate::http::error::ApiResult;
+use crate::http::extract::session_user;
 use crate::http::extract::SourceAddress;
 use crate::http::settlements::parse_body;
 use crate::http::state::AppState;
 use crate::http::terminal::{wait_of, TransactionWaitQuery};
-use crate::http::wallet::session_user;
 use crate::instore;
 
 pub fn routes() -> Router<AppState> {

@@ -18,6 +18,7 @@ use crate::i18n::{self, amount, Lang};
 use crate::in_store::{self, check_pin, order_lines, StoreProblem};
 use crate::passes;
 use crate::state::{Action, Found, InStore, StoreAction, StorePhase, Wallet};
+use crate::store_flow;
 use crate::sync::now_s;
 use crate::transaction_number::{self, Lookup};
 
@@ -74,7 +75,7 @@ fn run_phase(wallet: &WalletContext, phase: &StorePhase) {
                 now_s(),
             );
             let (number, passes) = (lookup.number.clone(), wallet.passes.clone());
-            spawn_local(async move { in_store::sync_any(&number, candidates, passes, dispatch).await });
+            spawn_local(async move { store_flow::sync_any(&number, candidates, passes, dispatch).await });
         }
         StorePhase::Ordering => order(wallet, dispatch),
         StorePhase::Answering(pin) => {
@@ -164,7 +165,7 @@ fn use_follow(wallet: Option<&WalletContext>) {
     use_effect_with(followed, move |followed| {
         let stop = Rc::new(Cell::new(false));
         if let (Some((address, id, token)), Some(dispatch)) = (followed.clone(), dispatch) {
-            spawn_local(in_store::follow(address, token, id, since, stop.clone(), dispatch));
+            spawn_local(store_flow::follow(address, token, id, since, stop.clone(), dispatch));
         }
         move || stop.set(true)
     });

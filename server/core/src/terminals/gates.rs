@@ -13,7 +13,7 @@ use kessai_protocol::money::{check_currency, AMOUNT_MAX};
 use kessai_protocol::terminal::{AdmissionClaims, TerminalKind, TransactionStatus, ADMISSION_PREFIX};
 use serde::Serialize;
 
-use super::passes::Passes;
+use super::passes::{self, Passes};
 use super::record::{insert, lock, save, Purpose, Txn};
 use super::registry::Terminal;
 use super::sale::{self, blank, free_number};
@@ -245,7 +245,7 @@ pub async fn admission_of(pool: &Reader, entry_txn_id: &str) -> Result<Option<St
 /// fee. Again for the same exit: unchanged.
 pub async fn present(conn: &mut Conn, mut t: Txn, claims: &AdmissionClaims, now: i64) -> Result<Txn> {
     if claims.merchant != t.merchant_id {
-        return Err(invalid_admission());
+        return Err(passes::invalid_admission());
     }
     let sql = format!(
         "SELECT entered_at, exit_txn_id FROM admissions WHERE jti = $1 AND merchant_id = $2{}",
@@ -254,7 +254,7 @@ pub async fn present(conn: &mut Conn, mut t: Txn, claims: &AdmissionClaims, now:
     let row = conn
         .fetch_optional(&sql, args![&claims.jti, &t.merchant_id])
         .await?
-        .ok_or_else(invalid_admission)?;
+        .ok_or_else(passes::invalid_admission)?;
     let entered_at: i64 = row.try_get("entered_at")?;
     let taken_by: Option<String> = row.try_get("exit_txn_id")?;
     match taken_by {
@@ -289,14 +289,6 @@ async fn exit_holds(conn: &mut Conn, id: &str, now: i64) -> Result<bool> {
         ),
         None => false,
     })
-}
-
-pub fn invalid_admission() -> Error {
-    Error::Unprocessable {
-        code: "invalid_admission",
-        message: "This admission was not given by this merchant's entry gate, or was altered.".into(),
-        param: Some("admission".into()),
-    }
 }
 
 /// An exit's number needs the admission from the entry.

@@ -52,13 +52,9 @@ impl Passes {
     /// merchant it is, and whether it exited already, the exit's step
     /// checks (`gates::present`).
     pub fn admission(&self, token: &str) -> Result<AdmissionClaims> {
-        let claims: AdmissionClaims = self
-            .key
-            .public()
-            .verify(token)
-            .map_err(|_| super::gates::invalid_admission())?;
+        let claims: AdmissionClaims = self.key.public().verify(token).map_err(|_| invalid_admission())?;
         if claims.iss != self.iss {
-            return Err(super::gates::invalid_admission());
+            return Err(invalid_admission());
         }
         Ok(claims)
     }
@@ -83,6 +79,16 @@ impl Passes {
             return Err(invalid("This ticket is not valid now."));
         }
         Ok(claims)
+    }
+}
+
+/// An admission this institution did not sign for this merchant's gate, or
+/// one that was altered.
+pub fn invalid_admission() -> Error {
+    Error::Unprocessable {
+        code: "invalid_admission",
+        message: "This admission was not given by this merchant's entry gate, or was altered.".into(),
+        param: Some("admission".into()),
     }
 }
 
