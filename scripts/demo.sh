@@ -24,7 +24,8 @@ mkdir -p "$DATA"
 ./scripts/build-pos.sh >&2
 cargo build --release -q -p kessai-server
 
-# Prints one JSON line ({"server_url", "shop_url", "card"}) on stdout and
+# Prints one JSON line (server_url, shop_url, wallet_url, pos, devices,
+# card, institutions) on stdout and
 # the same for people on stderr, once both are ready.
 exec ./target/release/kessai demo --listen "$LISTEN" --shop-listen "$SHOP_LISTEN" \
     --database "sqlite://$DATA/kessai.db"
