@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/0008_terminals.sql")),
     (9, include_str!("../migrations/0009_ended_payer_first_attempts.sql")),
     (10, include_str!("../migrations/0010_devices.sql")),
+    (11, include_str!("../migrations/0011_spent_passes.sql")),
 ];
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://kessai.db";

@@ -47,6 +47,9 @@ pub async fn run(node: Node, interval: Duration, ended_attempts_keep_s: i64) {
             if let Err(e) = forget_old(state).await {
                 tracing::warn!(error = format!("{e:#}"), "cleanup sweep failed");
             }
+            if let Err(e) = forget_spent_passes(state, crate::clock::now()).await {
+                tracing::warn!(error = format!("{e:#}"), "tickets and admissions cleanup sweep failed");
+            }
             let ended_before = crate::clock::now().saturating_sub(ended_attempts_keep_s);
             if let Err(e) = forget_ended_attempts(state, ended_before).await {
                 tracing::warn!(error = format!("{e:#}"), "payer-first cleanup sweep failed");
@@ -143,6 +146,43 @@ async fn forget_old(state: &Node) -> anyhow::Result<()> {
         })
         .await
         .map_err(|e| anyhow::Error::new(e).context("forgetting old authenticator ids and idempotency keys"))
+}
+
+/// How long a used ticket is remembered after its validity ended: a day
+/// of margin for clocks that disagree (validity is judged first, so past
+/// this nobody can present it again).
+pub const USED_TICKET_KEEP_S: i64 = 24 * 3600;
+/// How long an admission is kept after its exit was paid: for the
+/// merchant's questions about a visit. An exited admission presented
+/// again after that is refused as unknown (`invalid_admission`), since an
+/// exit needs the admission's row.
+pub const EXITED_ADMISSION_KEEP_S: i64 = 30 * 24 * 3600;
+
+/// Forgets used tickets past their validity and admissions whose exit was
+/// paid long ago (see the constants); returns how many rows went.
+pub async fn forget_spent_passes(state: &Node, now: i64) -> anyhow::Result<u64> {
+    state
+        .writer
+        .run(move |conn| {
+            Box::pin(async move {
+                let tickets = conn
+                    .execute(
+                        "DELETE FROM used_tickets WHERE valid_until < $1",
+                        args![now - USED_TICKET_KEEP_S],
+                    )
+                    .await?;
+                let admissions = conn
+                    .execute(
+                        "DELETE FROM admissions WHERE exit_txn_id IN (SELECT id FROM terminal_transactions
+                         WHERE status = 'succeeded' AND updated_at < $1)",
+                        args![now - EXITED_ADMISSION_KEEP_S],
+                    )
+                    .await?;
+                Ok(tickets + admissions)
+            })
+        })
+        .await
+        .map_err(|e| anyhow::Error::new(e).context("forgetting spent tickets and admissions"))
 }
 
 /// Deletes payer-first attempts that ended without the shop before

@@ -666,3 +666,55 @@ async fn one_ticket_at_two_entrances_at_once_admits_once() {
     }
     assert_eq!(app.count("used_tickets").await, 4);
 }
+
+// ---- cleanup ----
+
+#[tokio::test]
+async fn spent_tickets_and_long_exited_admissions_are_forgotten_and_nothing_else() {
+    use kessai_core::sweeper::{forget_spent_passes, EXITED_ADMISSION_KEEP_S, USED_TICKET_KEEP_S};
+    let app = spawn_app().await;
+    let merchant = app.merchant.merchant_id.clone();
+    let seller = app.register_terminal(&merchant, TerminalKind::Ticket).await;
+    let phone = app.phone(10_000).await;
+    let until = now() + 3600;
+    let ticket = app.buy_ticket(&seller, &phone, now() - 60, until).await;
+    let (status, _) = json_of(app.verify(&seller, &ticket).await).await;
+    assert_eq!(status, StatusCode::OK);
+    let gates = app.gates(&merchant).await;
+    let exited = app.enter(&gates.entry, &phone).await;
+    let (exit_id, number) = app.exit_number(&gates.exit).await;
+    let (_, synced) = json_of(app.sync_exit(&phone, &number, &exited).await).await;
+    let fee = synced["amount"].as_u64().expect("the fee");
+    let (_, paid) = json_of(app.confirm_txn(&phone, &exit_id, fee).await).await;
+    assert_eq!(paid["status"], "succeeded", "{paid}");
+    let inside = app.enter(&gates.entry, &phone).await;
+
+    // Now: everything is still needed.
+    assert_eq!(forget_spent_passes(&app.node, now()).await.unwrap(), 0);
+    assert_eq!((app.count("used_tickets").await, app.count("admissions").await), (1, 2));
+    // A day after the ticket's validity: the used ticket goes (past its
+    // validity it is refused before anyone looks for it).
+    let later = until + USED_TICKET_KEEP_S + 1;
+    assert_eq!(forget_spent_passes(&app.node, later).await.unwrap(), 1);
+    assert_eq!(app.count("used_tickets").await, 0);
+    // Long after the paid exit: that admission goes; the one still inside stays.
+    let much_later = now() + EXITED_ADMISSION_KEEP_S + 60;
+    assert_eq!(forget_spent_passes(&app.node, much_later).await.unwrap(), 1);
+    assert_eq!(app.count("admissions").await, 1);
+    // The forgotten admission cannot exit again: without its row it is unknown.
+    let (_, again) = app.exit_number(&gates.exit).await;
+    assert_error(
+        app.sync_exit(&phone, &again, &exited).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_admission",
+    )
+    .await;
+    let (other_exit, other) = app.exit_number(&gates.exit).await;
+    let (status, synced) = json_of(app.sync_exit(&phone, &other, &inside).await).await;
+    assert_eq!(
+        (status, synced["id"].as_str()),
+        (StatusCode::OK, Some(other_exit.as_str())),
+        "{synced}"
+    );
+    app.assert_ledger_ok().await;
+}

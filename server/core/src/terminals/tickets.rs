@@ -52,9 +52,15 @@ pub fn issue(spec: &TicketSpec, merchant_id: &str, passes: &Passes) -> Result<St
 pub async fn admit(conn: &mut Conn, claims: &TicketClaims, entrance: &Terminal, now: i64) -> Result<()> {
     let inserted = conn
         .execute(
-            "INSERT INTO used_tickets (jti, merchant_id, terminal_id, used_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (jti) DO NOTHING",
-            args![&claims.jti, &entrance.merchant_id, &entrance.id, now],
+            "INSERT INTO used_tickets (jti, merchant_id, terminal_id, used_at, valid_until)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (jti) DO NOTHING",
+            args![
+                &claims.jti,
+                &entrance.merchant_id,
+                &entrance.id,
+                now,
+                claims.valid_until
+            ],
         )
         .await?;
     if inserted == 0 {
