@@ -18,14 +18,17 @@ pub fn parse(payload: &str) -> Result<Fields, FieldError> {
         ));
     }
     let mut fields = Tlvs::split(body, "qr")?;
-    fields.expect(TAG_FORMAT, "qr", Some(FORMAT_VERSION))?;
-    fields.expect(TAG_INITIATION, "qr", Some(INITIATION_DYNAMIC))?;
-    let mut account = Tlvs::split(fields.expect(TAG_MERCHANT_ACCOUNT, "merchant_id", None)?, "merchant_id")?;
-    let institution_id = account.expect(SUB_INSTITUTION, "institution_id", None)?;
-    let merchant_id = account.expect(SUB_MERCHANT, "merchant_id", None)?;
+    fields.require(TAG_FORMAT, "qr", Some(FORMAT_VERSION))?;
+    fields.require(TAG_INITIATION, "qr", Some(INITIATION_DYNAMIC))?;
+    let mut account = Tlvs::split(
+        fields.require(TAG_MERCHANT_ACCOUNT, "merchant_id", None)?,
+        "merchant_id",
+    )?;
+    let institution_id = account.require(SUB_INSTITUTION, "institution_id", None)?;
+    let merchant_id = account.require(SUB_MERCHANT, "merchant_id", None)?;
     account.end("merchant_id")?;
-    let mcc = fields.expect(TAG_MCC, "mcc", None)?;
-    let numeric = fields.expect(TAG_CURRENCY, "currency", None)?;
+    let mcc = fields.require(TAG_MCC, "mcc", None)?;
+    let numeric = fields.require(TAG_CURRENCY, "currency", None)?;
     let currency =
         currency_alpha(numeric).ok_or_else(|| malformed("currency", "Tag 53 is no known ISO 4217 numeric code."))?;
     let amount = match fields.optional(TAG_AMOUNT) {
@@ -37,12 +40,12 @@ pub fn parse(payload: &str) -> Result<Fields, FieldError> {
         })?),
         None => None,
     };
-    let country = fields.expect(TAG_COUNTRY, "country", None)?;
-    let merchant_name = fields.expect(TAG_NAME, "merchant_name", None)?;
-    let city = fields.expect(TAG_CITY, "city", None)?;
-    let mut additional = Tlvs::split(fields.expect(TAG_ADDITIONAL, "number", None)?, "number")?;
-    let number = additional.expect(SUB_NUMBER, "number", None)?;
-    let terminal_label = additional.expect(SUB_LABEL, "terminal_label", None)?;
+    let country = fields.require(TAG_COUNTRY, "country", None)?;
+    let merchant_name = fields.require(TAG_NAME, "merchant_name", None)?;
+    let city = fields.require(TAG_CITY, "city", None)?;
+    let mut additional = Tlvs::split(fields.require(TAG_ADDITIONAL, "number", None)?, "number")?;
+    let number = additional.require(SUB_NUMBER, "number", None)?;
+    let terminal_label = additional.require(SUB_LABEL, "terminal_label", None)?;
     additional.end("terminal_label")?;
     fields.end("qr")?;
     let read = Fields {
@@ -137,7 +140,7 @@ impl<'a> Tlvs<'a> {
     }
 
     /// The value of `tag`, which must come next; equal to `fixed` if given.
-    fn expect(&mut self, tag: &str, param: &str, fixed: Option<&str>) -> Result<&'a str, FieldError> {
+    fn require(&mut self, tag: &str, param: &str, fixed: Option<&str>) -> Result<&'a str, FieldError> {
         let Some(value) = self.optional(tag) else {
             return Err(malformed(
                 param,
