@@ -409,17 +409,11 @@ async fn terminal_transactions_across_servers() {
         return;
     };
     let merchant = cluster.env.merchant("Counter Shop").await;
-    let register = [
-        "terminal",
-        "register",
-        "--merchant",
-        &merchant.id,
-        "--kind",
-        "pos",
-        "--name",
-        "Register",
-    ];
-    let key = str_field(&cluster.env.admin(&register).await, "terminal_key").to_string();
+    let key = cluster
+        .env
+        .try_terminal(&merchant.id, "pos", "Register", &[])
+        .await
+        .unwrap();
     let mut tokens = Vec::new();
     for i in 0..6 {
         let user = cluster
@@ -544,17 +538,7 @@ async fn terminal_transactions_across_servers() {
 
 /// A terminal of `kind` for the merchant; its key.
 async fn device(cluster: &Cluster, merchant_id: &str, kind: &str) -> String {
-    let args = [
-        "terminal",
-        "register",
-        "--merchant",
-        merchant_id,
-        "--kind",
-        kind,
-        "--name",
-        kind,
-    ];
-    str_field(&cluster.env.admin(&args).await, "terminal_key").to_string()
+    cluster.env.try_terminal(merchant_id, kind, kind, &[]).await.unwrap()
 }
 
 /// POSTs as a terminal or phone (`token`) to server `i`.

@@ -119,26 +119,11 @@ async fn run_all(suite: &mut Suite) -> anyhow::Result<()> {
 
 async fn sign_in_by_link(suite: &mut Suite) -> anyhow::Result<()> {
     let merchant = suite.demo.env.try_merchant("Sakura Coffee").await?;
-    let registered = suite
+    suite.terminal_key = suite
         .demo
         .env
-        .try_admin(&[
-            "terminal",
-            "register",
-            "--merchant",
-            &merchant.id,
-            "--kind",
-            "pos",
-            "--name",
-            "Front till",
-            "--label",
-            "TILL-1",
-        ])
+        .try_terminal(&merchant.id, "pos", "Front till", &["--label", "TILL-1"])
         .await?;
-    suite.terminal_key = registered["terminal_key"]
-        .as_str()
-        .with_context(|| format!("no terminal_key in {registered}"))?
-        .to_string();
     let pos_url = format!("{}/pos/", suite.demo.server_url);
     suite
         .browser

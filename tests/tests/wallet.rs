@@ -814,23 +814,8 @@ async fn pay_in_store(suite: &mut Suite) -> anyhow::Result<()> {
 async fn register_terminal(suite: &Suite) -> anyhow::Result<String> {
     let env = &suite.demo.env;
     let merchant = env.try_merchant("Corner shop").await?;
-    let args = [
-        "terminal",
-        "register",
-        "--merchant",
-        &merchant.id,
-        "--kind",
-        "pos",
-        "--name",
-        "Front register",
-        "--label",
-        "REGISTER-1",
-        "--location",
-        "Ginza 1F",
-    ];
-    let registered = env.try_admin(&args).await?;
-    let key = registered["terminal_key"].as_str().context("no terminal_key")?;
-    Ok(key.to_string())
+    let extra = ["--label", "REGISTER-1", "--location", "Ginza 1F"];
+    env.try_terminal(&merchant.id, "pos", "Front register", &extra).await
 }
 
 /// `{method} /v1/terminal/transactions{path}` with the terminal's key.
@@ -880,23 +865,7 @@ async fn devices(suite: &mut Suite) -> anyhow::Result<()> {
         ("gate", "Exit gate"),
         ("ticket", "Ticket machine"),
     ] {
-        let args = [
-            "terminal",
-            "register",
-            "--merchant",
-            &merchant.id,
-            "--kind",
-            kind,
-            "--name",
-            name,
-        ];
-        let registered = env.try_admin(&args).await?;
-        keys.push(
-            registered["terminal_key"]
-                .as_str()
-                .context("no terminal_key")?
-                .to_string(),
-        );
+        keys.push(env.try_terminal(&merchant.id, kind, name, &[]).await?);
     }
     let home = suite.demo.institutions[0].clone();
     let before = available(&home).await?;

@@ -91,6 +91,32 @@ impl TestEnv {
         Merchant::from_json(&self.try_admin(&args).await?)
     }
 
+    /// `kessai terminal register` for `merchant_id`: the terminal's key.
+    /// `extra` adds options such as `["--label", "TILL-1"]`.
+    pub async fn try_terminal(
+        &self,
+        merchant_id: &str,
+        kind: &str,
+        name: &str,
+        extra: &[&str],
+    ) -> anyhow::Result<String> {
+        let args = [
+            "terminal",
+            "register",
+            "--merchant",
+            merchant_id,
+            "--kind",
+            kind,
+            "--name",
+            name,
+        ];
+        let registered = self.try_admin(&[&args[..], extra].concat()).await?;
+        registered["terminal_key"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| anyhow::anyhow!("no terminal_key in {registered}"))
+    }
+
     pub async fn merchant(&self, name: &str) -> Merchant {
         must(self.try_merchant(name).await)
     }
