@@ -5,7 +5,7 @@
 //! Prices are tax-inclusive, as shelf prices are in Japan: the order's
 //! `tax` is 0 and its total is the sum of its lines.
 
-use kessai_protocol::money::{minor_units, AMOUNT_MAX};
+use kessai_protocol::money::{decimal_text, minor_units, AMOUNT_MAX};
 use kessai_protocol::terminal::{Menu, MenuItem};
 use kessai_protocol::{Item, Order};
 
@@ -138,17 +138,7 @@ pub fn parse_price(text: &str, currency: &str) -> Option<u64> {
 
 /// A price for the settings' input, without symbol or grouping: `4.50`.
 pub fn price_text(minor: u64, currency: &str) -> String {
-    let decimals = minor_units(currency).unwrap_or(0);
-    if decimals == 0 {
-        return minor.to_string();
-    }
-    let scale = 10u64.pow(u32::from(decimals));
-    format!(
-        "{}.{:0width$}",
-        minor / scale,
-        minor % scale,
-        width = usize::from(decimals)
-    )
+    decimal_text(minor, currency).unwrap_or_else(|| minor.to_string())
 }
 
 /// An article code for a new article named `name`: its letters and digits,

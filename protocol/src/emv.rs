@@ -221,19 +221,8 @@ fn unknown_currency() -> FieldError {
 /// Tag 54's text: the amount with the currency's minor digits ("1155" yen,
 /// "10.50" dollars, "0.05"), never in floating point.
 pub fn amount_text(amount: u64, currency: &str) -> Result<String, FieldError> {
-    let digits = money::minor_units(currency).ok_or_else(unknown_currency)?;
     money::check_amount(amount, "amount")?;
-    let text = if digits == 0 {
-        amount.to_string()
-    } else {
-        let scale = 10u64.pow(u32::from(digits));
-        format!(
-            "{}.{:0width$}",
-            amount / scale,
-            amount % scale,
-            width = usize::from(digits)
-        )
-    };
+    let text = money::decimal_text(amount, currency).ok_or_else(unknown_currency)?;
     if text.len() > AMOUNT_TEXT_LEN_MAX {
         return Err(invalid(
             "amount",

@@ -39,6 +39,23 @@ pub fn minor_units(currency: &str) -> Option<u8> {
     Some(units)
 }
 
+/// `minor` as a plain decimal in `currency`'s minor digits, no symbol and
+/// no grouping ("1155" yen, "10.50" dollars, "0.05"), never through
+/// floating point; None for a currency this crate does not know.
+pub fn decimal_text(minor: u64, currency: &str) -> Option<String> {
+    let digits = minor_units(currency)?;
+    if digits == 0 {
+        return Some(minor.to_string());
+    }
+    let scale = 10u64.pow(u32::from(digits));
+    Some(format!(
+        "{}.{:0width$}",
+        minor / scale,
+        minor % scale,
+        width = usize::from(digits)
+    ))
+}
+
 /// Checks that `currency` is an active ISO 4217 code in capitals.
 pub fn check_currency(currency: &str, param: &str) -> Result<(), FieldError> {
     if minor_units(currency).is_some() {
